@@ -1,0 +1,13 @@
+# Every dependency is a Debian 12 package installed by scripts/install-deps.sh.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 REQUIRED)
+pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+if(MEDLLM_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(MEDLLM_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

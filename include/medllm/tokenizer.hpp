@@ -1,0 +1,63 @@
+#pragma once
+// Text <-> token ids. Tokenizer is the interface; load() picks the implementation that fits the
+// model's files.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace medllm {
+
+class Model;
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+
+  // The model's own tokenizer: the vocabulary embedded in a GGUF file, or the tokenizer files of
+  // a Hugging Face directory. Errors say what is missing or unsupported.
+  static std::unique_ptr<Tokenizer> load(const Model& model);
+
+  // Encodes UTF-8 text (invalid UTF-8 is an Error giving the byte offset). add_special adds the
+  // model's BOS (and EOS where the model wants one) as its tokenizer config says.
+  virtual std::vector<int32_t> encode(std::string_view text, bool add_special = true) const = 0;
+
+  // The bytes token `id` contributes to decoded text; at_start is true for the first token
+  // after the start of the text (SentencePiece drops the leading space there). Control tokens
+  // give "". Bytes may be an incomplete UTF-8 sequence (byte-fallback tokens).
+  virtual std::string token_bytes(int32_t id, bool at_start) const = 0;
+  // The token as stored in the vocabulary ("▁the", "<0x0A>", "<s>").
+  virtual std::string token_text(int32_t id) const = 0;
+  virtual bool is_control(int32_t id) const = 0;
+  virtual int64_t vocab_size() const = 0;
+
+  std::optional<int32_t> bos_id() const { return bos_id_; }
+  std::optional<int32_t> eos_id() const { return eos_id_; }
+
+  // Decodes ids to text; control tokens are dropped when skip_control.
+  std::string decode(std::span<const int32_t> ids, bool skip_control = true) const;
+
+ protected:
+  std::optional<int32_t> bos_id_;
+  std::optional<int32_t> eos_id_;
+};
+
+// Turns a stream of token ids into text pieces that never split a UTF-8 character: bytes of an
+// incomplete character are held back until the character is complete.
+class StreamDecoder {
+ public:
+  explicit StreamDecoder(const Tokenizer& tokenizer) : tokenizer_(tokenizer) {}
+  std::string push(int32_t id);  // the complete text that token `id` makes available
+  std::string flush();           // whatever is left (invalid bytes become U+FFFD)
+
+ private:
+  const Tokenizer& tokenizer_;
+  std::string pending_;
+  bool at_start_ = true;
+};
+
+}  // namespace medllm

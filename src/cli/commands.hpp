@@ -1,0 +1,26 @@
+#pragma once
+// The subcommands of the medllm CLI. Each file only parses flags and calls the library.
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include <medllm/model.hpp>
+
+namespace medllm::cli {
+
+// Flags every model-using command shares: --model, --threads, --no-check-tensors.
+struct ModelFlags {
+  std::string path;
+  int threads = 0;
+  bool skip_weight_check = false;
+
+  void add_to(CLI::App& command);
+  std::unique_ptr<Model> load() const;
+};
+
+void add_generate_command(CLI::App& app);
+void add_info_command(CLI::App& app);
+void add_logits_command(CLI::App& app);
+
+}  // namespace medllm::cli

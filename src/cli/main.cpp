@@ -1,0 +1,45 @@
+// medllm: build, evaluate and serve medical LLMs. This file wires the subcommands together and
+// turns library errors into messages and exit codes.
+
+#include <cstdio>
+#include <medllm/error.hpp>
+
+#include "cli/commands.hpp"
+
+namespace medllm::cli {
+
+void ModelFlags::add_to(CLI::App& command) {
+  command.add_option("-m,--model", path, "Hugging Face model directory or .gguf file")->required();
+  command.add_option("-t,--threads", threads, "worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  command.add_flag("--no-check-tensors", skip_weight_check, "skip the NaN/Inf scan of the weights at load");
+}
+
+std::unique_ptr<Model> ModelFlags::load() const {
+  LoadOptions options;
+  options.threads = threads;
+  options.check_weights = !skip_weight_check;
+  return Model::load(path, options);
+}
+
+}  // namespace medllm::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"medllm: build, evaluate and serve medical-domain LLMs on your own machine"};
+  app.set_version_flag("--version", "medllm 0.1.0");
+  app.require_subcommand(1);
+  medllm::cli::add_generate_command(app);
+  medllm::cli::add_info_command(app);
+  medllm::cli::add_logits_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const medllm::Error& e) {
+    std::fprintf(stderr, "medllm: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "medllm: internal error: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}

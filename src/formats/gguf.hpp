@@ -1,0 +1,43 @@
+#pragma once
+// The GGUF format (versions 2 and 3) written by llama.cpp: a header, typed key/value metadata,
+// tensor descriptors with ggml types, then the aligned tensor data.
+
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "formats/tensor_store.hpp"
+
+namespace medllm {
+
+struct GgufTensorInfo {
+  std::string name;
+  std::vector<uint64_t> ne;  // ggml order: ne[0] is the innermost (contiguous) dimension
+  uint32_t ggml_type = 0;
+  uint64_t offset = 0;  // relative to the data section
+  size_t nbytes = 0;
+};
+
+struct GgufFile {
+  uint32_t version = 0;
+  nlohmann::json metadata = nlohmann::json::object();  // key -> value (arrays as JSON arrays)
+  std::vector<GgufTensorInfo> tensors;
+  size_t alignment = 32;
+  size_t data_offset = 0;
+};
+
+// Parses and validates a GGUF file held in memory (every length, count, type, dimension and
+// offset checked against the buffer). Errors say what is wrong; the caller adds the path.
+GgufFile parse_gguf(std::span<const std::byte> file);
+
+// The ggml type's name ("Q8_0", "Q4_K", ...) or "type N" for an unknown one.
+std::string ggml_type_name(uint32_t ggml_type);
+
+// Maps a GGUF file, adds its tensors to the store (shapes reversed to outermost-first) and
+// returns its metadata.
+GgufFile load_gguf(const std::string& path, TensorStore& store);
+
+}  // namespace medllm

@@ -1,0 +1,84 @@
+#include "kernels/elementwise.hpp"
+
+#include <cmath>
+#include <numbers>
+
+namespace medllm::kernels {
+
+void rms_norm(const float* x, const float* w, float offset, float eps, int64_t rows, int64_t dim, float* y) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* in = x + r * dim;
+    float* out = y + r * dim;
+    double sum_squares = 0.0;
+    for (int64_t i = 0; i < dim; ++i) sum_squares += static_cast<double>(in[i]) * in[i];
+    const float inverse_rms = 1.0f / std::sqrt(static_cast<float>(sum_squares / static_cast<double>(dim)) + eps);
+    for (int64_t i = 0; i < dim; ++i) {
+      const float normed = in[i] * inverse_rms;
+      out[i] = w != nullptr ? normed * (offset + w[i]) : normed;
+    }
+  }
+}
+
+void rope(float* x, int64_t heads, int64_t head_dim, int64_t position, const float* inv_freq, float attention_factor,
+          RopePairing pairing) {
+  const int64_t half = head_dim / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    const float angle = static_cast<float>(position) * inv_freq[i];
+    const float c = std::cos(angle) * attention_factor;
+    const float s = std::sin(angle) * attention_factor;
+    for (int64_t h = 0; h < heads; ++h) {
+      float* v = x + h * head_dim;
+      const int64_t a = pairing == RopePairing::Halves ? i : 2 * i;
+      const int64_t b = pairing == RopePairing::Halves ? i + half : 2 * i + 1;
+      const float x0 = v[a];
+      const float x1 = v[b];
+      v[a] = x0 * c - x1 * s;
+      v[b] = x1 * c + x0 * s;
+    }
+  }
+}
+
+void gated_activation(float* gate, const float* up, int64_t n, GateActivation activation) {
+  switch (activation) {
+    case GateActivation::Silu:
+      for (int64_t i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+      return;
+    case GateActivation::GeluTanh: {
+      const float k = std::sqrt(2.0f / std::numbers::pi_v<float>);
+      for (int64_t i = 0; i < n; ++i) {
+        const float g = gate[i];
+        gate[i] = 0.5f * g * (1.0f + std::tanh(k * (g + 0.044715f * g * g * g))) * up[i];
+      }
+      return;
+    }
+    case GateActivation::GeluErf:
+      for (int64_t i = 0; i < n; ++i) {
+        const float g = gate[i];
+        gate[i] = 0.5f * g * (1.0f + std::erf(g * std::numbers::sqrt2_v<float> / 2.0f)) * up[i];
+      }
+      return;
+  }
+}
+
+void softcap(float* x, int64_t n, float cap) {
+  for (int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] / cap);
+}
+
+void softmax(float* x, int64_t n) {
+  if (n <= 0) return;
+  float max = x[0];
+  for (int64_t i = 1; i < n; ++i) max = std::max(max, x[i]);
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inverse = static_cast<float>(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) x[i] *= inverse;
+}
+
+void add(float* x, const float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] += y[i];
+}
+
+}  // namespace medllm::kernels

@@ -1,0 +1,35 @@
+#pragma once
+// Row-wise and element-wise ops of the transformer: RMSNorm, rotary embeddings, gated
+// activations, soft-capping, softmax. All f32, all in place or into a caller's buffer.
+
+#include <cstdint>
+
+namespace medllm::kernels {
+
+// y[r] = x[r] / sqrt(mean(x[r]²) + eps) * (offset + w) for each of `rows` rows of `dim`.
+// w may be null (no weight); offset is 1 for Gemma's (1 + w) convention, else 0. y may be x.
+void rms_norm(const float* x, const float* w, float offset, float eps, int64_t rows, int64_t dim, float* y);
+
+enum class RopePairing { Halves, Adjacent };
+
+// Rotates `heads` vectors of head_dim at x (contiguous) by position * inv_freq[i], with cos and
+// sin multiplied by attention_factor (yarn). Halves pairs i with i + head_dim/2 (Hugging Face);
+// Adjacent pairs 2i with 2i+1 (Meta / GGUF).
+void rope(float* x, int64_t heads, int64_t head_dim, int64_t position, const float* inv_freq, float attention_factor,
+          RopePairing pairing);
+
+enum class GateActivation { Silu, GeluTanh, GeluErf };
+
+// gate[i] = act(gate[i]) * up[i]
+void gated_activation(float* gate, const float* up, int64_t n, GateActivation activation);
+
+// x[i] = cap * tanh(x[i] / cap)
+void softcap(float* x, int64_t n, float cap);
+
+// In-place softmax over n values (max-subtracted).
+void softmax(float* x, int64_t n);
+
+// x[i] += y[i]
+void add(float* x, const float* y, int64_t n);
+
+}  // namespace medllm::kernels

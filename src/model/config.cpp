@@ -1,0 +1,527 @@
+#include <medllm/config.hpp>
+
+#include <cmath>
+#include <numbers>
+#include <optional>
+
+#include "core/error.hpp"
+
+namespace medllm {
+
+namespace {
+
+using nlohmann::json;
+
+// Typed, defaulted access to a JSON object; errors name the source file and the field.
+class Fields {
+ public:
+  Fields(const json& object, std::string source) : object_(object), source_(std::move(source)) {
+    if (!object_.is_object()) fail("{}: expected a JSON object", source_);
+  }
+
+  bool has(const char* key) const { return object_.contains(key) && !object_[key].is_null(); }
+  const json& raw(const char* key) const { return object_[key]; }
+  const std::string& source() const { return source_; }
+
+  int64_t integer(const char* key) const {
+    if (!has(key)) fail("{}: required field '{}' is missing", source_, key);
+    const json& value = object_[key];
+    if (!value.is_number_integer()) fail("{}: field '{}' must be an integer, found {}", source_, key, value.dump());
+    return value.get<int64_t>();
+  }
+  int64_t integer(const char* key, int64_t fallback) const { return has(key) ? integer(key) : fallback; }
+
+  double number(const char* key, double fallback) const {
+    if (!has(key)) return fallback;
+    const json& value = object_[key];
+    if (!value.is_number()) fail("{}: field '{}' must be a number, found {}", source_, key, value.dump());
+    return value.get<double>();
+  }
+  std::optional<double> optional_number(const char* key) const {
+    return has(key) ? std::optional<double>(number(key, 0.0)) : std::nullopt;
+  }
+
+  bool boolean(const char* key, bool fallback) const {
+    if (!has(key)) return fallback;
+    const json& value = object_[key];
+    if (!value.is_boolean()) fail("{}: field '{}' must be true or false, found {}", source_, key, value.dump());
+    return value.get<bool>();
+  }
+
+  std::string string(const char* key, const std::string& fallback) const {
+    if (!has(key)) return fallback;
+    const json& value = object_[key];
+    if (!value.is_string()) fail("{}: field '{}' must be a string, found {}", source_, key, value.dump());
+    return value.get<std::string>();
+  }
+
+  // An integer or a list of integers (token id fields).
+  std::vector<int64_t> integers(const char* key) const {
+    std::vector<int64_t> out;
+    if (!has(key)) return out;
+    const json& value = object_[key];
+    if (value.is_number_integer()) return {value.get<int64_t>()};
+    if (!value.is_array()) fail("{}: field '{}' must be an integer or a list of integers", source_, key);
+    for (const json& element : value) {
+      if (!element.is_number_integer())
+        fail("{}: field '{}' must hold integers, found {}", source_, key, element.dump());
+      out.push_back(element.get<int64_t>());
+    }
+    return out;
+  }
+
+ private:
+  const json& object_;
+  std::string source_;
+};
+
+Activation parse_activation(const std::string& name, const std::string& source) {
+  if (name == "silu" || name == "swish") return Activation::Silu;
+  if (name == "gelu_pytorch_tanh" || name == "gelu_new" || name == "gelu_fast") return Activation::GeluTanh;
+  if (name == "gelu") return Activation::GeluErf;
+  fail("{}: unsupported activation '{}' (silu, gelu_pytorch_tanh, gelu_new, gelu are supported)", source, name);
+}
+
+// Reads rope_theta plus a rope_scaling / rope_parameters object into a RopeConfig.
+RopeConfig parse_rope(double theta, const json* scaling, int64_t max_position_embeddings, const std::string& source) {
+  RopeConfig rope;
+  rope.theta = theta;
+  if (scaling == nullptr || scaling->is_null()) return rope;
+  const Fields fields(*scaling, source + " rope_scaling");
+  const std::string type = fields.string("rope_type", fields.string("type", "default"));
+  if (type == "default") return rope;
+  rope.factor = fields.number("factor", 1.0);
+  if (!(rope.factor > 0.0)) fail("{}: rope_scaling.factor must be positive, found {}", source, rope.factor);
+  if (type == "linear") {
+    rope.scaling = RopeScalingType::Linear;
+  } else if (type == "llama3") {
+    rope.scaling = RopeScalingType::Llama3;
+    rope.low_freq_factor = fields.number("low_freq_factor", 1.0);
+    rope.high_freq_factor = fields.number("high_freq_factor", 4.0);
+    rope.original_max_position_embeddings = fields.integer("original_max_position_embeddings");
+    if (rope.high_freq_factor <= rope.low_freq_factor) {
+      fail("{}: rope_scaling.high_freq_factor must exceed low_freq_factor", source);
+    }
+  } else if (type == "yarn") {
+    rope.scaling = RopeScalingType::Yarn;
+    rope.original_max_position_embeddings = fields.integer("original_max_position_embeddings", max_position_embeddings);
+    rope.beta_fast = fields.number("beta_fast", 32.0);
+    rope.beta_slow = fields.number("beta_slow", 1.0);
+    rope.truncate = fields.boolean("truncate", true);
+    auto mscale = [](double scale, double m) { return scale <= 1.0 ? 1.0 : 0.1 * m * std::log(scale) + 1.0; };
+    const std::optional<double> m = fields.optional_number("mscale");
+    const std::optional<double> m_all = fields.optional_number("mscale_all_dim");
+    if (auto given = fields.optional_number("attention_factor")) {
+      rope.attention_factor = *given;
+    } else if (m && m_all && *m != 0.0 && *m_all != 0.0) {
+      rope.attention_factor = mscale(rope.factor, *m) / mscale(rope.factor, *m_all);
+    } else {
+      rope.attention_factor = mscale(rope.factor, 1.0);
+    }
+  } else {
+    fail("{}: rope scaling type '{}' is not supported (default, linear, llama3, yarn are)", source, type);
+  }
+  return rope;
+}
+
+// The layer kinds: "layer_types" when the config lists them, else the family's rule.
+std::vector<bool> sliding_layers(const Fields& fields, const std::string& model_type, int64_t layers, bool has_window) {
+  std::vector<bool> sliding(static_cast<size_t>(layers), false);
+  if (fields.has("layer_types")) {
+    const json& types = fields.raw("layer_types");
+    if (!types.is_array() || static_cast<int64_t>(types.size()) != layers) {
+      fail("{}: layer_types must list one entry per layer ({})", fields.source(), layers);
+    }
+    for (int64_t i = 0; i < layers; ++i) {
+      const json& type = types[static_cast<size_t>(i)];
+      if (type == "sliding_attention") {
+        sliding[static_cast<size_t>(i)] = true;
+      } else if (type != "full_attention") {
+        fail("{}: layer_types[{}] = {} is not supported (full_attention, sliding_attention are)", fields.source(), i,
+             type.dump());
+      }
+    }
+  } else if (!has_window) {
+    return sliding;
+  } else if (model_type == "mistral") {
+    sliding.assign(sliding.size(), true);
+  } else if (model_type == "qwen2" || model_type == "qwen3") {
+    const int64_t first = fields.integer("max_window_layers", 28);
+    for (int64_t i = first; i < layers; ++i) sliding[static_cast<size_t>(i)] = true;
+  } else if (model_type == "gemma2") {
+    for (int64_t i = 0; i < layers; i += 2) sliding[static_cast<size_t>(i)] = true;
+  } else if (model_type == "gemma3_text") {
+    const int64_t pattern = fields.integer("sliding_window_pattern", fields.integer("_sliding_window_pattern", 6));
+    if (pattern <= 0) fail("{}: sliding_window_pattern must be positive", fields.source());
+    for (int64_t i = 0; i < layers; ++i) sliding[static_cast<size_t>(i)] = (i + 1) % pattern != 0;
+  }
+  if (!has_window) {
+    for (bool s : sliding) {
+      if (s) fail("{}: layer_types has sliding layers but sliding_window is not set", fields.source());
+    }
+  }
+  return sliding;
+}
+
+struct FamilyDefaults {
+  const char* model_type;
+  const char* activation;
+  bool tie_word_embeddings;
+  double rope_theta;
+};
+
+constexpr FamilyDefaults kFamilies[] = {
+    {"llama", "silu", false, 10000.0},
+    {"mistral", "silu", false, 10000.0},
+    {"qwen2", "silu", false, 10000.0},
+    {"qwen3", "silu", false, 10000.0},
+    {"gemma2", "gelu_pytorch_tanh", true, 10000.0},
+    {"gemma3_text", "gelu_pytorch_tanh", true, 1000000.0},
+};
+
+}  // namespace
+
+ModelConfig config_from_hf(const json& root, const std::string& source) {
+  const Fields top(root, source);
+  std::string model_type = top.string("model_type", "");
+  const json* text = &root;
+  std::string text_source = source;
+  if (model_type == "gemma3") {  // multimodal wrapper: the language model's config is nested
+    if (!top.has("text_config")) fail("{}: model_type gemma3 needs a text_config", source);
+    text = &root["text_config"];
+    text_source = source + " text_config";
+    model_type = "gemma3_text";
+  }
+  const Fields fields(*text, text_source);
+  if (model_type.empty()) fail("{}: field 'model_type' is missing", source);
+  const FamilyDefaults* family = nullptr;
+  for (const auto& f : kFamilies) {
+    if (model_type == f.model_type) family = &f;
+  }
+  if (family == nullptr) {
+    fail("{}: model_type '{}' is not supported (llama, mistral, qwen2, qwen3, gemma2, gemma3_text, gemma3 are)", source,
+         model_type);
+  }
+  const bool gemma = model_type == "gemma2" || model_type == "gemma3_text";
+
+  ModelConfig config;
+  config.model_type = model_type;
+  if (top.has("architectures") && root["architectures"].is_array() && !root["architectures"].empty() &&
+      root["architectures"][0].is_string()) {
+    config.architecture = root["architectures"][0].get<std::string>();
+  }
+  config.vocab_size = fields.integer("vocab_size");
+  config.hidden_size = fields.integer("hidden_size");
+  config.intermediate_size = fields.integer("intermediate_size");
+  config.num_layers = fields.integer("num_hidden_layers");
+  config.num_heads = fields.integer("num_attention_heads");
+  config.num_kv_heads = fields.integer("num_key_value_heads", config.num_heads);
+  if (config.num_heads <= 0) fail("{}: num_attention_heads must be positive", text_source);
+  config.head_dim = fields.integer("head_dim", config.hidden_size / config.num_heads);
+  config.max_position_embeddings = fields.integer("max_position_embeddings", 2048);
+  config.rms_norm_eps = fields.number("rms_norm_eps", 1e-6);
+  if (fields.has("partial_rotary_factor") && fields.number("partial_rotary_factor", 1.0) != 1.0) {
+    fail("{}: partial_rotary_factor != 1 is not supported", text_source);
+  }
+
+  config.activation = parse_activation(
+      fields.string("hidden_activation", fields.string("hidden_act", family->activation)), text_source);
+  if (gemma && fields.string("hidden_activation", "") == "" && fields.string("hidden_act", "") == "gelu") {
+    config.activation = Activation::GeluTanh;  // Gemma configs say "gelu" but the models use the tanh form
+  }
+  config.tie_word_embeddings =
+      top.boolean("tie_word_embeddings", fields.boolean("tie_word_embeddings", family->tie_word_embeddings));
+
+  if (model_type == "llama") {
+    config.qkv_bias = config.o_bias = fields.boolean("attention_bias", false);
+    config.mlp_bias = fields.boolean("mlp_bias", false);
+  } else if (model_type == "qwen2") {
+    config.qkv_bias = true;
+  } else if (model_type == "qwen3") {
+    config.qkv_bias = config.o_bias = fields.boolean("attention_bias", false);
+    config.qk_norm = true;
+  } else if (gemma) {
+    config.qkv_bias = config.o_bias = fields.boolean("attention_bias", false);
+    config.norm_offset_one = true;
+    config.sandwich_norms = true;
+    config.qk_norm = model_type == "gemma3_text";
+    config.embedding_scale = static_cast<float>(std::sqrt(static_cast<double>(config.hidden_size)));
+    config.attn_logit_softcap =
+        static_cast<float>(fields.number("attn_logit_softcapping", model_type == "gemma2" ? 50.0 : 0.0));
+    config.final_logit_softcap =
+        static_cast<float>(fields.number("final_logit_softcapping", model_type == "gemma2" ? 30.0 : 0.0));
+  }
+  const double query_scalar =
+      gemma ? fields.number("query_pre_attn_scalar", 256.0) : static_cast<double>(config.head_dim);
+  if (!(query_scalar > 0.0)) fail("{}: query_pre_attn_scalar must be positive", text_source);
+  config.attention_scale = static_cast<float>(1.0 / std::sqrt(query_scalar));
+
+  // Sliding windows. Mistral: every layer; Qwen: only with use_sliding_window.
+  bool has_window = fields.has("sliding_window");
+  if ((model_type == "qwen2" || model_type == "qwen3") && !fields.boolean("use_sliding_window", false))
+    has_window = false;
+  if (model_type == "gemma2" || model_type == "gemma3_text") has_window = true;
+  if (has_window) {
+    config.sliding_window = fields.integer("sliding_window", 4096);
+    if (config.sliding_window <= 0) fail("{}: sliding_window must be positive", text_source);
+  }
+  const std::vector<bool> sliding = sliding_layers(fields, model_type, config.num_layers, has_window);
+
+  // Rope: rope_theta + rope_scaling (transformers 4.x) or rope_parameters (5.x).
+  const json* scaling = fields.has("rope_scaling") ? &fields.raw("rope_scaling") : nullptr;
+  double theta = fields.number("rope_theta", family->rope_theta);
+  const json* local_parameters = nullptr;
+  if (fields.has("rope_parameters")) {
+    const json& parameters = fields.raw("rope_parameters");
+    const json* global = &parameters;
+    if (parameters.is_object() && parameters.contains("full_attention")) {
+      global = &parameters["full_attention"];
+      if (parameters.contains("sliding_attention")) local_parameters = &parameters["sliding_attention"];
+    }
+    theta = Fields(*global, text_source + " rope_parameters").number("rope_theta", theta);
+    scaling = global;
+  }
+  const RopeConfig global_rope = parse_rope(theta, scaling, config.max_position_embeddings, text_source);
+  RopeConfig local_rope = global_rope;
+  if (model_type == "gemma3_text") {
+    if (local_parameters != nullptr) {
+      const double local_theta =
+          Fields(*local_parameters, text_source + " rope_parameters").number("rope_theta", 10000.0);
+      local_rope = parse_rope(local_theta, local_parameters, config.max_position_embeddings, text_source);
+    } else {
+      local_rope = RopeConfig{};
+      local_rope.theta = fields.number("rope_local_base_freq", 10000.0);
+    }
+  }
+  for (int64_t i = 0; i < config.num_layers; ++i) {
+    const bool s = sliding[static_cast<size_t>(i)];
+    config.layers.push_back(LayerConfig{s, s ? local_rope : global_rope});
+  }
+
+  config.bos_token_ids = top.has("bos_token_id") ? top.integers("bos_token_id") : fields.integers("bos_token_id");
+  config.eos_token_ids = top.has("eos_token_id") ? top.integers("eos_token_id") : fields.integers("eos_token_id");
+  if (root.value("model_type", "") == "gemma3") {
+    config.weight_prefixes = {"language_model.model.", "model.language_model."};
+  }
+  with_context(source, [&] { config.validate(); });
+  return config;
+}
+
+namespace {
+
+const json& gguf_required(const json& metadata, const std::string& key, const std::string& source) {
+  if (!metadata.contains(key)) fail("{}: metadata key '{}' is missing", source, key);
+  return metadata[key];
+}
+
+int64_t gguf_integer(const json& metadata, const std::string& key, const std::string& source) {
+  const json& value = gguf_required(metadata, key, source);
+  if (!value.is_number_integer()) fail("{}: metadata '{}' must be an integer, found {}", source, key, value.dump());
+  return value.get<int64_t>();
+}
+
+double gguf_number(const json& metadata, const std::string& key, double fallback, const std::string& source) {
+  if (!metadata.contains(key)) return fallback;
+  const json& value = metadata[key];
+  if (!value.is_number()) fail("{}: metadata '{}' must be a number, found {}", source, key, value.dump());
+  return value.get<double>();
+}
+
+}  // namespace
+
+ModelConfig config_from_gguf(const json& metadata, const std::string& source, int64_t embedding_rows) {
+  const json& arch_value = gguf_required(metadata, "general.architecture", source);
+  if (!arch_value.is_string()) fail("{}: general.architecture must be a string", source);
+  const std::string arch = arch_value.get<std::string>();
+  if (arch != "llama") {
+    fail("{}: GGUF architecture '{}' is not supported yet (llama is); load the Hugging Face directory instead", source,
+         arch);
+  }
+  ModelConfig config;
+  config.model_type = "llama";
+  config.architecture = "gguf:" + arch;
+  const std::string p = arch + ".";
+  config.hidden_size = gguf_integer(metadata, p + "embedding_length", source);
+  config.intermediate_size = gguf_integer(metadata, p + "feed_forward_length", source);
+  config.num_layers = gguf_integer(metadata, p + "block_count", source);
+  config.num_heads = gguf_integer(metadata, p + "attention.head_count", source);
+  config.num_kv_heads = metadata.contains(p + "attention.head_count_kv")
+                            ? gguf_integer(metadata, p + "attention.head_count_kv", source)
+                            : config.num_heads;
+  if (config.num_heads <= 0) fail("{}: {}attention.head_count must be positive", source, p);
+  config.head_dim = metadata.contains(p + "attention.key_length")
+                        ? gguf_integer(metadata, p + "attention.key_length", source)
+                        : config.hidden_size / config.num_heads;
+  if (metadata.contains(p + "rope.dimension_count") &&
+      gguf_integer(metadata, p + "rope.dimension_count", source) != config.head_dim) {
+    fail("{}: partial rotary embeddings ({}rope.dimension_count != head size) are not supported", source, p);
+  }
+  config.max_position_embeddings =
+      metadata.contains(p + "context_length") ? gguf_integer(metadata, p + "context_length", source) : 2048;
+  config.rms_norm_eps = gguf_number(metadata, p + "attention.layer_norm_rms_epsilon", 1e-5, source);
+  if (metadata.contains("tokenizer.ggml.tokens") && metadata["tokenizer.ggml.tokens"].is_array()) {
+    config.vocab_size = static_cast<int64_t>(metadata["tokenizer.ggml.tokens"].size());
+  }
+  if (metadata.contains(p + "vocab_size")) config.vocab_size = gguf_integer(metadata, p + "vocab_size", source);
+  if (config.vocab_size == 0) config.vocab_size = embedding_rows;
+  config.attention_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(config.head_dim)));
+  config.rope_layout = RopeLayout::AdjacentPairs;
+
+  RopeConfig rope;
+  rope.theta = gguf_number(metadata, p + "rope.freq_base", 10000.0, source);
+  const std::string scaling_type =
+      metadata.contains(p + "rope.scaling.type") && metadata[p + "rope.scaling.type"].is_string()
+          ? metadata[p + "rope.scaling.type"].get<std::string>()
+          : "none";
+  if (scaling_type == "linear") {
+    rope.scaling = RopeScalingType::Linear;
+    rope.factor = gguf_number(metadata, p + "rope.scaling.factor", 1.0, source);
+  } else if (scaling_type != "none") {
+    fail("{}: GGUF rope scaling '{}' is not supported yet (none, linear are)", source, scaling_type);
+  }
+  config.layers.assign(static_cast<size_t>(config.num_layers), LayerConfig{false, rope});
+  for (const char* key : {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"}) {
+    if (metadata.contains(key)) {
+      auto& ids =
+          std::string_view(key).find("bos") != std::string_view::npos ? config.bos_token_ids : config.eos_token_ids;
+      ids.push_back(gguf_integer(metadata, key, source));
+    }
+  }
+  with_context(source, [&] { config.validate(); });
+  return config;
+}
+
+void ModelConfig::validate() const {
+  auto positive = [](int64_t value, const char* field) {
+    if (value <= 0) fail("{} must be positive, found {}", field, value);
+  };
+  positive(vocab_size, "vocab_size");
+  positive(hidden_size, "hidden_size");
+  positive(intermediate_size, "intermediate_size");
+  positive(num_layers, "num_hidden_layers");
+  positive(num_heads, "num_attention_heads");
+  positive(num_kv_heads, "num_key_value_heads");
+  positive(head_dim, "head_dim");
+  if (num_heads % num_kv_heads != 0) {
+    fail("num_attention_heads ({}) must be a multiple of num_key_value_heads ({})", num_heads, num_kv_heads);
+  }
+  if (head_dim % 2 != 0) fail("head_dim must be even for rotary embeddings, found {}", head_dim);
+  if (!(rms_norm_eps >= 0.0)) fail("rms_norm_eps must be non-negative");
+  if (static_cast<int64_t>(layers.size()) != num_layers) fail("layer list does not match num_hidden_layers");
+  for (int64_t id : eos_token_ids) {
+    if (id < 0 || id >= vocab_size) fail("eos_token_id {} is outside the vocabulary (0..{})", id, vocab_size - 1);
+  }
+}
+
+nlohmann::json ModelConfig::to_json() const {
+  json layer_kinds = json::array();
+  for (const auto& layer : layers) {
+    layer_kinds.push_back({{"sliding", layer.sliding},
+                           {"rope_theta", layer.rope.theta},
+                           {"rope_scaling", static_cast<int>(layer.rope.scaling)},
+                           {"rope_factor", layer.rope.factor}});
+  }
+  static constexpr const char* kScalingNames[] = {"none", "linear", "llama3", "yarn"};
+  for (auto& layer : layer_kinds) layer["rope_scaling"] = kScalingNames[layer["rope_scaling"].get<int>()];
+  static constexpr const char* kActivationNames[] = {"silu", "gelu_tanh", "gelu"};
+  return {
+      {"model_type", model_type},
+      {"architecture", architecture},
+      {"vocab_size", vocab_size},
+      {"hidden_size", hidden_size},
+      {"intermediate_size", intermediate_size},
+      {"num_hidden_layers", num_layers},
+      {"num_attention_heads", num_heads},
+      {"num_key_value_heads", num_kv_heads},
+      {"head_dim", head_dim},
+      {"max_position_embeddings", max_position_embeddings},
+      {"rms_norm_eps", rms_norm_eps},
+      {"qkv_bias", qkv_bias},
+      {"o_bias", o_bias},
+      {"mlp_bias", mlp_bias},
+      {"qk_norm", qk_norm},
+      {"norm_offset_one", norm_offset_one},
+      {"sandwich_norms", sandwich_norms},
+      {"tie_word_embeddings", tie_word_embeddings},
+      {"activation", kActivationNames[static_cast<int>(activation)]},
+      {"embedding_scale", embedding_scale},
+      {"attention_scale", attention_scale},
+      {"attn_logit_softcap", attn_logit_softcap},
+      {"final_logit_softcap", final_logit_softcap},
+      {"sliding_window", sliding_window},
+      {"rope_layout", rope_layout == RopeLayout::Halves ? "halves" : "adjacent_pairs"},
+      {"layers", layer_kinds},
+      {"bos_token_ids", bos_token_ids},
+      {"eos_token_ids", eos_token_ids},
+  };
+}
+
+std::vector<float> rope_inverse_frequencies(const RopeConfig& rope, int64_t head_dim,
+                                            const std::vector<float>& freq_factors) {
+  // Computed in f32 like the reference implementation, so angles agree to the last bit or two.
+  const int64_t half = head_dim / 2;
+  const float dim = static_cast<float>(head_dim);
+  const float base = static_cast<float>(rope.theta);
+  std::vector<float> inv(static_cast<size_t>(half));
+  for (int64_t i = 0; i < half; ++i) inv[i] = 1.0f / std::pow(base, static_cast<float>(2 * i) / dim);
+
+  const float factor = static_cast<float>(rope.factor);
+  switch (rope.scaling) {
+    case RopeScalingType::None:
+      break;
+    case RopeScalingType::Linear:
+      for (float& f : inv) f /= factor;
+      break;
+    case RopeScalingType::Llama3: {
+      const float context = static_cast<float>(rope.original_max_position_embeddings);
+      const float low = static_cast<float>(rope.low_freq_factor);
+      const float high = static_cast<float>(rope.high_freq_factor);
+      const float low_freq_wavelen = context / low;
+      const float high_freq_wavelen = context / high;
+      for (float& f : inv) {
+        const float wavelen = 2.0f * std::numbers::pi_v<float> / f;
+        if (wavelen > low_freq_wavelen) {
+          f = f / factor;
+        } else if (wavelen >= high_freq_wavelen) {
+          const float smooth = (context / wavelen - low) / (high - low);
+          f = (1.0f - smooth) * f / factor + smooth * f;
+        }
+      }
+      break;
+    }
+    case RopeScalingType::Yarn: {
+      const double max_positions = static_cast<double>(rope.original_max_position_embeddings);
+      auto correction_dim = [&](double rotations) {
+        return (static_cast<double>(head_dim) * std::log(max_positions / (rotations * 2.0 * std::numbers::pi))) /
+               (2.0 * std::log(rope.theta));
+      };
+      double low = correction_dim(rope.beta_fast);
+      double high = correction_dim(rope.beta_slow);
+      if (rope.truncate) {
+        low = std::floor(low);
+        high = std::ceil(high);
+      }
+      low = std::max(low, 0.0);
+      high = std::min(high, static_cast<double>(head_dim - 1));
+      if (low == high) high += 0.001;
+      for (int64_t i = 0; i < half; ++i) {
+        const float extrapolation = inv[i];
+        const float interpolation = 1.0f / (factor * std::pow(base, static_cast<float>(2 * i) / dim));
+        const float ramp =
+            std::clamp((static_cast<float>(i) - static_cast<float>(low)) / static_cast<float>(high - low), 0.0f, 1.0f);
+        const float extrapolation_weight = 1.0f - ramp;
+        inv[i] = interpolation * (1.0f - extrapolation_weight) + extrapolation * extrapolation_weight;
+      }
+      break;
+    }
+  }
+  if (!freq_factors.empty()) {
+    if (static_cast<int64_t>(freq_factors.size()) != half) {
+      fail("rope_freqs has {} entries but head_dim / 2 is {}", freq_factors.size(), half);
+    }
+    for (int64_t i = 0; i < half; ++i) inv[i] /= freq_factors[i];
+  }
+  return inv;
+}
+
+}  // namespace medllm

@@ -1,0 +1,164 @@
+#include <filesystem>
+#include <fstream>
+#include <medllm/model.hpp>
+
+#include "core/error.hpp"
+#include "formats/gguf.hpp"
+#include "formats/safetensors.hpp"
+#include "kernels/matmul.hpp"
+#include "model/model_impl.hpp"
+
+namespace medllm {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+nlohmann::json read_config_json(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("{}: cannot open", path.string());
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: invalid JSON: {}", path.string(), e.what());
+  }
+}
+
+bool has_gguf_magic(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  return in.read(magic, 4) && std::string_view(magic, 4) == "GGUF";
+}
+
+void load_huggingface(Model::Impl& impl, const fs::path& directory) {
+  const fs::path config_path = directory / "config.json";
+  if (!fs::exists(config_path)) fail("{}: no config.json in the model directory", directory.string());
+  impl.format = "safetensors";
+  impl.metadata = read_config_json(config_path);
+  impl.config = config_from_hf(impl.metadata, config_path.string());
+  load_safetensors_dir(directory.string(), impl.store);
+  impl.weights = bind_weights(impl.config, impl.store, WeightLayout::HuggingFace);
+}
+
+void load_gguf_model(Model::Impl& impl, const fs::path& path) {
+  impl.format = "gguf";
+  GgufFile file = load_gguf(path.string(), impl.store);
+  impl.metadata = std::move(file.metadata);
+  const TensorEntry* embedding = impl.store.find("token_embd.weight");
+  const int64_t embedding_rows = embedding != nullptr && !embedding->shape.empty() ? embedding->shape.front() : 0;
+  impl.config = config_from_gguf(impl.metadata, path.string(), embedding_rows);
+  if (const TensorEntry* freqs = impl.store.find("rope_freqs.weight")) {
+    const TensorView view = impl.store.view(freqs->name);
+    impl.config.rope_freq_factors.resize(static_cast<size_t>(view.numel()));
+    to_f32(view.dtype, view.data, impl.config.rope_freq_factors.data(), view.numel());
+  }
+  impl.weights = bind_weights(impl.config, impl.store, WeightLayout::Gguf);
+}
+
+}  // namespace
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+std::unique_ptr<Model> Model::load(const std::string& path_text, const LoadOptions& options) {
+  const fs::path path(path_text);
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);
+  if (error || !fs::exists(status)) fail("{}: no such file or directory", path_text);
+
+  auto impl = std::make_unique<Impl>();
+  impl->path = path_text;
+  if (fs::is_directory(status)) {
+    load_huggingface(*impl, path);
+  } else if (path.extension() == ".gguf" || has_gguf_magic(path)) {
+    load_gguf_model(*impl, path);
+  } else if (path.extension() == ".safetensors") {
+    load_huggingface(*impl, path.parent_path().empty() ? fs::path(".") : path.parent_path());
+  } else {
+    fail("{}: not a model (expected a Hugging Face directory with config.json, or a .gguf file)", path_text);
+  }
+  impl->pool = std::make_unique<ThreadPool>(options.threads);
+  kernels::set_blas_threads(impl->pool->size());
+  if (options.check_weights) check_finite(impl->weights, impl->store, *impl->pool);
+  impl->transformer = std::make_unique<Transformer>(impl->config, impl->weights);
+  return std::unique_ptr<Model>(new Model(std::move(impl)));
+}
+
+const ModelConfig& Model::config() const {
+  return impl_->config;
+}
+const std::string& Model::path() const {
+  return impl_->path;
+}
+std::string Model::format() const {
+  return impl_->format;
+}
+const nlohmann::json& Model::metadata() const {
+  return impl_->metadata;
+}
+int Model::threads() const {
+  return impl_->pool->size();
+}
+
+std::vector<TensorSummary> Model::tensors() const {
+  std::vector<TensorSummary> out;
+  for (const auto& [name, entry] : impl_->store.entries()) {
+    out.push_back(
+        {name, entry.stored_type, entry.shape, entry.nbytes, entry.file, impl_->weights.used_names.contains(name)});
+  }
+  return out;
+}
+
+struct Session::State {
+  State(const ModelConfig& config, int64_t context)
+      : cache(config.num_layers, config.num_kv_heads * config.head_dim), context_length(context) {}
+  KVCache cache;
+  ForwardScratch scratch;
+  std::vector<float> logits;
+  int64_t context_length;
+};
+
+Session::Session(const Model& model, int64_t context_length) : model_(&model) {
+  const ModelConfig& config = model.config();
+  if (context_length < 0) fail("context length must be positive, got {}", context_length);
+  if (context_length == 0) context_length = config.max_position_embeddings;
+  state_ = std::make_unique<State>(config, context_length);
+}
+
+Session::~Session() = default;
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
+
+std::span<const float> Session::forward(std::span<const int32_t> tokens, LogitsFor which) {
+  if (tokens.empty()) fail("forward needs at least one token");
+  State& s = *state_;
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  if (s.cache.positions + n > s.context_length) {
+    fail("{} tokens at position {} exceed the context length of {} tokens", n, s.cache.positions, s.context_length);
+  }
+  const Model::Impl& impl = model_->impl();
+  const int64_t vocab = impl.config.vocab_size;
+  const int64_t rows = which == LogitsFor::All ? n : 1;
+  s.logits.resize(static_cast<size_t>(rows * vocab));
+  impl.transformer->forward(tokens, s.cache, s.scratch, *impl.pool, which, s.logits.data());
+  return {s.logits.data(), s.logits.size()};
+}
+
+int64_t Session::position() const {
+  return state_->cache.positions;
+}
+int64_t Session::context_length() const {
+  return state_->context_length;
+}
+int64_t Session::vocab_size() const {
+  return model_->config().vocab_size;
+}
+
+void Session::rewind(int64_t position) {
+  if (position < 0 || position > state_->cache.positions) {
+    fail("cannot rewind to position {} (the session holds {})", position, state_->cache.positions);
+  }
+  state_->cache.positions = position;
+}
+
+}  // namespace medllm

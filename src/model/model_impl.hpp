@@ -1,0 +1,27 @@
+#pragma once
+// What a loaded Model holds; shared by the model, runtime and tools that need the internals.
+
+#include <medllm/model.hpp>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/thread_pool.hpp"
+#include "formats/tensor_store.hpp"
+#include "model/transformer.hpp"
+#include "model/weights.hpp"
+
+namespace medllm {
+
+struct Model::Impl {
+  std::string path;
+  std::string format;
+  nlohmann::json metadata;
+  TensorStore store;
+  ModelConfig config;
+  ModelWeights weights;
+  std::unique_ptr<ThreadPool> pool;
+  std::unique_ptr<Transformer> transformer;
+};
+
+}  // namespace medllm

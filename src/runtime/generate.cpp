@@ -1,0 +1,156 @@
+#include <chrono>
+#include <medllm/generate.hpp>
+#include <medllm/model.hpp>
+#include <medllm/tokenizer.hpp>
+
+#include "core/error.hpp"
+
+namespace medllm {
+
+const char* stop_reason_name(StopReason reason) {
+  switch (reason) {
+    case StopReason::Eos:
+      return "eos";
+    case StopReason::StopString:
+      return "stop";
+    case StopReason::Length:
+      return "length";
+    case StopReason::Context:
+      return "context";
+    case StopReason::Cancelled:
+      return "cancelled";
+  }
+  return "unknown";
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Holds back generated text that might be the start of a stop string, and finds stop strings
+// that span several tokens.
+class StopMatcher {
+ public:
+  explicit StopMatcher(const std::vector<std::string>& stops) : stops_(stops) {}
+
+  // Appends text; returns the part that is final. Sets `stopped` when a stop string appeared.
+  std::string append(std::string_view text, bool& stopped) {
+    buffer_ += text;
+    size_t earliest = std::string::npos;
+    for (const auto& stop : stops_) {
+      if (stop.empty()) continue;
+      earliest = std::min(earliest, buffer_.find(stop));
+    }
+    if (earliest != std::string::npos) {
+      stopped = true;
+      std::string out = buffer_.substr(0, earliest);
+      buffer_.clear();
+      return out;
+    }
+    size_t hold = 0;  // longest buffer suffix that is a proper prefix of some stop string
+    for (const auto& stop : stops_) {
+      if (stop.empty()) continue;
+      for (size_t length = std::min(stop.size() - 1, buffer_.size()); length > hold; --length) {
+        if (buffer_.compare(buffer_.size() - length, length, stop, 0, length) == 0) {
+          hold = length;
+          break;
+        }
+      }
+    }
+    std::string out = buffer_.substr(0, buffer_.size() - hold);
+    buffer_.erase(0, buffer_.size() - hold);
+    return out;
+  }
+  std::string flush() { return std::exchange(buffer_, {}); }
+
+ private:
+  const std::vector<std::string>& stops_;
+  std::string buffer_;
+};
+
+}  // namespace
+
+GenerateResult generate(const Model& model, const Tokenizer& tokenizer, std::string_view prompt,
+                        const GenerateOptions& options, const TextCallback& on_text) {
+  const std::vector<int32_t> tokens = tokenizer.encode(prompt, options.add_special);
+  return generate(model, tokenizer, tokens, options, on_text);
+}
+
+GenerateResult generate(const Model& model, const Tokenizer& tokenizer, std::span<const int32_t> prompt_tokens,
+                        const GenerateOptions& options, const TextCallback& on_text) {
+  if (prompt_tokens.empty()) fail("the prompt is empty: nothing to condition on (add a BOS token or some text)");
+  GenerateResult result;
+  result.prompt_tokens.assign(prompt_tokens.begin(), prompt_tokens.end());
+  Session session(model, options.context_length);
+  if (static_cast<int64_t>(prompt_tokens.size()) >= session.context_length()) {
+    fail("the prompt has {} tokens but the context holds {}; shorten it or raise the context length",
+         prompt_tokens.size(), session.context_length());
+  }
+  Sampler sampler(options.sampling);
+  StreamDecoder decoder(tokenizer);
+  StopMatcher matcher(options.stop);
+  std::vector<int32_t> history(prompt_tokens.begin(), prompt_tokens.end());
+  const std::optional<int32_t> eos = tokenizer.eos_id();
+
+  auto emit = [&](const std::string& text) {
+    if (text.empty()) return true;
+    result.text += text;
+    return !on_text || on_text(text);
+  };
+
+  const auto prompt_start = Clock::now();
+  std::span<const float> logits = session.forward(prompt_tokens);
+  result.prompt_seconds = seconds_since(prompt_start);
+  const auto generate_start = Clock::now();
+  bool stopped = false;
+  const int64_t prompt_length = static_cast<int64_t>(prompt_tokens.size());
+  int64_t produced = 0;
+  auto may_continue = [&] {
+    if (options.max_tokens >= 0 && produced >= options.max_tokens) {
+      result.stop_reason = StopReason::Length;
+      return false;
+    }
+    if (prompt_length + produced >= session.context_length()) {  // the context holds prompt + output
+      result.stop_reason = StopReason::Context;
+      return false;
+    }
+    return true;
+  };
+  while (may_continue()) {
+    const int32_t next = sampler.sample(logits, history);
+    if (!options.ignore_eos && eos && next == *eos) {
+      result.stop_reason = StopReason::Eos;
+      break;
+    }
+    result.tokens.push_back(next);
+    history.push_back(next);
+    ++produced;
+    if (!emit(matcher.append(decoder.push(next), stopped))) {
+      result.stop_reason = StopReason::Cancelled;
+      break;
+    }
+    if (stopped) {
+      result.stop_reason = StopReason::StopString;
+      break;
+    }
+    if (!may_continue()) break;
+    const int32_t step[] = {next};
+    logits = session.forward(step);
+  }
+  if (!stopped && result.stop_reason != StopReason::Cancelled) {
+    bool late_stop = false;
+    emit(matcher.append(decoder.flush(), late_stop));
+    if (late_stop)
+      result.stop_reason = StopReason::StopString;
+    else
+      emit(matcher.flush());
+  }
+  result.generate_seconds = seconds_since(generate_start);
+  return result;
+}
+
+}  // namespace medllm

@@ -1,0 +1,247 @@
+#include "tokenizer/spm.hpp"
+
+#include <queue>
+
+#include "core/error.hpp"
+#include "tokenizer/utf8.hpp"
+
+namespace medllm {
+
+namespace {
+
+constexpr std::string_view kSpace = "\xE2\x96\x81";  // U+2581 "▁"
+
+// "<0x41>" -> 0x41; -1 if the piece is not a byte token.
+int parse_byte_piece(std::string_view piece) {
+  if (piece.size() != 6 || piece.substr(0, 3) != "<0x" || piece[5] != '>') return -1;
+  int value = 0;
+  for (char c : piece.substr(3, 2)) {
+    value *= 16;
+    if (c >= '0' && c <= '9')
+      value += c - '0';
+    else if (c >= 'A' && c <= 'F')
+      value += c - 'A' + 10;
+    else if (c >= 'a' && c <= 'f')
+      value += c - 'a' + 10;
+    else
+      return -1;
+  }
+  return value;
+}
+
+}  // namespace
+
+SpmTokenizer::SpmTokenizer(std::vector<std::string> pieces, std::vector<float> scores, std::vector<TokenType> types,
+                           std::optional<int32_t> bos, std::optional<int32_t> eos, std::optional<int32_t> unk,
+                           Options options)
+    : pieces_(std::move(pieces)),
+      scores_(std::move(scores)),
+      types_(std::move(types)),
+      unk_id_(unk),
+      options_(options) {
+  bos_id_ = bos;
+  eos_id_ = eos;
+  std::fill(std::begin(byte_ids_), std::end(byte_ids_), -1);
+  for (size_t i = 0; i < pieces_.size(); ++i) {
+    const auto id = static_cast<int32_t>(i);
+    if (types_[i] == TokenType::Byte) {
+      const int byte = parse_byte_piece(pieces_[i]);
+      if (byte >= 0) byte_ids_[byte] = id;
+      continue;
+    }
+    ids_.emplace(pieces_[i], id);  // the first of duplicate pieces wins
+  }
+}
+
+std::unique_ptr<SpmTokenizer> SpmTokenizer::from_gguf(const nlohmann::json& metadata, const std::string& source) {
+  auto field = [&](const char* key) -> const nlohmann::json& {
+    if (!metadata.contains(key)) fail("{}: tokenizer metadata '{}' is missing", source, key);
+    return metadata[key];
+  };
+  const auto& model = field("tokenizer.ggml.model");
+  if (model != "llama") {
+    fail("{}: embedded tokenizer model {} is not supported yet (llama/SentencePiece is)", source, model.dump());
+  }
+  const auto& tokens = field("tokenizer.ggml.tokens");
+  if (!tokens.is_array() || tokens.empty()) fail("{}: tokenizer.ggml.tokens must be a non-empty array", source);
+  const size_t n = tokens.size();
+  std::vector<std::string> pieces;
+  pieces.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (tokens[i].is_string()) {
+      pieces.push_back(tokens[i].get<std::string>());
+    } else if (tokens[i].is_binary()) {
+      const auto& bytes = tokens[i].get_binary();
+      pieces.emplace_back(bytes.begin(), bytes.end());
+    } else {
+      fail("{}: tokenizer.ggml.tokens[{}] is not a string", source, i);
+    }
+  }
+  std::vector<float> scores(n, 0.0f);
+  if (metadata.contains("tokenizer.ggml.scores")) {
+    const auto& values = metadata["tokenizer.ggml.scores"];
+    if (!values.is_array() || values.size() != n) fail("{}: tokenizer.ggml.scores must have {} entries", source, n);
+    for (size_t i = 0; i < n; ++i) {
+      if (!values[i].is_number()) fail("{}: tokenizer.ggml.scores[{}] is not a number", source, i);
+      scores[i] = values[i].get<float>();
+    }
+  }
+  std::vector<TokenType> types(n, TokenType::Normal);
+  if (metadata.contains("tokenizer.ggml.token_type")) {
+    const auto& values = metadata["tokenizer.ggml.token_type"];
+    if (!values.is_array() || values.size() != n) fail("{}: tokenizer.ggml.token_type must have {} entries", source, n);
+    for (size_t i = 0; i < n; ++i) {
+      if (!values[i].is_number_integer() || values[i].get<int64_t>() < 1 || values[i].get<int64_t>() > 6) {
+        fail("{}: tokenizer.ggml.token_type[{}] = {} is not a token type (1..6)", source, i, values[i].dump());
+      }
+      types[i] = static_cast<TokenType>(values[i].get<int32_t>());
+    }
+  }
+  auto token_id = [&](const char* key) -> std::optional<int32_t> {
+    if (!metadata.contains(key)) return std::nullopt;
+    const auto& value = metadata[key];
+    if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() >= static_cast<int64_t>(n)) {
+      fail("{}: {} = {} is not a token id of the {}-token vocabulary", source, key, value.dump(), n);
+    }
+    return value.get<int32_t>();
+  };
+  auto flag = [&](const char* key, bool fallback) {
+    if (!metadata.contains(key)) return fallback;
+    if (!metadata[key].is_boolean()) fail("{}: {} must be a bool", source, key);
+    return metadata[key].get<bool>();
+  };
+  Options options;
+  options.add_space_prefix = flag("tokenizer.ggml.add_space_prefix", true);
+  options.add_bos = flag("tokenizer.ggml.add_bos_token", true);
+  options.add_eos = flag("tokenizer.ggml.add_eos_token", false);
+  return std::make_unique<SpmTokenizer>(
+      std::move(pieces), std::move(scores), std::move(types), token_id("tokenizer.ggml.bos_token_id"),
+      token_id("tokenizer.ggml.eos_token_id"), token_id("tokenizer.ggml.unknown_token_id"), options);
+}
+
+int32_t SpmTokenizer::find(std::string_view piece) const {
+  auto it = ids_.find(std::string(piece));
+  return it == ids_.end() ? -1 : it->second;
+}
+
+void SpmTokenizer::encode_bpe(std::string_view text, std::vector<int32_t>& out) const {
+  // Symbols form a doubly linked list over the text; merging joins a symbol with its right
+  // neighbour. The queue holds candidate merges, best score first, leftmost on ties.
+  struct Symbol {
+    size_t begin;
+    size_t length;
+    int prev;
+    int next;
+  };
+  struct Candidate {
+    float score;
+    int left;
+    size_t length;  // merged length when queued: a changed length marks a stale candidate
+    bool operator<(const Candidate& other) const {
+      return score != other.score ? score < other.score : left > other.left;
+    }
+  };
+  std::vector<Symbol> symbols;
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = std::max<size_t>(1, utf8::sequence_length(text, i));
+    symbols.push_back({i, std::min(length, text.size() - i), static_cast<int>(symbols.size()) - 1,
+                       static_cast<int>(symbols.size()) + 1});
+    i += symbols.back().length;
+  }
+  if (symbols.empty()) return;
+  symbols.back().next = -1;
+
+  std::priority_queue<Candidate> queue;
+  auto consider = [&](int left) {
+    if (left < 0 || symbols[left].next < 0) return;
+    const Symbol& a = symbols[left];
+    const Symbol& b = symbols[a.next];
+    const int32_t id = find(text.substr(a.begin, a.length + b.length));
+    if (id >= 0) queue.push({scores_[id], left, a.length + b.length});
+  };
+  for (int i = 0; i + 1 < static_cast<int>(symbols.size()); ++i) consider(i);
+
+  while (!queue.empty()) {
+    const Candidate best = queue.top();
+    queue.pop();
+    Symbol& left = symbols[best.left];
+    if (left.length == 0 || left.next < 0 || left.length + symbols[left.next].length != best.length) continue;
+    Symbol& right = symbols[left.next];
+    left.length += right.length;
+    right.length = 0;
+    left.next = right.next;
+    if (left.next >= 0) symbols[left.next].prev = best.left;
+    consider(left.prev);
+    consider(best.left);
+  }
+
+  for (int i = 0; i >= 0; i = symbols[i].next) {
+    const std::string_view piece = text.substr(symbols[i].begin, symbols[i].length);
+    const int32_t id = find(piece);
+    if (id >= 0) {
+      out.push_back(id);
+      continue;
+    }
+    for (unsigned char byte : piece) {
+      if (byte_ids_[byte] >= 0) {
+        out.push_back(byte_ids_[byte]);
+      } else if (unk_id_) {
+        out.push_back(*unk_id_);
+      } else {
+        fail("cannot encode byte 0x{:02X}: the vocabulary has no byte token and no unknown token", byte);
+      }
+    }
+  }
+}
+
+std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_special) const {
+  utf8::require_valid(text, "text to tokenize");
+  std::vector<int32_t> out;
+  if (add_special && options_.add_bos && bos_id_) out.push_back(*bos_id_);
+  if (!text.empty()) {
+    std::string normalized;
+    if (options_.add_space_prefix) normalized += kSpace;
+    for (char c : text) {
+      if (c == ' ')
+        normalized += kSpace;
+      else
+        normalized += c;
+    }
+    encode_bpe(normalized, out);
+  }
+  if (add_special && options_.add_eos && eos_id_) out.push_back(*eos_id_);
+  return out;
+}
+
+std::string SpmTokenizer::token_bytes(int32_t id, bool at_start) const {
+  if (id < 0 || id >= static_cast<int32_t>(pieces_.size())) fail("token id {} is outside the vocabulary", id);
+  const TokenType type = types_[id];
+  if (type == TokenType::Control || type == TokenType::Unused) return "";
+  if (type == TokenType::Byte) {
+    const int byte = parse_byte_piece(pieces_[id]);
+    if (byte >= 0) return std::string(1, static_cast<char>(byte));
+  }
+  std::string out;
+  const std::string& piece = pieces_[id];
+  for (size_t i = 0; i < piece.size();) {
+    if (piece.compare(i, kSpace.size(), kSpace) == 0) {
+      out += ' ';
+      i += kSpace.size();
+    } else {
+      out += piece[i++];
+    }
+  }
+  if (at_start && options_.add_space_prefix && !out.empty() && out[0] == ' ') out.erase(0, 1);
+  return out;
+}
+
+std::string SpmTokenizer::token_text(int32_t id) const {
+  if (id < 0 || id >= static_cast<int32_t>(pieces_.size())) fail("token id {} is outside the vocabulary", id);
+  return pieces_[id];
+}
+
+bool SpmTokenizer::is_control(int32_t id) const {
+  return id >= 0 && id < static_cast<int32_t>(types_.size()) && types_[id] == TokenType::Control;
+}
+
+}  // namespace medllm

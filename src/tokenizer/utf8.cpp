@@ -1,0 +1,90 @@
+#include "tokenizer/utf8.hpp"
+
+#include <cstdint>
+
+#include "core/error.hpp"
+
+namespace medllm::utf8 {
+
+namespace {
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+}
+
+size_t sequence_length(std::string_view text, size_t i, bool* truncated) {
+  if (truncated != nullptr) *truncated = false;
+  const auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
+  const uint8_t lead = byte(i);
+  size_t length;
+  uint8_t second_min = 0x80;
+  uint8_t second_max = 0xBF;
+  if (lead < 0x80) return 1;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) second_min = 0xA0;  // no overlongs
+    if (lead == 0xED) second_max = 0x9F;  // no surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) second_min = 0x90;
+    if (lead == 0xF4) second_max = 0x8F;  // at most U+10FFFF
+  } else {
+    return 0;
+  }
+  for (size_t k = 1; k < length; ++k) {
+    if (i + k >= text.size()) {
+      if (truncated != nullptr) *truncated = true;
+      return 0;
+    }
+    const uint8_t b = byte(i + k);
+    const uint8_t low = k == 1 ? second_min : 0x80;
+    const uint8_t high = k == 1 ? second_max : 0xBF;
+    if (b < low || b > high) return 0;
+  }
+  return length;
+}
+
+size_t find_invalid(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = sequence_length(text, i);
+    if (length == 0) return i;
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
+void require_valid(std::string_view text, std::string_view what) {
+  const size_t bad = find_invalid(text);
+  if (bad != std::string_view::npos) {
+    fail("{}: invalid UTF-8 at byte {} (0x{:02X})", what, bad, static_cast<uint8_t>(text[bad]));
+  }
+}
+
+std::string take_complete(std::string& text) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    bool truncated = false;
+    const size_t length = sequence_length(text, i, &truncated);
+    if (length > 0) {
+      out.append(text, i, length);
+      i += length;
+    } else if (truncated) {
+      break;  // the rest may become valid once more bytes arrive
+    } else {
+      out += kReplacement;
+      ++i;
+    }
+  }
+  text.erase(0, i);
+  return out;
+}
+
+std::string sanitize(std::string_view text) {
+  std::string copy(text);
+  std::string out = take_complete(copy);
+  for (size_t k = 0; k < copy.size(); ++k) out += kReplacement;
+  return out;
+}
+
+}  // namespace medllm::utf8

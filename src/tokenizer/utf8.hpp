@@ -1,0 +1,27 @@
+#pragma once
+// UTF-8 validation and splitting (RFC 3629: no overlongs, no surrogates, at most U+10FFFF).
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace medllm::utf8 {
+
+// Length of the valid sequence starting at text[i], or 0 if the bytes there are invalid or
+// incomplete. `complete` (when given) is set false if the text merely ends too early.
+size_t sequence_length(std::string_view text, size_t i, bool* truncated = nullptr);
+
+// Offset of the first invalid byte, or std::string_view::npos.
+size_t find_invalid(std::string_view text);
+
+// Throws Error("<what>: invalid UTF-8 at byte N") if text is not valid UTF-8.
+void require_valid(std::string_view text, std::string_view what);
+
+// Splits text into a part to emit now (invalid bytes replaced by U+FFFD) and a tail that is the
+// valid start of a character still missing bytes; returns the emitted part and keeps the tail.
+std::string take_complete(std::string& text);
+
+// Replaces every invalid byte with U+FFFD.
+std::string sanitize(std::string_view text);
+
+}  // namespace medllm::utf8

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# End-to-end checks of the medllm CLI: exact greedy output, logits JSON against the library's
+# reference files, info output, and error exit codes with clear messages.
+# Usage: test_cli.sh MEDLLM_BINARY REPO_DIR SHARED_DATA_DIR REFERENCE_DIR
+set -u
+medllm=$1 repo=$2 shared=$3 reference=$4
+stories="$repo/data/models/stories260K/stories260K.gguf"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0 passes=0
+check() {  # check NAME CONDITION-COMMAND...
+  local name=$1
+  shift
+  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
+}
+
+# 1. Greedy generation reproduces llama2.c byte for byte.
+"$medllm" generate -m "$stories" --temp 0 -n 200 --no-display-prompt >"$work/greedy.txt" 2>"$work/greedy.err"
+check "greedy output equals llama2.c" cmp -s "$work/greedy.txt" "$shared/models/stories260K/expected_greedy_t0_n200.txt"
+check "generate reports speed" grep -q "tok/s" "$work/greedy.err"
+
+# 2. logits JSON parses and equals the PyTorch reference for a reference model.
+case_dir="$reference/llama_basic"
+tokens=$(/usr/bin/python3 -c "import json;print(','.join(map(str,json.load(open('$case_dir/reference.json'))['tokens'])))")
+"$medllm" logits -m "$case_dir" --tokens "$tokens" >"$work/logits.json"
+check "logits JSON matches the reference" /usr/bin/python3 - "$work/logits.json" "$case_dir" <<'PY'
+import json, sys, numpy as np
+out = json.load(open(sys.argv[1]))
+ref = json.load(open(sys.argv[2] + "/reference.json"))
+expected = np.fromfile(sys.argv[2] + "/" + ref["logits_file"], dtype="<f4").reshape(ref["shape"])
+actual = np.array(out["logits"], dtype=np.float32)
+assert out["tokens"] == ref["tokens"], "tokens differ"
+assert actual.shape == expected.shape, (actual.shape, expected.shape)
+err = float(np.abs(actual - expected).max())
+print("logits max abs error", err)
+sys.exit(0 if err <= 1e-4 else 1)
+PY
+"$medllm" logits -m "$stories" --prompt "Once upon" --last >"$work/last.json"
+check "logits --last gives one row of 512" /usr/bin/python3 -c "
+import json,sys; d=json.load(open('$work/last.json')); sys.exit(0 if len(d['logits'])==1 and len(d['logits'][0])==512 else 1)"
+
+# 3. info lists config and tensors.
+"$medllm" info -m "$stories" >"$work/info.txt"
+check "info shows the tensor inventory" grep -q "blk.4.ffn_down.weight" "$work/info.txt"
+"$medllm" info -m "$stories" --json >"$work/info.json"
+check "info --json is JSON" /usr/bin/python3 -c "import json; json.load(open('$work/info.json'))"
+
+# 4. Errors: non-zero exit and a message naming the culprit, never a crash.
+expect_error() {  # expect_error NAME PATTERN ARGS...
+  local name=$1 pattern=$2
+  shift 2
+  "$medllm" "$@" >"$work/out" 2>"$work/err"
+  local status=$?
+  if [ "$status" -eq 1 ] && grep -q -- "$pattern" "$work/err"; then
+    passes=$((passes + 1))
+  else
+    echo "FAIL: $name (exit $status): $(cat "$work/err")"
+    failures=$((failures + 1))
+  fi
+}
+expect_error "missing model" "no such file or directory" generate -m "$work/absent.gguf" -p hi
+head -c 5000 "$stories" >"$work/truncated.gguf"
+expect_error "truncated gguf" "truncated.gguf" info -m "$work/truncated.gguf"
+expect_error "token out of range" "outside the vocabulary" logits -m "$stories" --tokens 1,999
+expect_error "invalid UTF-8 prompt" "invalid UTF-8" generate -m "$stories" -p $'bad \xff byte' -n 2
+expect_error "prompt longer than context" "context" generate -m "$stories" -p "Once upon a time there was" -c 4
+
+echo "$passes passed, $failures failed"
+[ "$failures" -eq 0 ]

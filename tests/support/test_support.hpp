@@ -1,0 +1,46 @@
+#pragma once
+// Shared helpers for the test suite: paths to data, temporary directories, and a writer for
+// tiny random-weight Hugging Face models (for error and robustness tests; numeric parity tests
+// use the PyTorch-written models from tests/reference instead).
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/dtype.hpp"
+#include "core/tensor.hpp"
+
+namespace medllm::test {
+
+std::filesystem::path shared_data(const std::string& relative);  // ../shared/data/<relative>
+std::filesystem::path repo_path(const std::string& relative);    // <repository>/<relative>
+std::filesystem::path stories260k_path();                        // the embedded default model
+std::filesystem::path fresh_temp_dir(const std::string& name);   // empty, unique per test
+
+std::string read_file(const std::filesystem::path& path);
+void write_file(const std::filesystem::path& path, const std::string& bytes);
+
+struct OwnedTensor {
+  std::string name;
+  DType dtype = DType::F32;
+  Shape shape;
+  std::vector<std::byte> bytes;
+  TensorView view() const { return {dtype, shape, bytes.data()}; }
+};
+
+OwnedTensor random_tensor(const std::string& name, Shape shape, DType dtype, uint64_t seed, float scale = 0.2f);
+
+struct TinyModel {
+  nlohmann::json config;
+  std::vector<OwnedTensor> tensors;
+  OwnedTensor* find(const std::string& name);
+};
+
+// A small Llama model (hidden 32, 2 layers, 4 heads, 2 kv heads, ffn 48, vocab 64).
+TinyModel tiny_llama(DType dtype = DType::F32, uint64_t seed = 7);
+// Writes config.json and model.safetensors into dir.
+void write_hf_model(const std::filesystem::path& dir, const TinyModel& model);
+
+}  // namespace medllm::test

@@ -1,0 +1,162 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/attention.hpp"
+#include "kernels/elementwise.hpp"
+#include "kernels/matmul.hpp"
+#include "support/test_support.hpp"
+
+namespace medllm {
+namespace {
+
+std::vector<float> random_vector(size_t n, uint64_t seed, float scale = 1.0f) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = normal(rng);
+  return v;
+}
+
+// Every fast matmul path (dot kernels for few rows, BLAS for many) against the scalar oracle.
+TEST(Matmul, FastPathsMatchScalarReference) {
+  ThreadPool pool(2);
+  for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0}) {
+    const test::OwnedTensor w = test::random_tensor("w", {37, 96}, dtype, 11);
+    for (int64_t n : {1, 2, 3, 4, 9, 300}) {
+      const auto x = random_vector(static_cast<size_t>(n * 96), 12);
+      std::vector<float> fast(static_cast<size_t>(n * 37)), reference(fast.size());
+      kernels::matmul(w.view(), x.data(), n, fast.data(), pool);
+      kernels::matmul_reference(w.view(), x.data(), n, reference.data());
+      for (size_t i = 0; i < fast.size(); ++i) {
+        ASSERT_NEAR(fast[i], reference[i], 1e-5 * (1.0 + std::fabs(reference[i])))
+            << dtype_name(dtype) << " n=" << n << " i=" << i;
+      }
+    }
+  }
+}
+
+TEST(Matmul, ResultDoesNotDependOnThreadCount) {
+  const test::OwnedTensor w = test::random_tensor("w", {301, 64}, DType::BF16, 13);
+  const auto x = random_vector(2 * 64, 14);
+  std::vector<float> one(2 * 301), three(2 * 301);
+  ThreadPool pool1(1), pool3(3);
+  kernels::matmul(w.view(), x.data(), 2, one.data(), pool1);
+  kernels::matmul(w.view(), x.data(), 2, three.data(), pool3);
+  EXPECT_EQ(one, three);
+}
+
+TEST(RmsNorm, MatchesDefinition) {
+  const auto x = random_vector(3 * 40, 1);
+  const auto w = random_vector(40, 2);
+  for (float offset : {0.0f, 1.0f}) {
+    std::vector<float> y(x.size());
+    kernels::rms_norm(x.data(), w.data(), offset, 1e-6f, 3, 40, y.data());
+    for (int r = 0; r < 3; ++r) {
+      double ss = 0;
+      for (int i = 0; i < 40; ++i) ss += double(x[r * 40 + i]) * x[r * 40 + i];
+      const double inv = 1.0 / std::sqrt(ss / 40 + 1e-6);
+      for (int i = 0; i < 40; ++i) {
+        EXPECT_NEAR(y[r * 40 + i], x[r * 40 + i] * inv * (offset + w[i]), 1e-5);
+      }
+    }
+  }
+}
+
+// Rotating adjacent pairs of a vector equals rotating halves of the vector with its pairs
+// de-interleaved: the identity behind reading GGUF llama files with permuted q/k weights.
+TEST(Rope, AdjacentPairsEqualHalvesAfterPermutation) {
+  const int64_t head_dim = 16, heads = 3;
+  std::vector<float> inv(head_dim / 2);
+  for (int64_t i = 0; i < head_dim / 2; ++i) inv[i] = 1.0f / std::pow(10000.0f, 2.0f * i / head_dim);
+  auto interleaved = random_vector(heads * head_dim, 5);
+  std::vector<float> halves(interleaved.size());
+  for (int64_t h = 0; h < heads; ++h) {
+    for (int64_t i = 0; i < head_dim / 2; ++i) {
+      halves[h * head_dim + i] = interleaved[h * head_dim + 2 * i];
+      halves[h * head_dim + i + head_dim / 2] = interleaved[h * head_dim + 2 * i + 1];
+    }
+  }
+  kernels::rope(interleaved.data(), heads, head_dim, 7, inv.data(), 1.0f, kernels::RopePairing::Adjacent);
+  kernels::rope(halves.data(), heads, head_dim, 7, inv.data(), 1.0f, kernels::RopePairing::Halves);
+  for (int64_t h = 0; h < heads; ++h) {
+    for (int64_t i = 0; i < head_dim / 2; ++i) {
+      EXPECT_FLOAT_EQ(interleaved[h * head_dim + 2 * i], halves[h * head_dim + i]);
+      EXPECT_FLOAT_EQ(interleaved[h * head_dim + 2 * i + 1], halves[h * head_dim + i + head_dim / 2]);
+    }
+  }
+}
+
+TEST(Rope, PositionZeroIsIdentityAndNormIsKept) {
+  std::vector<float> inv = {1.0f, 0.1f, 0.01f, 0.001f};
+  auto x = random_vector(8, 6);
+  auto y = x;
+  kernels::rope(y.data(), 1, 8, 0, inv.data(), 1.0f, kernels::RopePairing::Halves);
+  EXPECT_EQ(x, y);
+  kernels::rope(y.data(), 1, 8, 1234, inv.data(), 1.0f, kernels::RopePairing::Halves);
+  double nx = 0, ny = 0;
+  for (int i = 0; i < 8; ++i) nx += x[i] * x[i], ny += y[i] * y[i];
+  EXPECT_NEAR(nx, ny, 1e-4);
+}
+
+TEST(Activation, GatedForms) {
+  std::vector<float> gate = {-2.0f, -0.5f, 0.0f, 0.7f, 3.0f};
+  const std::vector<float> up = {1.0f, 2.0f, 3.0f, -1.0f, 0.5f};
+  for (auto kind :
+       {kernels::GateActivation::Silu, kernels::GateActivation::GeluTanh, kernels::GateActivation::GeluErf}) {
+    auto g = gate;
+    kernels::gated_activation(g.data(), up.data(), 5, kind);
+    for (int i = 0; i < 5; ++i) {
+      const double x = gate[i];
+      double expected = 0;
+      if (kind == kernels::GateActivation::Silu) expected = x / (1 + std::exp(-x));
+      if (kind == kernels::GateActivation::GeluTanh)
+        expected = 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+      if (kind == kernels::GateActivation::GeluErf) expected = 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+      EXPECT_NEAR(g[i], expected * up[i], 1e-6);
+    }
+  }
+}
+
+// Attention against a double-precision evaluation of the definition.
+TEST(Attention, MatchesDefinitionWithWindowSoftcapAndGroups) {
+  const kernels::AttentionShape shape{4, 2, 8};
+  const int64_t positions = 12, tokens = 5, first = positions - tokens;
+  const auto q = random_vector(tokens * 4 * 8, 7);
+  const auto keys = random_vector(positions * 2 * 8, 8);
+  const auto values = random_vector(positions * 2 * 8, 9);
+  ThreadPool pool(2);
+  for (const kernels::AttentionOptions options :
+       {kernels::AttentionOptions{0.35f, 0.0f, 0}, kernels::AttentionOptions{0.35f, 1.5f, 4}}) {
+    std::vector<float> out(q.size());
+    kernels::attention(q.data(), keys.data(), values.data(), tokens, first, shape, options, out.data(), pool);
+    for (int64_t t = 0; t < tokens; ++t) {
+      for (int64_t h = 0; h < 4; ++h) {
+        const int64_t p = first + t, kv = h / 2;
+        std::vector<double> s;
+        std::vector<int64_t> js;
+        for (int64_t j = 0; j <= p; ++j) {
+          if (options.window > 0 && p - j >= options.window) continue;
+          double dot = 0;
+          for (int i = 0; i < 8; ++i) dot += double(q[(t * 4 + h) * 8 + i]) * keys[(j * 2 + kv) * 8 + i];
+          dot *= options.scale;
+          if (options.softcap > 0) dot = options.softcap * std::tanh(dot / options.softcap);
+          s.push_back(dot);
+          js.push_back(j);
+        }
+        double mx = *std::max_element(s.begin(), s.end()), total = 0;
+        for (double& v : s) total += v = std::exp(v - mx);
+        for (int i = 0; i < 8; ++i) {
+          double expected = 0;
+          for (size_t k = 0; k < s.size(); ++k) expected += s[k] / total * values[(js[k] * 2 + kv) * 8 + i];
+          EXPECT_NEAR(out[(t * 4 + h) * 8 + i], expected, 1e-5);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace medllm
