@@ -35,6 +35,7 @@ void run_generate(const GenerateFlags& flags) {
     return true;
   });
   std::fputc('\n', stdout);
+  std::fflush(stdout);
   const auto rate = [](size_t tokens, double seconds) {
     return seconds > 0 ? static_cast<double>(tokens) / seconds : 0.0;
   };

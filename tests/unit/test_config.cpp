@@ -174,8 +174,12 @@ TEST(Config, RopeFrequenciesFollowTheScalingRules) {
   const auto scaled = rope_inverse_frequencies(llama3, 32, {});
   for (size_t i = 0; i < scaled.size(); ++i) {
     const double wavelen = 2 * M_PI / base_freq[i];
-    if (wavelen < 64.0 / 4.0) EXPECT_FLOAT_EQ(scaled[i], base_freq[i]);
-    if (wavelen > 64.0) EXPECT_FLOAT_EQ(scaled[i], base_freq[i] / 8.0f);
+    if (wavelen < 64.0 / 4.0) {
+      EXPECT_FLOAT_EQ(scaled[i], base_freq[i]);
+    }
+    if (wavelen > 64.0) {
+      EXPECT_FLOAT_EQ(scaled[i], base_freq[i] / 8.0f);
+    }
     EXPECT_LE(scaled[i], base_freq[i]);
     EXPECT_GE(scaled[i], base_freq[i] / 8.0f * 0.999999f);
   }
