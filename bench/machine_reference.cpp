@@ -63,8 +63,6 @@ SgemmProbe::SgemmProbe(int64_t m, int64_t n, int64_t k, int threads)
     : m_(m), n_(n), k_(k), threads_(threads), x_(random_values(m * k, 1)), w_(random_values(n * k, 2)), y_(m * n) {}
 
 double SgemmProbe::flops_per_second() {
-  // Enough calls that one measurement lasts a few tens of milliseconds at typical speeds.
-  constexpr int kCalls = 10;
   openblas_set_num_threads(threads_);
   auto call = [&] {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m_), static_cast<int>(n_),
@@ -73,10 +71,10 @@ double SgemmProbe::flops_per_second() {
   };
   call();
   const double seconds = time_seconds([&] {
-    for (int i = 0; i < kCalls; ++i) call();
+    for (int i = 0; i < kCallsPerSample; ++i) call();
   });
   g_sink = g_sink + y_[0];
-  return 2.0 * static_cast<double>(m_ * n_ * k_) * kCalls / seconds;
+  return 2.0 * static_cast<double>(m_ * n_ * k_) * kCallsPerSample / seconds;
 }
 
 }  // namespace medllm::bench

@@ -28,8 +28,10 @@ class MemoryReadProbe {
 class SgemmProbe {
  public:
   SgemmProbe(int64_t m, int64_t n, int64_t k, int threads);
-  // FLOP per second (2·m·n·k per call), timed over several calls after a warm-up call.
+  // FLOP per second (2·m·n·k per call), timed over kCallsPerSample calls after a warm-up call.
   double flops_per_second();
+  // Enough calls that one sample lasts a few tens of milliseconds at typical speeds.
+  static constexpr int kCallsPerSample = 10;
 
  private:
   int64_t m_, n_, k_;
