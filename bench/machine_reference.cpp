@@ -63,6 +63,9 @@ SgemmProbe::SgemmProbe(int64_t m, int64_t n, int64_t k, int threads)
     : m_(m), n_(n), k_(k), threads_(threads), x_(random_values(m * k, 1)), w_(random_values(n * k, 2)), y_(m * n) {}
 
 double SgemmProbe::flops_per_second() {
+  // OpenBLAS's thread count is global: restore medllm's setting (it runs BLAS single-threaded
+  // inside its own pool) so the model measured next is not oversubscribed.
+  const int previous_threads = openblas_get_num_threads();
   openblas_set_num_threads(threads_);
   auto call = [&] {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m_), static_cast<int>(n_),
@@ -74,6 +77,7 @@ double SgemmProbe::flops_per_second() {
     for (int i = 0; i < kCallsPerSample; ++i) call();
   });
   g_sink = g_sink + y_[0];
+  openblas_set_num_threads(previous_threads);
   return 2.0 * static_cast<double>(m_ * n_ * k_) * kCallsPerSample / seconds;
 }
 

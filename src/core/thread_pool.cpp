@@ -2,9 +2,24 @@
 
 #include <algorithm>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace medllm {
 
 namespace {
+
+// Roughly 100 µs of polling before a thread sleeps on its condition variable.
+constexpr int kSpinIterations = 5000;
+
+void cpu_relax() {
+#if defined(__x86_64__)
+  _mm_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
 
 struct Range {
   int64_t begin;
@@ -30,61 +45,69 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    generation_.fetch_add(1, std::memory_order_release);
   }
   start_.notify_all();
   for (auto& worker : workers_) worker.join();
 }
 
+void ThreadPool::run_range(int index) {
+  const Range range = split(n_, size(), index);
+  try {
+    if (range.begin < range.end) (*body_)(range.begin, range.end);
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    if (!error_) error_ = std::current_exception();
+  }
+}
+
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& body) {
   if (n <= 0) return;
-  const int parts = size();
-  if (parts == 1 || n == 1) {
+  if (size() == 1 || n == 1) {
     body(0, n);
     return;
   }
   std::lock_guard call_lock(call_mutex_);
+  body_ = &body;
+  n_ = n;
+  error_ = nullptr;
+  pending_.store(size() - 1, std::memory_order_relaxed);
   {
+    // Publishing under the mutex means a worker about to sleep cannot miss the new generation.
     std::lock_guard lock(mutex_);
-    body_ = &body;
-    n_ = n;
-    pending_ = parts - 1;
-    error_ = nullptr;
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
   }
   start_.notify_all();
-  std::exception_ptr own_error;
-  const Range own = split(n, parts, 0);
-  try {
-    if (own.begin < own.end) body(own.begin, own.end);
-  } catch (...) {
-    own_error = std::current_exception();
+  run_range(0);
+  for (int i = 0; i < kSpinIterations && pending_.load(std::memory_order_acquire) != 0; ++i) cpu_relax();
+  if (pending_.load(std::memory_order_acquire) != 0) {
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
   }
-  std::unique_lock lock(mutex_);
-  done_.wait(lock, [this] { return pending_ == 0; });
   body_ = nullptr;
-  if (own_error) std::rethrow_exception(own_error);
   if (error_) std::rethrow_exception(error_);
 }
 
 void ThreadPool::worker_loop(int index) {
   uint64_t seen = 0;
   for (;;) {
-    std::unique_lock lock(mutex_);
-    start_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-    if (stopping_) return;
-    seen = generation_;
-    const auto* body = body_;
-    const Range range = split(n_, size(), index);
-    lock.unlock();
-    std::exception_ptr error;
-    try {
-      if (range.begin < range.end) (*body)(range.begin, range.end);
-    } catch (...) {
-      error = std::current_exception();
+    uint64_t current = generation_.load(std::memory_order_acquire);
+    for (int i = 0; i < kSpinIterations && current == seen; ++i) {
+      cpu_relax();
+      current = generation_.load(std::memory_order_acquire);
     }
-    lock.lock();
-    if (error && !error_) error_ = error;
-    if (--pending_ == 0) done_.notify_one();
+    if (current == seen) {
+      std::unique_lock lock(mutex_);
+      start_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+      current = generation_.load(std::memory_order_acquire);
+    }
+    seen = current;
+    if (stopping_.load(std::memory_order_acquire)) return;
+    run_range(index);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard lock(mutex_);  // pairs with the caller's wait: no lost wake-up
+      done_.notify_one();
+    }
   }
 }
 

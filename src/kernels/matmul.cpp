@@ -17,8 +17,9 @@ namespace {
 
 // Below this many input rows the weight-streaming dot kernels beat converting weights for sgemm.
 constexpr int64_t kGemmMinRows = 4;
-// Rows of a non-f32 weight converted to f32 at a time before each sgemm call.
-constexpr int64_t kConvertRows = 256;
+// Output columns per sgemm call (and rows of a non-f32 weight converted to f32 at a time: small
+// enough to stay in L2 while sgemm reads them).
+constexpr int64_t kGemmColumnBlock = 128;
 // Independent accumulator lanes: lets the compiler vectorise without reassociating sums, so the
 // result is the same on every machine that runs this code.
 constexpr int kLanes = 16;
@@ -117,14 +118,21 @@ float dot_row(const TensorView& weight, int64_t row, const float* x) {
   return 0.0f;
 }
 
+// y[n, ldy] (columns 0..rows) = x[n, in] · w[rows, in]ᵀ
+void sgemm_rows(const float* x, int64_t n, int64_t in, const float* w, int64_t rows, float* y, int64_t ldy) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(rows),
+              static_cast<int>(in), 1.0f, x, static_cast<int>(in), w, static_cast<int>(in), 0.0f, y,
+              static_cast<int>(ldy));
+}
+
 void check_matrix(const TensorView& weight) {
   if (weight.shape.size() != 2) fail("matmul needs a 2-D weight, got shape {}", shape_to_string(weight.shape));
 }
 
 }  // namespace
 
-void set_blas_threads(int threads) {
-  openblas_set_num_threads(threads);
+void use_single_threaded_blas() {
+  openblas_set_num_threads(1);
 }
 
 void matmul(const TensorView& weight, const float* x, int64_t n, float* y, ThreadPool& pool) {
@@ -140,22 +148,24 @@ void matmul(const TensorView& weight, const float* x, int64_t n, float* y, Threa
     });
     return;
   }
-  if (weight.dtype == DType::F32) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(out),
-                static_cast<int>(in), 1.0f, x, static_cast<int>(in), reinterpret_cast<const float*>(weight.data),
-                static_cast<int>(in), 0.0f, y, static_cast<int>(out));
-    return;
-  }
-  std::vector<float> block(static_cast<size_t>(std::min(out, kConvertRows) * in));
-  for (int64_t first = 0; first < out; first += kConvertRows) {
-    const int64_t rows = std::min(kConvertRows, out - first);
-    pool.parallel_for(rows, [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r) to_f32(weight.dtype, weight.row(first + r), block.data() + r * in, in);
-    });
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(rows),
-                static_cast<int>(in), 1.0f, x, static_cast<int>(in), block.data(), static_cast<int>(in), 0.0f,
-                y + first, static_cast<int>(out));
-  }
+  // Many rows: sgemm on fixed blocks of output columns, single-threaded inside our workers, so
+  // one set of threads serves BLAS and our kernels, and every output element comes from the
+  // same call shape whatever the thread count (BLAS results depend on the call's dimensions).
+  const int64_t blocks = (out + kGemmColumnBlock - 1) / kGemmColumnBlock;
+  pool.parallel_for(blocks, [&](int64_t first_block, int64_t end_block) {
+    std::vector<float> converted;
+    if (weight.dtype != DType::F32) converted.resize(static_cast<size_t>(kGemmColumnBlock * in));
+    for (int64_t block = first_block; block < end_block; ++block) {
+      const int64_t first = block * kGemmColumnBlock;
+      const int64_t rows = std::min(kGemmColumnBlock, out - first);
+      const float* w = reinterpret_cast<const float*>(weight.row(first));
+      if (weight.dtype != DType::F32) {
+        for (int64_t r = 0; r < rows; ++r) to_f32(weight.dtype, weight.row(first + r), converted.data() + r * in, in);
+        w = converted.data();
+      }
+      sgemm_rows(x, n, in, w, rows, y + first, out);
+    }
+  });
 }
 
 void matmul_reference(const TensorView& weight, const float* x, int64_t n, float* y) {

@@ -78,7 +78,7 @@ std::unique_ptr<Model> Model::load(const std::string& path_text, const LoadOptio
     fail("{}: not a model (expected a Hugging Face directory with config.json, or a .gguf file)", path_text);
   }
   impl->pool = std::make_unique<ThreadPool>(options.threads);
-  kernels::set_blas_threads(impl->pool->size());
+  kernels::use_single_threaded_blas();
   if (options.check_weights) check_finite(impl->weights, impl->store, *impl->pool);
   impl->transformer = std::make_unique<Transformer>(impl->config, impl->weights);
   return std::unique_ptr<Model>(new Model(std::move(impl)));
