@@ -11,7 +11,13 @@ packages=(
   nlohmann-json3-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-torch python3-numpy       # independent numeric reference for tests
+  python3-sentencepiece             # reference SentencePiece encoder for tokenizer tests
 )
+
+# Node.js runs the npm reference implementations in the tests; any Node >= 18 will do (Debian 12
+# ships 18), so a Node already on the machine is kept.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi

@@ -1,0 +1,3 @@
+# Chat-template (Jinja subset) sources, added to libmedllm by src/CMakeLists.txt.
+target_sources(libmedllm PRIVATE
+)

@@ -1,0 +1,3 @@
+# SentencePiece model sources, added to libmedllm by src/CMakeLists.txt.
+target_sources(libmedllm PRIVATE
+)
