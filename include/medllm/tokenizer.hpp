@@ -21,6 +21,9 @@ class Tokenizer {
   // The model's own tokenizer: the vocabulary embedded in a GGUF file, or the tokenizer files of
   // a Hugging Face directory. Errors say what is missing or unsupported.
   static std::unique_ptr<Tokenizer> load(const Model& model);
+  // A tokenizer without its model: a directory holding tokenizer.json (+ tokenizer_config.json)
+  // or tokenizer.model, one of those files, or a .gguf file (only its metadata is read).
+  static std::unique_ptr<Tokenizer> from_path(const std::string& path);
 
   // Encodes UTF-8 text (invalid UTF-8 is an Error giving the byte offset). add_special adds the
   // model's BOS (and EOS where the model wants one) as its tokenizer config says.
@@ -38,8 +41,10 @@ class Tokenizer {
   std::optional<int32_t> bos_id() const { return bos_id_; }
   std::optional<int32_t> eos_id() const { return eos_id_; }
 
-  // Decodes ids to text; control tokens are dropped when skip_control.
-  std::string decode(std::span<const int32_t> ids, bool skip_control = true) const;
+  // Decodes ids to text; control (special) tokens are dropped when skip_control.
+  virtual std::string decode(std::span<const int32_t> ids, bool skip_control = true) const;
+  // The id of a token spelled exactly as in the vocabulary ("<|im_end|>", "▁the").
+  virtual std::optional<int32_t> token_to_id(std::string_view token) const = 0;
 
  protected:
   std::optional<int32_t> bos_id_;

@@ -22,5 +22,6 @@ struct ModelFlags {
 void add_generate_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_logits_command(CLI::App& app);
+void add_tokenize_commands(CLI::App& app);  // tokenize and detokenize
 
 }  // namespace medllm::cli

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <medllm/model.hpp>
@@ -30,12 +31,35 @@ bool has_gguf_magic(const fs::path& path) {
   return in.read(magic, 4) && std::string_view(magic, 4) == "GGUF";
 }
 
+// generation_config.json may list more end-of-turn tokens than config.json (chat models stop at
+// "<|eot_id|>" as well as "<|end_of_text|>"); generation stops at any of them.
+void add_generation_eos(ModelConfig& config, const fs::path& path) {
+  if (!fs::exists(path)) return;
+  const nlohmann::json generation = read_config_json(path);
+  if (!generation.is_object() || !generation.contains("eos_token_id")) return;
+  const nlohmann::json& value = generation["eos_token_id"];
+  std::vector<int64_t> ids;
+  if (value.is_number_integer()) ids.push_back(value.get<int64_t>());
+  if (value.is_array()) {
+    for (const auto& id : value) {
+      if (id.is_number_integer()) ids.push_back(id.get<int64_t>());
+    }
+  }
+  for (int64_t id : ids) {
+    if (id < 0 || id >= config.vocab_size) fail("{}: eos_token_id {} is outside the vocabulary", path.string(), id);
+    if (std::find(config.eos_token_ids.begin(), config.eos_token_ids.end(), id) == config.eos_token_ids.end()) {
+      config.eos_token_ids.push_back(id);
+    }
+  }
+}
+
 void load_huggingface(Model::Impl& impl, const fs::path& directory) {
   const fs::path config_path = directory / "config.json";
   if (!fs::exists(config_path)) fail("{}: no config.json in the model directory", directory.string());
   impl.format = "safetensors";
   impl.metadata = read_config_json(config_path);
   impl.config = config_from_hf(impl.metadata, config_path.string());
+  add_generation_eos(impl.config, directory / "generation_config.json");
   load_safetensors_dir(directory.string(), impl.store);
   impl.weights = bind_weights(impl.config, impl.store, WeightLayout::HuggingFace);
 }

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <medllm/generate.hpp>
 #include <medllm/model.hpp>
@@ -94,7 +95,12 @@ GenerateResult generate(const Model& model, const Tokenizer& tokenizer, std::spa
   StreamDecoder decoder(tokenizer);
   StopMatcher matcher(options.stop);
   std::vector<int32_t> history(prompt_tokens.begin(), prompt_tokens.end());
-  const std::optional<int32_t> eos = tokenizer.eos_id();
+  // Stop at the tokenizer's EOS and at every end token the model's configs name.
+  std::vector<int32_t> stop_ids(model.config().eos_token_ids.begin(), model.config().eos_token_ids.end());
+  if (tokenizer.eos_id()) stop_ids.push_back(*tokenizer.eos_id());
+  const auto is_stop_token = [&](int32_t id) {
+    return std::find(stop_ids.begin(), stop_ids.end(), id) != stop_ids.end();
+  };
 
   auto emit = [&](const std::string& text) {
     if (text.empty()) return true;
@@ -122,7 +128,7 @@ GenerateResult generate(const Model& model, const Tokenizer& tokenizer, std::spa
   };
   while (may_continue()) {
     const int32_t next = sampler.sample(logits, history);
-    if (!options.ignore_eos && eos && next == *eos) {
+    if (!options.ignore_eos && is_stop_token(next)) {
       result.stop_reason = StopReason::Eos;
       break;
     }

@@ -119,6 +119,13 @@ std::unique_ptr<SpmTokenizer> SpmTokenizer::from_gguf(const nlohmann::json& meta
       token_id("tokenizer.ggml.eos_token_id"), token_id("tokenizer.ggml.unknown_token_id"), options);
 }
 
+std::optional<int32_t> SpmTokenizer::token_to_id(std::string_view token) const {
+  for (size_t i = 0; i < pieces_.size(); ++i) {
+    if (pieces_[i] == token) return static_cast<int32_t>(i);
+  }
+  return std::nullopt;
+}
+
 int32_t SpmTokenizer::find(std::string_view piece) const {
   auto it = ids_.find(std::string(piece));
   return it == ids_.end() ? -1 : it->second;

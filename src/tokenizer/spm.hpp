@@ -33,6 +33,7 @@ class SpmTokenizer final : public Tokenizer {
   std::string token_text(int32_t id) const override;
   bool is_control(int32_t id) const override;
   int64_t vocab_size() const override { return static_cast<int64_t>(pieces_.size()); }
+  std::optional<int32_t> token_to_id(std::string_view token) const override;
 
  private:
   void encode_bpe(std::string_view normalized, std::vector<int32_t>& out) const;

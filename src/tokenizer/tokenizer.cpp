@@ -3,14 +3,36 @@
 #include <medllm/tokenizer.hpp>
 
 #include "core/error.hpp"
-#include "tokenizer/spm.hpp"
+#include "core/mapped_file.hpp"
+#include "formats/gguf.hpp"
+#include "tokenizer/gguf_vocab.hpp"
+#include "tokenizer/hf/hf_tokenizer.hpp"
 #include "tokenizer/utf8.hpp"
 
 namespace medllm {
 
+namespace fs = std::filesystem;
+
 std::unique_ptr<Tokenizer> Tokenizer::load(const Model& model) {
-  if (model.format() == "gguf") return SpmTokenizer::from_gguf(model.metadata(), model.path());
-  fail("{}: tokenizer.json / tokenizer.model support is not available yet; pass token ids instead", model.path());
+  if (model.format() == "gguf") return tokenizer_from_gguf(model.metadata(), model.path());
+  return from_path(model.path());
+}
+
+std::unique_ptr<Tokenizer> Tokenizer::from_path(const std::string& path_text) {
+  const fs::path path(path_text);
+  std::error_code error;
+  if (!fs::exists(path, error)) fail("{}: no such file or directory", path_text);
+  if (fs::is_directory(path)) {
+    if (fs::exists(path / "tokenizer.json")) return hf::HfTokenizer::from_path(path_text);
+    fail("{}: no tokenizer.json in the directory", path_text);
+  }
+  if (path.extension() == ".gguf") {
+    const MappedFile file(path_text);
+    const GgufFile gguf = with_context(path_text, [&] { return parse_gguf(file.bytes()); });
+    return tokenizer_from_gguf(gguf.metadata, path_text);
+  }
+  if (path.filename() == "tokenizer.json" || path.extension() == ".json") return hf::HfTokenizer::from_path(path_text);
+  fail("{}: not a tokenizer (expected a directory with tokenizer.json, a tokenizer.json, or a .gguf file)", path_text);
 }
 
 std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_control) const {

@@ -60,6 +60,40 @@ void require_valid(std::string_view text, std::string_view what) {
   }
 }
 
+namespace {
+
+// Bytes of the maximal prefix of a valid sequence starting at text[i] (at least 1): an invalid
+// stretch is replaced by one U+FFFD per maximal subpart, as Unicode recommends and as Rust's
+// and Python's lossy decoders do.
+size_t invalid_run(std::string_view text, size_t i) {
+  const auto lead = static_cast<uint8_t>(text[i]);
+  size_t expected;
+  uint8_t second_min = 0x80, second_max = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    expected = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    expected = 3;
+    if (lead == 0xE0) second_min = 0xA0;
+    if (lead == 0xED) second_max = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    expected = 4;
+    if (lead == 0xF0) second_min = 0x90;
+    if (lead == 0xF4) second_max = 0x8F;
+  } else {
+    return 1;
+  }
+  size_t k = 1;
+  for (; k < expected && i + k < text.size(); ++k) {
+    const auto b = static_cast<uint8_t>(text[i + k]);
+    const uint8_t low = k == 1 ? second_min : 0x80;
+    const uint8_t high = k == 1 ? second_max : 0xBF;
+    if (b < low || b > high) break;
+  }
+  return k;
+}
+
+}  // namespace
+
 std::string take_complete(std::string& text) {
   std::string out;
   size_t i = 0;
@@ -73,7 +107,7 @@ std::string take_complete(std::string& text) {
       break;  // the rest may become valid once more bytes arrive
     } else {
       out += kReplacement;
-      ++i;
+      i += invalid_run(text, i);
     }
   }
   text.erase(0, i);
@@ -83,7 +117,7 @@ std::string take_complete(std::string& text) {
 std::string sanitize(std::string_view text) {
   std::string copy(text);
   std::string out = take_complete(copy);
-  for (size_t k = 0; k < copy.size(); ++k) out += kReplacement;
+  if (!copy.empty()) out += kReplacement;  // a truncated final character is one maximal subpart
   return out;
 }
 

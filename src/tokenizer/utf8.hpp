@@ -17,11 +17,12 @@ size_t find_invalid(std::string_view text);
 // Throws Error("<what>: invalid UTF-8 at byte N") if text is not valid UTF-8.
 void require_valid(std::string_view text, std::string_view what);
 
-// Splits text into a part to emit now (invalid bytes replaced by U+FFFD) and a tail that is the
-// valid start of a character still missing bytes; returns the emitted part and keeps the tail.
+// Splits text into a part to emit now (each maximal invalid subpart replaced by U+FFFD) and a
+// tail that is the valid start of a character still missing bytes; returns the emitted part and
+// keeps the tail in `text`.
 std::string take_complete(std::string& text);
 
-// Replaces every invalid byte with U+FFFD.
+// Replaces each maximal invalid subpart with U+FFFD (like Rust's String::from_utf8_lossy).
 std::string sanitize(std::string_view text);
 
 }  // namespace medllm::utf8

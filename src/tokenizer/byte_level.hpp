@@ -1,0 +1,25 @@
+#pragma once
+// GPT-2's reversible byte <-> character mapping used by byte-level BPE vocabularies: printable
+// bytes map to themselves, the others to code points from U+0100 up, so every byte string is
+// spelled with visible characters.
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace medllm::byte_level {
+
+// The UTF-8 spelling of each byte's character ("Ġ" for the space byte 0x20).
+const std::array<std::string, 256>& byte_to_text();
+
+// Appends the byte-level spelling of raw bytes.
+void encode(std::string_view bytes, std::string& out);
+
+// The byte a character stands for, or -1 if the character is not in the mapping.
+int char_to_byte(char32_t c);
+
+// GPT-2's pre-tokenizer pattern (used by ByteLevel with use_regex).
+extern const char* const kGpt2Pattern;
+
+}  // namespace medllm::byte_level

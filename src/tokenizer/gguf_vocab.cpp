@@ -1,0 +1,88 @@
+#include "tokenizer/gguf_vocab.hpp"
+
+#include "core/error.hpp"
+#include "tokenizer/hf/hf_tokenizer.hpp"
+#include "tokenizer/spm.hpp"
+
+namespace medllm {
+
+namespace {
+
+using nlohmann::json;
+
+// Pre-tokenizer patterns by tokenizer.ggml.pre, as the Hugging Face tokenizers of those models
+// define them.
+const char* pre_tokenizer_pattern(const std::string& pre) {
+  if (pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3") {
+    return R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+  }
+  if (pre == "qwen2") {
+    return R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+  }
+  return nullptr;
+}
+
+std::unique_ptr<Tokenizer> gpt2_from_gguf(const json& metadata, const std::string& source) {
+  const auto field = [&](const char* key) -> const json& {
+    if (!metadata.contains(key)) fail("{}: tokenizer metadata '{}' is missing", source, key);
+    return metadata[key];
+  };
+  const json& tokens = field("tokenizer.ggml.tokens");
+  const json& merges = field("tokenizer.ggml.merges");
+  if (!tokens.is_array() || !merges.is_array()) fail("{}: tokenizer tokens and merges must be arrays", source);
+  const json types = metadata.value("tokenizer.ggml.token_type", json::array());
+  json vocab = json::object();
+  json added = json::array();
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (!tokens[i].is_string()) fail("{}: tokenizer.ggml.tokens[{}] is not valid UTF-8 text", source, i);
+    const std::string& token = tokens[i].get_ref<const std::string&>();
+    vocab[token] = i;
+    const int type = i < types.size() && types[i].is_number_integer() ? types[i].get<int>() : 1;
+    if (type == 3 || type == 4) {  // control and user-defined tokens are matched in the text as wholes
+      added.push_back({{"id", i}, {"content", token}, {"special", type == 3}, {"normalized", false}});
+    }
+  }
+  const std::string pre = metadata.value("tokenizer.ggml.pre", std::string("default"));
+  json pre_tokenizer;
+  if (const char* pattern = pre_tokenizer_pattern(pre)) {
+    pre_tokenizer = {
+        {"type", "Sequence"},
+        {"pretokenizers",
+         {{{"type", "Split"}, {"pattern", {{"Regex", pattern}}}, {"behavior", "Isolated"}, {"invert", false}},
+          {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}}}};
+  } else if (pre == "default" || pre == "gpt-2" || pre == "gpt2") {
+    pre_tokenizer = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}};
+  } else {
+    fail("{}: GGUF pre-tokenizer '{}' is not supported yet (gpt-2, llama-bpe, qwen2 are)", source, pre);
+  }
+  json tokenizer = {
+      {"model",
+       {{"type", "BPE"}, {"vocab", std::move(vocab)}, {"merges", merges}, {"ignore_merges", pre == "llama-bpe"}}},
+      {"pre_tokenizer", std::move(pre_tokenizer)},
+      {"decoder", {{"type", "ByteLevel"}}},
+      {"added_tokens", std::move(added)}};
+  json config = json::object();
+  const auto token_text = [&](const char* key) -> std::optional<std::string> {
+    if (!metadata.contains(key) || !metadata[key].is_number_unsigned()) return std::nullopt;
+    const size_t id = metadata[key].get<size_t>();
+    if (id >= tokens.size()) fail("{}: {} = {} is outside the vocabulary", source, key, id);
+    return tokens[id].get<std::string>();
+  };
+  if (auto bos = token_text("tokenizer.ggml.bos_token_id")) config["bos_token"] = *bos;
+  if (auto eos = token_text("tokenizer.ggml.eos_token_id")) config["eos_token"] = *eos;
+  config["add_bos_token"] = metadata.value("tokenizer.ggml.add_bos_token", false);
+  config["add_eos_token"] = metadata.value("tokenizer.ggml.add_eos_token", false);
+  return std::make_unique<hf::HfTokenizer>(tokenizer, config, source);
+}
+
+}  // namespace
+
+std::unique_ptr<Tokenizer> tokenizer_from_gguf(const json& metadata, const std::string& source) {
+  if (!metadata.contains("tokenizer.ggml.model")) fail("{}: the GGUF file has no embedded tokenizer", source);
+  const json& model = metadata["tokenizer.ggml.model"];
+  if (model == "llama") return SpmTokenizer::from_gguf(metadata, source);
+  if (model == "gpt2") return gpt2_from_gguf(metadata, source);
+  fail("{}: embedded tokenizer model {} is not supported (llama, gpt2 are)", source, model.dump());
+}
+
+}  // namespace medllm

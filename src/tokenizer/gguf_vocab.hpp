@@ -1,0 +1,14 @@
+#pragma once
+// Tokenizers embedded in GGUF metadata: tokenizer.ggml.model "llama" (SentencePiece-style
+// scores) and "gpt2" (byte-level BPE with merges, its pre-tokenizer named by tokenizer.ggml.pre).
+
+#include <medllm/tokenizer.hpp>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace medllm {
+
+std::unique_ptr<Tokenizer> tokenizer_from_gguf(const nlohmann::json& metadata, const std::string& source);
+
+}  // namespace medllm
