@@ -13,7 +13,29 @@ struct Regex::Compiled {
   ~Compiled() { pcre2_code_free(code); }
 };
 
-Regex::Regex(const std::string& pattern) : compiled_(std::make_unique<Compiled>()) {
+namespace {
+
+// Tokenizer patterns are written for Oniguruma (the engine of the `tokenizers` library), whose
+// \s is the Unicode White_Space property; PCRE2's also matches U+180E. Spell it out.
+std::string to_pcre2(const std::string& pattern) {
+  std::string out;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '\\' && i + 1 < pattern.size()) {
+      const char next = pattern[++i];
+      if (next == 's') out += "\\p{White_Space}";
+      else if (next == 'S') out += "\\P{White_Space}";
+      else (out += '\\') += next;
+      continue;
+    }
+    out += pattern[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+Regex::Regex(const std::string& source) : compiled_(std::make_unique<Compiled>()) {
+  const std::string pattern = to_pcre2(source);
   int error = 0;
   PCRE2_SIZE offset = 0;
   compiled_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
@@ -21,7 +43,7 @@ Regex::Regex(const std::string& pattern) : compiled_(std::make_unique<Compiled>(
   if (compiled_->code == nullptr) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(error, message, sizeof message);
-    fail("regex '{}' does not compile at offset {}: {}", pattern, offset, reinterpret_cast<const char*>(message));
+    fail("regex '{}' does not compile at offset {}: {}", source, offset, reinterpret_cast<const char*>(message));
   }
   pcre2_jit_compile(compiled_->code, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if unavailable
 }

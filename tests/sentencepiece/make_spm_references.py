@@ -80,6 +80,10 @@ MODELS = {
     # for longest match, rules to "" and to spaces) and a denormalizer applied when decoding.
     "unigram_rules": dict(model_type="unigram", vocab_size=2000, byte_fallback=True, rules=True),
     "char": dict(model_type="char", vocab_size=800, character_coverage=0.995, use_all_vocab=True),
+    # What a Unigram tokenizer.json without a Precompiled normalizer expresses (tests/tokenizer
+    # compares that tokenizer.json with the npm reference): identity rules, dummy prefix, UNK.
+    "unigram_plain": dict(model_type="unigram", vocab_size=2000, character_coverage=0.9995,
+                          normalization_rule_name="identity", remove_extra_whitespaces=False),
     "word": dict(model_type="word", vocab_size=3000, use_all_vocab=True, hard_vocab_limit=False),
 }
 

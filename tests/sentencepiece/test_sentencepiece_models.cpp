@@ -271,9 +271,9 @@ TEST_P(TrainedModel, IdsAndDecodingEqualSentencepiece) {
 }
 
 std::vector<std::string> trained_model_names() {
-  return {"unigram_bytes", "unigram_unk", "unigram_identity", "unigram_suffix", "unigram_unused", "bpe_bytes",
-          "bpe_unk",       "bpe_nodummy", "bpe_unused",       "char",           "word",           "unigram_rules",
-          "llama2"};
+  return {"unigram_bytes", "unigram_unk", "unigram_plain", "unigram_identity", "unigram_suffix", "unigram_unused",
+          "bpe_bytes",     "bpe_unk",     "bpe_nodummy",   "bpe_unused",       "char",           "word",
+          "unigram_rules", "llama2"};
 }
 
 INSTANTIATE_TEST_SUITE_P(Spm, TrainedModel, ::testing::ValuesIn(trained_model_names()),
