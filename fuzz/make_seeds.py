@@ -237,11 +237,63 @@ def main():
         open(os.path.join(out, "safetensors", name), "wb").write(data)
     open(os.path.join(out, "gguf", "tiny_f32.gguf"), "wb").write(tiny_llama_gguf())
     open(os.path.join(out, "gguf", "tiny_q8_0.gguf"), "wb").write(tiny_llama_gguf(quant=True))
+    tokenizer_json_seeds(out)
     if reference and os.path.isdir(reference):
         for case in sorted(os.listdir(reference)):
             config = os.path.join(reference, case, "config.json")
             if os.path.exists(config):
                 shutil.copy(config, os.path.join(out, "config", case + ".json"))
+
+
+def tokenizer_json_seeds(out):
+    """Small tokenizer.json definitions of every component kind, each + NUL + a text to encode."""
+    directory = os.path.join(out, "tokenizer_json")
+    os.makedirs(directory, exist_ok=True)
+    byte_vocab = {}
+    printable = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
+    extra = 256
+    for b in range(256):
+        c = chr(b) if b in printable else chr(extra)
+        if b not in printable:
+            extra += 1
+        byte_vocab[c] = b
+    byte_vocab.update({"\u0120t": 256, "he": 257, "\u0120the": 258})
+    added = [{"id": 259, "content": "<|im_end|>", "special": True, "normalized": False, "lstrip": False,
+              "rstrip": False, "single_word": False},
+             {"id": 260, "content": "<think>", "special": False, "normalized": True, "lstrip": True, "rstrip": True,
+              "single_word": True}]
+    definitions = {
+        "byte_level_bpe": {"normalizer": {"type": "NFC"},
+                           "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+                               {"type": "Split", "pattern": {"Regex": "(?i:'s|'t)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s+(?!\\S)|\\s+"},
+                                "behavior": "Isolated", "invert": False},
+                               {"type": "ByteLevel", "add_prefix_space": False, "use_regex": False}]},
+                           "model": {"type": "BPE", "vocab": byte_vocab, "merges": ["\u0120 t", ["h", "e"], "\u0120t he"],
+                                     "ignore_merges": True},
+                           "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<|im_end|>"}}, {"Sequence": {"id": "A"}}],
+                                              "special_tokens": {"<|im_end|>": {"id": "<|im_end|>", "ids": [259]}}},
+                           "decoder": {"type": "ByteLevel"}, "added_tokens": added},
+        "spm_bpe": {"normalizer": {"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "\u2581"},
+                                                                        {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]},
+                    "model": {"type": "BPE", "unk_token": "<unk>", "byte_fallback": True, "fuse_unk": True,
+                              "vocab": dict({"<unk>": 0, "\u2581": 1, "a": 2, "\u2581a": 3},
+                                            **{"<0x%02X>" % b: 4 + b for b in range(256)}),
+                              "merges": [["\u2581", "a"]]},
+                    "decoder": {"type": "Sequence", "decoders": [{"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "},
+                                                                  {"type": "ByteFallback"}, {"type": "Fuse"},
+                                                                  {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}},
+        "unigram": {"normalizer": {"type": "Sequence", "normalizers": [{"type": "NFKC"}, {"type": "Lowercase"}, {"type": "Strip"}]},
+                    "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": True},
+                    "model": {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0.0], ["\u2581", -1.0], ["a", -2.0], ["\u2581ab", -1.5], ["b", -2.5]]},
+                    "decoder": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first"}},
+        "word_level": {"pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "WhitespaceSplit"}, {"type": "Punctuation"}, {"type": "Digits", "individual_digits": True}]},
+                       "model": {"type": "WordLevel", "unk_token": "[UNK]", "vocab": {"[UNK]": 0, "hello": 1, "!": 2}},
+                       "post_processor": {"type": "BertProcessing", "cls": ["[CLS]", 3], "sep": ["[SEP]", 4]}},
+    }
+    texts = ["the cat <|im_end|> <think> 医師 123456", "a ab  b", "Hello, world! 42", ""]
+    for i, (name, definition) in enumerate(definitions.items()):
+        payload = json.dumps(definition, ensure_ascii=False).encode() + b"\0" + texts[i].encode()
+        open(os.path.join(directory, name + ".seed"), "wb").write(payload)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "core/error.hpp"
+#include "core/mapped_file.hpp"
+#include "formats/gguf.hpp"
 #include "tokenizer/jinja/fallback_templates.hpp"
 #include "tokenizer/jinja/template.hpp"
 
@@ -168,6 +174,63 @@ std::string ChatTemplate::render(const nlohmann::ordered_json& messages, const C
     for (const auto& [key, value] : options.extra.items()) variables[key] = value;
   }
   return with_context(name_, [&] { return chosen->second->render(variables, options.limits, options.clock); });
+}
+
+namespace {
+
+nlohmann::json read_json_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("{}: cannot open", path.string());
+  const nlohmann::json value = nlohmann::json::parse(in, nullptr, false);
+  if (value.is_discarded()) fail("{}: invalid JSON", path.string());
+  return value;
+}
+
+ChatTemplate from_gguf(const std::string& path) {
+  const MappedFile file(path);
+  const GgufFile gguf = with_context(path, [&] { return parse_gguf(file.bytes()); });
+  const nlohmann::json& meta = gguf.metadata;
+  nlohmann::json config = nlohmann::json::object();
+  const nlohmann::json& tokens = meta.value("tokenizer.ggml.tokens", nlohmann::json::array());
+  for (const auto& [key, name] :
+       {std::pair{"tokenizer.ggml.bos_token_id", "bos_token"}, std::pair{"tokenizer.ggml.eos_token_id", "eos_token"}}) {
+    if (meta.contains(key) && meta[key].is_number_unsigned() && meta[key].get<size_t>() < tokens.size() &&
+        tokens[meta[key].get<size_t>()].is_string()) {
+      config[name] = tokens[meta[key].get<size_t>()];
+    }
+  }
+  if (meta.contains("tokenizer.chat_template")) config["chat_template"] = meta["tokenizer.chat_template"];
+  return ChatTemplate::from_tokenizer_config(config, path, meta.value("general.architecture", ""));
+}
+
+}  // namespace
+
+ChatTemplate ChatTemplate::from_path(const std::string& path_text) {
+  namespace fs = std::filesystem;
+  const fs::path path(path_text);
+  if (!fs::exists(path)) fail("{}: no such file or directory", path_text);
+  if (!fs::is_directory(path)) {
+    if (path.extension() == ".gguf") return from_gguf(path_text);
+    fail("{}: expected a model directory or a .gguf file", path_text);
+  }
+  const fs::path config_path = path / "tokenizer_config.json";
+  nlohmann::json config = fs::exists(config_path) ? read_json_file(config_path) : nlohmann::json::object();
+  if (!config.is_object()) fail("{}: expected a JSON object", config_path.string());
+  // transformers >= 4.43 may save the template beside the config instead of inside it.
+  if (const fs::path jinja_path = path / "chat_template.jinja"; fs::exists(jinja_path)) {
+    std::ifstream in(jinja_path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    config["chat_template"] = text.str();
+  }
+  std::string model_type;
+  if (const fs::path model_config = path / "config.json"; fs::exists(model_config)) {
+    const nlohmann::json model = read_json_file(model_config);
+    if (model.is_object() && model.contains("model_type") && model["model_type"].is_string()) {
+      model_type = model["model_type"].get<std::string>();
+    }
+  }
+  return from_tokenizer_config(config, config_path.string(), model_type);
 }
 
 }  // namespace medllm

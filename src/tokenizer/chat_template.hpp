@@ -47,6 +47,11 @@ class ChatTemplate {
   static ChatTemplate from_tokenizer_config(const nlohmann::json& config, const std::string& source,
                                             const std::string& model_type = "");
 
+  // The template of a model or tokenizer location: a directory (chat_template.jinja if present,
+  // else tokenizer_config.json's chat_template, else the fallback for config.json's model_type),
+  // or a .gguf file (tokenizer.chat_template and its embedded BOS/EOS tokens).
+  static ChatTemplate from_path(const std::string& path);
+
   // The built-in template for a model family, with that family's usual special tokens:
   // llama2 (also "llama", "mistral": [INST] ... [/INST]), llama3, chatml ("qwen2", "qwen3", ...),
   // gemma ("gemma2", "gemma3", "gemma3_text"). Unknown families are an Error listing these.

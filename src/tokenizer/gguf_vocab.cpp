@@ -81,7 +81,13 @@ std::unique_ptr<Tokenizer> tokenizer_from_gguf(const json& metadata, const std::
   if (!metadata.contains("tokenizer.ggml.model")) fail("{}: the GGUF file has no embedded tokenizer", source);
   const json& model = metadata["tokenizer.ggml.model"];
   if (model == "llama") return SpmTokenizer::from_gguf(metadata, source);
-  if (model == "gpt2") return gpt2_from_gguf(metadata, source);
+  if (model == "gpt2") {
+    try {
+      return gpt2_from_gguf(metadata, source);
+    } catch (const json::exception& e) {  // a metadata value of an unexpected type
+      fail("{}: malformed tokenizer metadata: {}", source, e.what());
+    }
+  }
   fail("{}: embedded tokenizer model {} is not supported (llama, gpt2 are)", source, model.dump());
 }
 

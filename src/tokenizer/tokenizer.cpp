@@ -1,8 +1,8 @@
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <medllm/model.hpp>
 #include <medllm/tokenizer.hpp>
+#include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "core/mapped_file.hpp"
@@ -62,9 +62,10 @@ std::unique_ptr<Tokenizer> Tokenizer::from_path(const std::string& path_text) {
   }
   if (path.extension() == ".json") return hf::HfTokenizer::from_path(path_text);
   if (path.extension() == ".model") return sentencepiece_from_file(path);
-  fail("{}: not a tokenizer (expected a directory with tokenizer.json or tokenizer.model, one of those files, or a "
-       ".gguf file)",
-       path_text);
+  fail(
+      "{}: not a tokenizer (expected a directory with tokenizer.json or tokenizer.model, one of those files, or a "
+      ".gguf file)",
+      path_text);
 }
 
 std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_control) const {

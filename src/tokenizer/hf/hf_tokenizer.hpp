@@ -32,6 +32,8 @@ class HfTokenizer final : public Tokenizer {
   std::optional<int32_t> token_to_id(std::string_view token) const override;
 
  private:
+  void build(const nlohmann::json& tokenizer);  // every stage from tokenizer.json
+
   std::unique_ptr<Normalizer> normalizer_;
   std::unique_ptr<PreTokenizer> pre_tokenizer_;
   std::unique_ptr<Model> model_;

@@ -12,7 +12,9 @@
 namespace medllm::hf {
 
 void Vocabulary::add(std::string token, int32_t id) {
-  if (id < 0) fail("token '{}' has negative id {}", token, id);
+  // Ids index tables; the largest real vocabularies hold a few hundred thousand tokens.
+  constexpr int32_t kMaxId = 1 << 24;
+  if (id < 0 || id >= kMaxId) fail("token '{}' has id {}, outside 0..{}", token, id, kMaxId - 1);
   if (static_cast<size_t>(id) >= tokens_.size()) {
     tokens_.resize(static_cast<size_t>(id) + 1);
     has_.resize(static_cast<size_t>(id) + 1, false);
@@ -30,8 +32,10 @@ Vocabulary parse_vocab_object(const json& vocab, const std::string& where) {
   if (!vocab.is_object()) fail("{}: expected an object of token: id", where);
   Vocabulary out;
   for (const auto& [token, id] : vocab.items()) {
-    if (!id.is_number_integer()) fail("{}['{}']: id must be an integer", where, token);
-    out.add(token, id.get<int32_t>());
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX) {
+      fail("{}['{}']: id must be a non-negative integer, found {}", where, token, id.dump());
+    }
+    out.add(token, static_cast<int32_t>(id.get<int64_t>()));
   }
   return out;
 }

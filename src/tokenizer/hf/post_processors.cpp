@@ -53,7 +53,12 @@ std::unique_ptr<PostProcessor> parse_template(const json& config, const std::str
     if (!specials.contains(name)) fail("{}: special token '{}' is not in special_tokens", item_where, name);
     const json& ids = require(specials[name], "ids", where + ".special_tokens");
     if (!ids.is_array()) fail("{}.special_tokens['{}'].ids: expected an array", where, name);
-    for (const json& id : ids) (seen_sequence ? after : before).push_back(id.get<int32_t>());
+    for (const json& id : ids) {
+      if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= (int64_t{1} << 24)) {
+        fail("{}.special_tokens['{}'].ids: expected token ids, found {}", where, name, id.dump());
+      }
+      (seen_sequence ? after : before).push_back(static_cast<int32_t>(id.get<int64_t>()));
+    }
   }
   return std::make_unique<Surround>(std::move(before), std::move(after));
 }
@@ -61,10 +66,11 @@ std::unique_ptr<PostProcessor> parse_template(const json& config, const std::str
 std::unique_ptr<PostProcessor> parse_pair_processor(const json& config, const std::string& where) {
   const auto id_of = [&](const char* key) {
     const json& pair = require(config, key, where);
-    if (!pair.is_array() || pair.size() != 2 || !pair[1].is_number_integer()) {
+    if (!pair.is_array() || pair.size() != 2 || !pair[1].is_number_integer() || pair[1].get<int64_t>() < 0 ||
+        pair[1].get<int64_t>() >= (int64_t{1} << 24)) {
       fail("{}.{}: expected [token, id]", where, key);
     }
-    return pair[1].get<int32_t>();
+    return static_cast<int32_t>(pair[1].get<int64_t>());
   };
   return std::make_unique<Surround>(std::vector<int32_t>{id_of("cls")}, std::vector<int32_t>{id_of("sep")});
 }

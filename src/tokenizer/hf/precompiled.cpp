@@ -21,13 +21,20 @@ std::string decode_base64(std::string_view text, const std::string& where) {
   int bits = 0;
   for (char c : text) {
     int value;
-    if (c >= 'A' && c <= 'Z') value = c - 'A';
-    else if (c >= 'a' && c <= 'z') value = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') value = c - '0' + 52;
-    else if (c == '+') value = 62;
-    else if (c == '/') value = 63;
-    else if (c == '=') break;
-    else fail("{}: precompiled_charsmap is not valid base64", where);
+    if (c >= 'A' && c <= 'Z')
+      value = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      value = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      value = c - '0' + 52;
+    else if (c == '+')
+      value = 62;
+    else if (c == '/')
+      value = 63;
+    else if (c == '=')
+      break;
+    else
+      fail("{}: precompiled_charsmap is not valid base64", where);
     buffer = (buffer << 6) | static_cast<uint32_t>(value);
     bits += 6;
     if (bits >= 8) {
@@ -74,8 +81,10 @@ class Precompiled final : public Normalizer {
       for (size_t i = 0; i < grapheme.size(); i += length) {
         unicode::decode(grapheme, i, &length);
         const std::string_view character = grapheme.substr(i, length);
-        if (auto match = map_.shortest_match(character)) out += match->replacement;
-        else out += character;
+        if (auto match = map_.shortest_match(character))
+          out += match->replacement;
+        else
+          out += character;
       }
     }
     text = std::move(out);
