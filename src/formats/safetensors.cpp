@@ -10,6 +10,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 
 namespace medllm {
 
@@ -103,16 +104,6 @@ SafetensorsTensorInfo parse_tensor(const std::string& name, const json& entry, s
   return info;
 }
 
-json parse_json_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: cannot open", path);
-  try {
-    return json::parse(in);
-  } catch (const json::exception& e) {
-    fail("{}: invalid JSON: {}", path, e.what());
-  }
-}
-
 }  // namespace
 
 SafetensorsHeader parse_safetensors(std::span<const std::byte> file) {
@@ -184,7 +175,7 @@ void load_safetensors_dir(const std::string& directory, TensorStore& store) {
     fail("{}: no model.safetensors or model.safetensors.index.json", directory);
   }
   const std::string index_name = index_path.string();
-  const json index = parse_json_file(index_name);
+  const json index = read_json_file(index_name);
   if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object()) {
     fail("{}: lacks the 'weight_map' object", index_name);
   }

@@ -4,6 +4,7 @@
 #include <medllm/model.hpp>
 
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "formats/gguf.hpp"
 #include "formats/safetensors.hpp"
 #include "kernels/matmul.hpp"
@@ -15,16 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-nlohmann::json read_config_json(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: cannot open", path.string());
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: invalid JSON: {}", path.string(), e.what());
-  }
-}
-
 bool has_gguf_magic(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   char magic[4] = {};
@@ -35,7 +26,7 @@ bool has_gguf_magic(const fs::path& path) {
 // "<|eot_id|>" as well as "<|end_of_text|>"); generation stops at any of them.
 void add_generation_eos(ModelConfig& config, const fs::path& path) {
   if (!fs::exists(path)) return;
-  const nlohmann::json generation = read_config_json(path);
+  const nlohmann::json generation = read_json_file(path.string());
   if (!generation.is_object() || !generation.contains("eos_token_id")) return;
   const nlohmann::json& value = generation["eos_token_id"];
   std::vector<int64_t> ids;
@@ -57,7 +48,7 @@ void load_huggingface(Model::Impl& impl, const fs::path& directory) {
   const fs::path config_path = directory / "config.json";
   if (!fs::exists(config_path)) fail("{}: no config.json in the model directory", directory.string());
   impl.format = "safetensors";
-  impl.metadata = read_config_json(config_path);
+  impl.metadata = read_json_file(config_path.string());
   impl.config = config_from_hf(impl.metadata, config_path.string());
   add_generation_eos(impl.config, directory / "generation_config.json");
   load_safetensors_dir(directory.string(), impl.store);

@@ -40,6 +40,23 @@ void encode(std::string_view bytes, std::string& out) {
   for (unsigned char b : bytes) out += table[b];
 }
 
+int parse_byte_token(std::string_view token) {
+  if (token.size() != 6 || token.substr(0, 3) != "<0x" || token[5] != '>') return -1;
+  int value = 0;
+  for (char c : token.substr(3, 2)) {
+    value *= 16;
+    if (c >= '0' && c <= '9')
+      value += c - '0';
+    else if (c >= 'A' && c <= 'F')
+      value += c - 'A' + 10;
+    else if (c >= 'a' && c <= 'f')
+      value += c - 'a' + 10;
+    else
+      return -1;
+  }
+  return value;
+}
+
 int char_to_byte(char32_t c) {
   return c < 512 ? tables().to_byte[c] : -1;
 }

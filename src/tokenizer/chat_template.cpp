@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "core/mapped_file.hpp"
 #include "formats/gguf.hpp"
 #include "tokenizer/jinja/fallback_templates.hpp"
@@ -178,14 +179,6 @@ std::string ChatTemplate::render(const nlohmann::ordered_json& messages, const C
 
 namespace {
 
-nlohmann::json read_json_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: cannot open", path.string());
-  const nlohmann::json value = nlohmann::json::parse(in, nullptr, false);
-  if (value.is_discarded()) fail("{}: invalid JSON", path.string());
-  return value;
-}
-
 ChatTemplate from_gguf(const std::string& path) {
   const MappedFile file(path);
   const GgufFile gguf = with_context(path, [&] { return parse_gguf(file.bytes()); });
@@ -214,7 +207,7 @@ ChatTemplate ChatTemplate::from_path(const std::string& path_text) {
     fail("{}: expected a model directory or a .gguf file", path_text);
   }
   const fs::path config_path = path / "tokenizer_config.json";
-  nlohmann::json config = fs::exists(config_path) ? read_json_file(config_path) : nlohmann::json::object();
+  nlohmann::json config = fs::exists(config_path) ? read_json_file(config_path.string()) : nlohmann::json::object();
   if (!config.is_object()) fail("{}: expected a JSON object", config_path.string());
   // transformers >= 4.43 may save the template beside the config instead of inside it.
   if (const fs::path jinja_path = path / "chat_template.jinja"; fs::exists(jinja_path)) {
@@ -225,7 +218,7 @@ ChatTemplate ChatTemplate::from_path(const std::string& path_text) {
   }
   std::string model_type;
   if (const fs::path model_config = path / "config.json"; fs::exists(model_config)) {
-    const nlohmann::json model = read_json_file(model_config);
+    const nlohmann::json model = read_json_file(model_config.string());
     if (model.is_object() && model.contains("model_type") && model["model_type"].is_string()) {
       model_type = model["model_type"].get<std::string>();
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "tokenizer/byte_level.hpp"
 #include "tokenizer/sentencepiece/bpe_merge.hpp"
 #include "tokenizer/utf8.hpp"
 
@@ -11,24 +12,6 @@ namespace medllm {
 namespace {
 
 constexpr std::string_view kSpace = "\xE2\x96\x81";  // U+2581 "▁"
-
-// "<0x41>" -> 0x41; -1 if the piece is not a byte token.
-int parse_byte_piece(std::string_view piece) {
-  if (piece.size() != 6 || piece.substr(0, 3) != "<0x" || piece[5] != '>') return -1;
-  int value = 0;
-  for (char c : piece.substr(3, 2)) {
-    value *= 16;
-    if (c >= '0' && c <= '9')
-      value += c - '0';
-    else if (c >= 'A' && c <= 'F')
-      value += c - 'A' + 10;
-    else if (c >= 'a' && c <= 'f')
-      value += c - 'a' + 10;
-    else
-      return -1;
-  }
-  return value;
-}
 
 }  // namespace
 
@@ -46,7 +29,7 @@ SpmTokenizer::SpmTokenizer(std::vector<std::string> pieces, std::vector<float> s
   for (size_t i = 0; i < pieces_.size(); ++i) {
     const auto id = static_cast<int32_t>(i);
     if (types_[i] == TokenType::Byte) {
-      const int byte = parse_byte_piece(pieces_[i]);
+      const int byte = byte_level::parse_byte_token(pieces_[i]);
       if (byte >= 0) byte_ids_[byte] = id;
       continue;
     }
@@ -196,7 +179,7 @@ std::string SpmTokenizer::token_bytes(int32_t id, bool at_start) const {
   const TokenType type = types_[id];
   if (type == TokenType::Control || type == TokenType::Unused) return "";
   if (type == TokenType::Byte) {
-    const int byte = parse_byte_piece(pieces_[id]);
+    const int byte = byte_level::parse_byte_token(pieces_[id]);
     if (byte >= 0) return std::string(1, static_cast<char>(byte));
   }
   std::string out;

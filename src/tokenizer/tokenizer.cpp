@@ -1,10 +1,10 @@
 #include <filesystem>
-#include <fstream>
 #include <medllm/model.hpp>
 #include <medllm/tokenizer.hpp>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "core/mapped_file.hpp"
 #include "formats/gguf.hpp"
 #include "tokenizer/gguf_vocab.hpp"
@@ -24,9 +24,7 @@ std::unique_ptr<Tokenizer> sentencepiece_from_file(const fs::path& model) {
   SentencePieceTokenizer::Options options;
   const fs::path config_path = model.parent_path() / "tokenizer_config.json";
   if (fs::exists(config_path)) {
-    std::ifstream in(config_path, std::ios::binary);
-    const nlohmann::json config = nlohmann::json::parse(in, nullptr, false);
-    if (config.is_discarded()) fail("{}: invalid JSON", config_path.string());
+    const nlohmann::json config = read_json_file(config_path.string());
     if (config.is_object()) {
       if (config.contains("add_bos_token") && config["add_bos_token"].is_boolean()) {
         options.add_bos = config["add_bos_token"].get<bool>();

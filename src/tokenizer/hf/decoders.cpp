@@ -13,24 +13,6 @@ namespace medllm::hf {
 
 namespace {
 
-// "<0x41>" -> 0x41, else -1.
-int byte_token_value(std::string_view token) {
-  if (token.size() != 6 || token.substr(0, 3) != "<0x" || token[5] != '>') return -1;
-  int value = 0;
-  for (char c : token.substr(3, 2)) {
-    value *= 16;
-    if (c >= '0' && c <= '9')
-      value += c - '0';
-    else if (c >= 'A' && c <= 'F')
-      value += c - 'A' + 10;
-    else if (c >= 'a' && c <= 'f')
-      value += c - 'a' + 10;
-    else
-      return -1;
-  }
-  return value;
-}
-
 // The bytes a byte-level token spells; a token with a character outside the mapping keeps its
 // own UTF-8 bytes.
 std::string byte_level_bytes(const std::string& token) {
@@ -84,7 +66,7 @@ class ByteFallback final : public Decoder {
       byte_tokens = 0;
     };
     for (auto& token : tokens) {
-      const int value = byte_token_value(token);
+      const int value = byte_level::parse_byte_token(token);
       if (value >= 0) {
         bytes += static_cast<char>(value);
         ++byte_tokens;
@@ -97,7 +79,7 @@ class ByteFallback final : public Decoder {
     tokens = std::move(out);
   }
   std::string decode_token(std::string token, bool) const override {
-    const int value = byte_token_value(token);
+    const int value = byte_level::parse_byte_token(token);
     return value >= 0 ? std::string(1, static_cast<char>(value)) : token;
   }
 };

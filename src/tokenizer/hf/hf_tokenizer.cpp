@@ -4,21 +4,12 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "tokenizer/utf8.hpp"
 
 namespace medllm::hf {
 
 namespace {
-
-nlohmann::json read_json(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: cannot open", path.string());
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: invalid JSON: {}", path.string(), e.what());
-  }
-}
 
 // tokenizer_config.json spells tokens as strings or as {"content": ...} objects.
 std::optional<std::string> config_token(const nlohmann::json& config, const char* key) {
@@ -110,8 +101,8 @@ std::unique_ptr<HfTokenizer> HfTokenizer::from_path(const std::string& path_text
   const fs::path tokenizer_path = fs::is_directory(path) ? path / "tokenizer.json" : path;
   if (!fs::exists(tokenizer_path)) fail("{}: no tokenizer.json", path_text);
   const fs::path config_path = directory / "tokenizer_config.json";
-  const nlohmann::json config = fs::exists(config_path) ? read_json(config_path) : nlohmann::json();
-  return std::make_unique<HfTokenizer>(read_json(tokenizer_path), config, tokenizer_path.string());
+  const nlohmann::json config = fs::exists(config_path) ? read_json_file(config_path.string()) : nlohmann::json();
+  return std::make_unique<HfTokenizer>(read_json_file(tokenizer_path.string()), config, tokenizer_path.string());
 }
 
 std::optional<int32_t> HfTokenizer::token_to_id(std::string_view token) const {

@@ -48,7 +48,7 @@ std::optional<std::string> optional_string(const json& config, const char* key, 
 
 // Byte-pair encoding as the `tokenizers` library applies it: characters (or byte tokens), then
 // the lowest-ranked merge first (leftmost among equals) until none applies.
-class Bpe final : public Model {
+class Bpe final : public VocabularyModel {
  public:
   Bpe(const json& config, const std::string& where) {
     vocab_ = parse_vocab_object(require(config, "vocab", where), where + ".vocab");
@@ -82,13 +82,6 @@ class Bpe final : public Model {
     merge_all(symbols);
     out.insert(out.end(), symbols.begin(), symbols.end());
   }
-
-  std::optional<int32_t> token_to_id(std::string_view token) const override { return vocab_.find(token); }
-  std::optional<std::string> id_to_token(int32_t id) const override {
-    const std::string* token = vocab_.token(id);
-    return token ? std::optional<std::string>(*token) : std::nullopt;
-  }
-  size_t vocab_size() const override { return vocab_.size(); }
 
  private:
   static uint64_t pair_key(int32_t a, int32_t b) {
@@ -211,7 +204,6 @@ class Bpe final : public Model {
     int32_t new_id;
   };
 
-  Vocabulary vocab_;
   std::unordered_map<uint64_t, MergeInfo> merges_;
   std::optional<std::string> unk_token_;
   std::optional<int32_t> unk_id_;
@@ -223,7 +215,7 @@ class Bpe final : public Model {
   int32_t byte_ids_[256];
 };
 
-class WordLevel final : public Model {
+class WordLevel final : public VocabularyModel {
  public:
   WordLevel(const json& config, const std::string& where) {
     vocab_ = parse_vocab_object(require(config, "vocab", where), where + ".vocab");
@@ -238,15 +230,8 @@ class WordLevel final : public Model {
     else
       fail("word '{}' is not in the WordLevel vocabulary and there is no unknown token", word);
   }
-  std::optional<int32_t> token_to_id(std::string_view token) const override { return vocab_.find(token); }
-  std::optional<std::string> id_to_token(int32_t id) const override {
-    const std::string* token = vocab_.token(id);
-    return token ? std::optional<std::string>(*token) : std::nullopt;
-  }
-  size_t vocab_size() const override { return vocab_.size(); }
 
  private:
-  Vocabulary vocab_;
   std::optional<int32_t> unk_id_;
 };
 

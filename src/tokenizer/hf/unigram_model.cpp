@@ -10,7 +10,7 @@ namespace medllm::hf {
 
 namespace {
 
-class Unigram final : public Model {
+class Unigram final : public VocabularyModel {
  public:
   Unigram(const json& config, const std::string& where) {
     const json& entries = require(config, "vocab", where);
@@ -35,15 +35,8 @@ class Unigram final : public Model {
   }
 
   void encode(std::string_view word, std::vector<int32_t>& out) const override { model_->encode(word, out); }
-  std::optional<int32_t> token_to_id(std::string_view token) const override { return vocab_.find(token); }
-  std::optional<std::string> id_to_token(int32_t id) const override {
-    const std::string* token = vocab_.token(id);
-    return token ? std::optional<std::string>(*token) : std::nullopt;
-  }
-  size_t vocab_size() const override { return vocab_.size(); }
 
  private:
-  Vocabulary vocab_;
   std::unique_ptr<sentencepiece::UnigramModel> model_;
 };
 

@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tokenizer/hf/components.hpp"
+
 namespace medllm::hf {
 
 struct StringHash {
@@ -33,6 +35,20 @@ class Vocabulary {
   std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> ids_;
   std::vector<std::string> tokens_;
   std::vector<bool> has_;
+};
+
+// A Model whose tokens are a Vocabulary: lookups in both directions come from it.
+class VocabularyModel : public Model {
+ public:
+  std::optional<int32_t> token_to_id(std::string_view token) const override { return vocab_.find(token); }
+  std::optional<std::string> id_to_token(int32_t id) const override {
+    const std::string* token = vocab_.token(id);
+    return token ? std::optional<std::string>(*token) : std::nullopt;
+  }
+  size_t vocab_size() const override { return vocab_.size(); }
+
+ protected:
+  Vocabulary vocab_;
 };
 
 }  // namespace medllm::hf
