@@ -238,6 +238,20 @@ def main():
     open(os.path.join(out, "gguf", "tiny_f32.gguf"), "wb").write(tiny_llama_gguf())
     open(os.path.join(out, "gguf", "tiny_q8_0.gguf"), "wb").write(tiny_llama_gguf(quant=True))
     tokenizer_json_seeds(out)
+    # Real files too: the embedded stories260K model and the reference script's GGUF/safetensors
+    # models (libFuzzer reads at most -max_len bytes of each, which covers their headers).
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    shutil.copy(os.path.join(repo, "data", "models", "stories260K", "stories260K.gguf"),
+                os.path.join(out, "gguf", "stories260K.gguf"))
+    if reference and os.path.isdir(reference):
+        for case, name in (("llama_gguf_q8_0", "model.gguf"), ("llama_gguf_f16", "model.gguf")):
+            path = os.path.join(reference, case, name)
+            if os.path.exists(path):
+                shutil.copy(path, os.path.join(out, "gguf", case + ".gguf"))
+        for case in ("qwen3", "gemma2", "llama_bf16"):
+            path = os.path.join(reference, case, "model.safetensors")
+            if os.path.exists(path):
+                shutil.copy(path, os.path.join(out, "safetensors", case + ".safetensors"))
     if reference and os.path.isdir(reference):
         for case in sorted(os.listdir(reference)):
             config = os.path.join(reference, case, "config.json")
