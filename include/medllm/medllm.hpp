@@ -11,4 +11,5 @@
 #include <medllm/error.hpp>
 #include <medllm/generate.hpp>
 #include <medllm/model.hpp>
+#include <medllm/scoring.hpp>
 #include <medllm/tokenizer.hpp>

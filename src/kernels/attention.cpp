@@ -7,24 +7,27 @@
 
 namespace medllm::kernels {
 
-void attention(const float* q, const float* keys, const float* values, int64_t tokens, int64_t first_position,
+void attention(const float* q, const float* keys, const float* values, int64_t tokens, const QuerySlots* slots,
                const AttentionShape& shape, const AttentionOptions& options, float* out, ThreadPool& pool) {
   const int64_t group = shape.heads / shape.kv_heads;
   const int64_t kv_stride = shape.kv_heads * shape.head_dim;
   const int64_t hd = shape.head_dim;
   pool.parallel_for(tokens * shape.heads, [&](int64_t begin, int64_t end) {
     std::vector<float> scores;
+    std::vector<int64_t> visible;  // the slots, in visiting order
     for (int64_t task = begin; task < end; ++task) {
       const int64_t t = task / shape.heads;
       const int64_t h = task % shape.heads;
       const int64_t kv = h / group;
-      const int64_t position = first_position + t;
-      const int64_t first_key = options.window > 0 ? std::max<int64_t>(0, position - options.window + 1) : 0;
-      const int64_t count = position - first_key + 1;
+      visible.clear();
+      for (const SlotRange& range : slots[t].ranges) {
+        for (int64_t slot = range.begin; slot < range.end; ++slot) visible.push_back(slot);
+      }
+      const auto count = static_cast<int64_t>(visible.size());
       const float* query = q + (t * shape.heads + h) * hd;
       scores.resize(static_cast<size_t>(count));
       for (int64_t j = 0; j < count; ++j) {
-        const float* key = keys + (first_key + j) * kv_stride + kv * hd;
+        const float* key = keys + visible[j] * kv_stride + kv * hd;
         float dot = 0.0f;
         for (int64_t i = 0; i < hd; ++i) dot += query[i] * key[i];
         scores[j] = dot * options.scale;
@@ -34,7 +37,7 @@ void attention(const float* q, const float* keys, const float* values, int64_t t
       float* o = out + (t * shape.heads + h) * hd;
       std::fill(o, o + hd, 0.0f);
       for (int64_t j = 0; j < count; ++j) {
-        const float* value = values + (first_key + j) * kv_stride + kv * hd;
+        const float* value = values + visible[j] * kv_stride + kv * hd;
         const float p = scores[j];
         for (int64_t i = 0; i < hd; ++i) o[i] += p * value[i];
       }

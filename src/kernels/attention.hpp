@@ -1,6 +1,8 @@
 #pragma once
-// Causal scaled-dot-product attention of new queries over a key/value cache, with grouped
-// kv heads, optional sliding window and optional score soft-capping.
+// Scaled-dot-product attention of queries over a key/value cache, with grouped kv heads and
+// optional score soft-capping. Which cache slots a query sees is given per query as up to two
+// slot ranges (a shared prompt and the query's own sequence), so several sequences, or several
+// continuations of one prompt, can share one cache in one forward pass.
 
 #include <cstdint>
 
@@ -17,13 +19,20 @@ struct AttentionShape {
 struct AttentionOptions {
   float scale = 1.0f;    // multiplies q·k
   float softcap = 0.0f;  // 0: off
-  int64_t window = 0;    // 0: full causal; else a query at p sees keys p - window < j <= p
 };
 
-// q: [tokens, heads, head_dim] for positions first_position ... first_position + tokens - 1.
-// keys / values: [cache positions, kv_heads, head_dim], already holding those positions.
-// out: [tokens, heads, head_dim].
-void attention(const float* q, const float* keys, const float* values, int64_t tokens, int64_t first_position,
+// Cache slots [begin, end) a query attends to; the keys are visited in the order of the ranges.
+struct SlotRange {
+  int64_t begin = 0;
+  int64_t end = 0;
+};
+struct QuerySlots {
+  SlotRange ranges[2];
+};
+
+// q: [tokens, heads, head_dim]; keys / values: [cache slots, kv_heads, head_dim];
+// out: [tokens, heads, head_dim]. A query's result depends only on its own q and visible keys.
+void attention(const float* q, const float* keys, const float* values, int64_t tokens, const QuerySlots* slots,
                const AttentionShape& shape, const AttentionOptions& options, float* out, ThreadPool& pool);
 
 }  // namespace medllm::kernels

@@ -2,7 +2,7 @@
 
 #include <cblas.h>
 
-#if defined(__F16C__) && defined(__AVX2__)
+#if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
@@ -15,8 +15,6 @@ namespace medllm::kernels {
 
 namespace {
 
-// Below this many input rows the weight-streaming dot kernels beat converting weights for sgemm.
-constexpr int64_t kGemmMinRows = 4;
 // Output columns per sgemm call (and rows of a non-f32 weight converted to f32 at a time: small
 // enough to stay in L2 while sgemm reads them).
 constexpr int64_t kGemmColumnBlock = 128;
@@ -30,92 +28,70 @@ float sum_lanes(const float* acc) {
   return total;
 }
 
-float dot_f32(const float* w, const float* x, int64_t n) {
-  float acc[kLanes] = {};
+// Dot products of R f32 weight rows (stride `stride`) with K input rows (same stride), every
+// one computed exactly as the R = K = 1 case computes it: 16 lanes (lane j sums the elements
+// j, j+16, ..., multiply then add, no fused multiply-add), the lanes summed in order, then the
+// scalar tail. Blocking only saves loads; it never changes a result. out[r * K + k].
+template <int R, int K>
+void dot_block(const float* w, const float* x, int64_t stride, int64_t length, float* out) {
+  alignas(64) float lanes[R][K][kLanes];
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int j = 0; j < kLanes; ++j) acc[j] += w[i + j] * x[i + j];
+#if defined(__AVX512F__)
+  __m512 acc[R][K];
+  for (int r = 0; r < R; ++r) {
+    for (int k = 0; k < K; ++k) acc[r][k] = _mm512_setzero_ps();
   }
-  float tail = 0.0f;
-  for (; i < n; ++i) tail += w[i] * x[i];
-  return sum_lanes(acc) + tail;
-}
-
-float dot_bf16(const uint16_t* w, const float* x, int64_t n) {
-  float acc[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int j = 0; j < kLanes; ++j) acc[j] += bf16_to_f32(w[i + j]) * x[i + j];
+  for (; i + kLanes <= length; i += kLanes) {
+    __m512 wv[R];
+    for (int r = 0; r < R; ++r) wv[r] = _mm512_loadu_ps(w + r * stride + i);
+    for (int k = 0; k < K; ++k) {
+      const __m512 xv = _mm512_loadu_ps(x + k * stride + i);
+      for (int r = 0; r < R; ++r) acc[r][k] = _mm512_add_ps(acc[r][k], _mm512_mul_ps(wv[r], xv));
+    }
   }
-  float tail = 0.0f;
-  for (; i < n; ++i) tail += bf16_to_f32(w[i]) * x[i];
-  return sum_lanes(acc) + tail;
-}
-
-float dot_f16(const uint16_t* w, const float* x, int64_t n) {
-  int64_t i = 0;
-  float total = 0.0f;
-#if defined(__F16C__) && defined(__AVX2__)
-  __m256 acc0 = _mm256_setzero_ps();
-  __m256 acc1 = _mm256_setzero_ps();
-  for (; i + 16 <= n; i += 16) {
-    const __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i)));
-    const __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i + 8)));
-    acc0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i), acc0);
-    acc1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + i + 8), acc1);
+  for (int r = 0; r < R; ++r) {
+    for (int k = 0; k < K; ++k) _mm512_store_ps(lanes[r][k], acc[r][k]);
   }
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, _mm256_add_ps(acc0, acc1));
-  for (float lane : lanes) total += lane;
+#elif defined(__AVX2__)
+  __m256 acc[R][K][2];
+  for (int r = 0; r < R; ++r) {
+    for (int k = 0; k < K; ++k) acc[r][k][0] = acc[r][k][1] = _mm256_setzero_ps();
+  }
+  for (; i + kLanes <= length; i += kLanes) {
+    for (int h = 0; h < 2; ++h) {
+      __m256 wv[R];
+      for (int r = 0; r < R; ++r) wv[r] = _mm256_loadu_ps(w + r * stride + i + 8 * h);
+      for (int k = 0; k < K; ++k) {
+        const __m256 xv = _mm256_loadu_ps(x + k * stride + i + 8 * h);
+        for (int r = 0; r < R; ++r) acc[r][k][h] = _mm256_add_ps(acc[r][k][h], _mm256_mul_ps(wv[r], xv));
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int k = 0; k < K; ++k) {
+      _mm256_store_ps(lanes[r][k], acc[r][k][0]);
+      _mm256_store_ps(lanes[r][k] + 8, acc[r][k][1]);
+    }
+  }
+#else
+  for (int r = 0; r < R; ++r) {
+    for (int k = 0; k < K; ++k) std::fill(lanes[r][k], lanes[r][k] + kLanes, 0.0f);
+  }
+  for (; i + kLanes <= length; i += kLanes) {
+    for (int r = 0; r < R; ++r) {
+      for (int k = 0; k < K; ++k) {
+        for (int j = 0; j < kLanes; ++j) lanes[r][k][j] += w[r * stride + i + j] * x[k * stride + i + j];
+      }
+    }
+  }
 #endif
-  for (; i < n; ++i) total += f16_to_f32(w[i]) * x[i];
-  return total;
-}
-
-float dot_q8_0(const BlockQ8_0* blocks, const float* x, int64_t n) {
-  float total = 0.0f;
-  for (int64_t b = 0; b < n / kQ8_0BlockElems; ++b) {
-    const float* xb = x + b * kQ8_0BlockElems;
-    float acc[kLanes] = {};
-    for (int64_t i = 0; i < kQ8_0BlockElems; i += kLanes) {
-      for (int j = 0; j < kLanes; ++j) acc[j] += static_cast<float>(blocks[b].quants[i + j]) * xb[i + j];
+  for (int r = 0; r < R; ++r) {
+    for (int k = 0; k < K; ++k) {
+      float tail = 0.0f;
+      for (int64_t t = i; t < length; ++t) tail += w[r * stride + t] * x[k * stride + t];
+      out[r * K + k] = sum_lanes(lanes[r][k]) + tail;
     }
-    total += f16_to_f32(blocks[b].scale_f16) * sum_lanes(acc);
   }
-  return total;
-}
-
-float dot_q4_0(const BlockQ4_0* blocks, const float* x, int64_t n) {
-  constexpr int64_t kHalf = kQ4_0BlockElems / 2;
-  float total = 0.0f;
-  for (int64_t b = 0; b < n / kQ4_0BlockElems; ++b) {
-    const float* xb = x + b * kQ4_0BlockElems;
-    float acc[kLanes] = {};
-    for (int j = 0; j < kLanes; ++j) {
-      const uint8_t q = blocks[b].quants[j];
-      acc[j] += static_cast<float>((q & 0x0f) - 8) * xb[j] + static_cast<float>((q >> 4) - 8) * xb[j + kHalf];
-    }
-    total += f16_to_f32(blocks[b].scale_f16) * sum_lanes(acc);
-  }
-  return total;
-}
-
-float dot_row(const TensorView& weight, int64_t row, const float* x) {
-  const std::byte* w = weight.row(row);
-  const int64_t n = weight.cols();
-  switch (weight.dtype) {
-    case DType::F32:
-      return dot_f32(reinterpret_cast<const float*>(w), x, n);
-    case DType::BF16:
-      return dot_bf16(reinterpret_cast<const uint16_t*>(w), x, n);
-    case DType::F16:
-      return dot_f16(reinterpret_cast<const uint16_t*>(w), x, n);
-    case DType::Q8_0:
-      return dot_q8_0(reinterpret_cast<const BlockQ8_0*>(w), x, n);
-    case DType::Q4_0:
-      return dot_q4_0(reinterpret_cast<const BlockQ4_0*>(w), x, n);
-  }
-  return 0.0f;
 }
 
 // y[n, ldy] (columns 0..rows) = x[n, in] · w[rows, in]ᵀ
@@ -140,17 +116,48 @@ void matmul(const TensorView& weight, const float* x, int64_t n, float* y, Threa
   const int64_t out = weight.rows();
   const int64_t in = weight.cols();
   if (n <= 0 || out == 0) return;
-  if (n < kGemmMinRows) {
-    pool.parallel_for(out, [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r) {
-        for (int64_t t = 0; t < n; ++t) y[t * out + r] = dot_row(weight, r, x + t * in);
+  // Pairs of weight rows (converted to f32 when stored otherwise) against groups of 4 inputs.
+  constexpr int64_t kRows = 2;
+  const int64_t pairs = (out + kRows - 1) / kRows;
+  pool.parallel_for(pairs, [&](int64_t begin, int64_t end) {
+    std::vector<float> converted(weight.dtype == DType::F32 ? 0 : static_cast<size_t>(kRows * in));
+    float results[kRows * 4];
+    for (int64_t pair = begin; pair < end; ++pair) {
+      const int64_t r0 = pair * kRows;
+      const int64_t rows = std::min(kRows, out - r0);
+      const float* w = reinterpret_cast<const float*>(weight.row(r0));
+      if (weight.dtype != DType::F32) {
+        for (int64_t r = 0; r < rows; ++r) to_f32(weight.dtype, weight.row(r0 + r), converted.data() + r * in, in);
+        w = converted.data();
       }
-    });
-    return;
-  }
-  // Many rows: sgemm on fixed blocks of output columns, single-threaded inside our workers, so
-  // one set of threads serves BLAS and our kernels, and every output element comes from the
-  // same call shape whatever the thread count (BLAS results depend on the call's dimensions).
+      int64_t t = 0;
+      for (; t + 4 <= n; t += 4) {
+        if (rows == 2)
+          dot_block<2, 4>(w, x + t * in, in, in, results);
+        else
+          dot_block<1, 4>(w, x + t * in, in, in, results);
+        for (int64_t r = 0; r < rows; ++r) {
+          for (int k = 0; k < 4; ++k) y[(t + k) * out + r0 + r] = results[r * 4 + k];
+        }
+      }
+      for (; t < n; ++t) {
+        if (rows == 2)
+          dot_block<2, 1>(w, x + t * in, in, in, results);
+        else
+          dot_block<1, 1>(w, x + t * in, in, in, results);
+        for (int64_t r = 0; r < rows; ++r) y[t * out + r0 + r] = results[r];
+      }
+    }
+  });
+}
+
+void matmul_blas(const TensorView& weight, const float* x, int64_t n, float* y, ThreadPool& pool) {
+  check_matrix(weight);
+  const int64_t out = weight.rows();
+  const int64_t in = weight.cols();
+  if (n <= 0 || out == 0) return;
+  // sgemm on fixed blocks of output columns, single-threaded inside our workers, so one set of
+  // threads serves BLAS and our kernels and results do not depend on the thread count.
   const int64_t blocks = (out + kGemmColumnBlock - 1) / kGemmColumnBlock;
   pool.parallel_for(blocks, [&](int64_t first_block, int64_t end_block) {
     std::vector<float> converted;

@@ -82,9 +82,10 @@ void Transformer::embed(const int32_t* tokens, int64_t n, float* x) const {
   }
 }
 
-void Transformer::self_attention(int64_t layer, int64_t n, int64_t first_position, KVCache& cache, ForwardScratch& s,
-                                 ThreadPool& pool) const {
+void Transformer::self_attention(int64_t layer, std::span<const TokenPlacement> placements, KVCache& cache,
+                                 ForwardScratch& s, ThreadPool& pool) const {
   const LayerWeights& w = weights_.layers[layer];
+  const auto n = static_cast<int64_t>(placements.size());
   const int64_t head_dim = config_.head_dim;
   const int64_t kv_dim = config_.num_kv_heads * head_dim;
 
@@ -99,19 +100,19 @@ void Transformer::self_attention(int64_t layer, int64_t n, int64_t first_positio
   const auto pairing =
       config_.rope_layout == RopeLayout::Halves ? kernels::RopePairing::Halves : kernels::RopePairing::Adjacent;
   for (int64_t t = 0; t < n; ++t) {
-    const int64_t position = first_position + t;
+    const int64_t position = placements[t].position;
     kernels::rope(s.q.data() + t * config_.num_heads * head_dim, config_.num_heads, head_dim, position,
                   rope.inv_freq.data(), rope.attention_factor, pairing);
     kernels::rope(s.k.data() + t * kv_dim, config_.num_kv_heads, head_dim, position, rope.inv_freq.data(),
                   rope.attention_factor, pairing);
+    std::memcpy(cache.keys(layer) + placements[t].slot * kv_dim, s.k.data() + t * kv_dim, sizeof(float) * kv_dim);
+    std::memcpy(cache.values(layer) + placements[t].slot * kv_dim, s.v.data() + t * kv_dim, sizeof(float) * kv_dim);
   }
-  std::memcpy(cache.keys(layer) + first_position * kv_dim, s.k.data(), sizeof(float) * n * kv_dim);
-  std::memcpy(cache.values(layer) + first_position * kv_dim, s.v.data(), sizeof(float) * n * kv_dim);
 
   const kernels::AttentionShape shape{config_.num_heads, config_.num_kv_heads, head_dim};
-  const kernels::AttentionOptions options{config_.attention_scale, config_.attn_logit_softcap,
-                                          config_.layers[layer].sliding ? config_.sliding_window : 0};
-  kernels::attention(s.q.data(), cache.keys(layer), cache.values(layer), n, first_position, shape, options,
+  const kernels::AttentionOptions options{config_.attention_scale, config_.attn_logit_softcap};
+  const auto& slots = config_.layers[layer].sliding ? s.window_slots : s.full_slots;
+  kernels::attention(s.q.data(), cache.keys(layer), cache.values(layer), n, slots.data(), shape, options,
                      s.attended.data(), pool);
   linear(w.o, w.o_bias, s.attended.data(), n, s.out.data(), pool);
 }
@@ -124,16 +125,36 @@ void Transformer::feed_forward(const LayerWeights& w, int64_t n, ForwardScratch&
   linear(w.down, w.down_bias, s.gate.data(), n, s.out.data(), pool);
 }
 
-void Transformer::forward_chunk(const int32_t* tokens, int64_t n, KVCache& cache, ForwardScratch& s,
-                                ThreadPool& pool) const {
+namespace {
+
+// The slots a token attends to, with or without a sliding window over positions.
+kernels::QuerySlots visible_slots(const TokenPlacement& p, int64_t window) {
+  const int64_t lowest = window > 0 ? p.position - window + 1 : 0;  // lowest visible position
+  const int64_t own_first_position = p.position - (p.slot - p.own_slot);
+  kernels::QuerySlots out;
+  out.ranges[0] = {p.prompt_slot + std::clamp<int64_t>(lowest, 0, p.prompt_length), p.prompt_slot + p.prompt_length};
+  out.ranges[1] = {p.own_slot + std::max<int64_t>(0, lowest - own_first_position), p.slot + 1};
+  return out;
+}
+
+}  // namespace
+
+void Transformer::run_layers(const int32_t* tokens, std::span<const TokenPlacement> placements, KVCache& cache,
+                             ForwardScratch& s, ThreadPool& pool) const {
   const int64_t hidden = config_.hidden_size;
-  const int64_t first_position = cache.positions;
+  const auto n = static_cast<int64_t>(placements.size());
+  s.full_slots.resize(placements.size());
+  s.window_slots.resize(placements.size());
+  for (size_t t = 0; t < placements.size(); ++t) {
+    s.full_slots[t] = visible_slots(placements[t], 0);
+    s.window_slots[t] = visible_slots(placements[t], config_.sliding_window);
+  }
   embed(tokens, n, s.x.data());
   for (int64_t l = 0; l < config_.num_layers; ++l) {
     const LayerWeights& w = weights_.layers[l];
 
     norm(s.x.data(), w.attn_norm, n, hidden, s.normed.data());
-    self_attention(l, n, first_position, cache, s, pool);
+    self_attention(l, placements, cache, s, pool);
     if (config_.sandwich_norms) norm(s.out.data(), w.post_attn_norm, n, hidden, s.out.data());
     kernels::add(s.x.data(), s.out.data(), n * hidden);
 
@@ -142,7 +163,6 @@ void Transformer::forward_chunk(const int32_t* tokens, int64_t n, KVCache& cache
     if (config_.sandwich_norms) norm(s.out.data(), w.post_ffn_norm, n, hidden, s.out.data());
     kernels::add(s.x.data(), s.out.data(), n * hidden);
   }
-  cache.positions += n;
 }
 
 void Transformer::output_logits(const float* hidden_states, int64_t n, float* logits, ForwardScratch& s,
@@ -154,25 +174,59 @@ void Transformer::output_logits(const float* hidden_states, int64_t n, float* lo
   }
 }
 
-void Transformer::forward(std::span<const int32_t> tokens, KVCache& cache, ForwardScratch& scratch, ThreadPool& pool,
-                          LogitsFor which, float* logits) const {
-  const int64_t total = static_cast<int64_t>(tokens.size());
-  for (int64_t i = 0; i < total; ++i) {
+void Transformer::check_tokens(std::span<const int32_t> tokens) const {
+  for (size_t i = 0; i < tokens.size(); ++i) {
     if (tokens[i] < 0 || tokens[i] >= config_.vocab_size) {
       fail("token id {} at index {} is outside the vocabulary (0..{})", tokens[i], i, config_.vocab_size - 1);
     }
   }
+}
+
+void Transformer::forward(std::span<const int32_t> tokens, KVCache& cache, ForwardScratch& scratch, ThreadPool& pool,
+                          LogitsFor which, float* logits) const {
+  check_tokens(tokens);
+  const auto total = static_cast<int64_t>(tokens.size());
   cache.ensure_capacity(cache.positions + total);
+  std::vector<TokenPlacement> placements;
   for (int64_t begin = 0; begin < total; begin += kChunkTokens) {
     const int64_t n = std::min(kChunkTokens, total - begin);
+    placements.resize(static_cast<size_t>(n));
+    for (int64_t t = 0; t < n; ++t) {
+      const int64_t position = cache.positions + t;
+      placements[static_cast<size_t>(t)] = {position, position, 0, 0, 0};
+    }
     scratch.resize(config_, n);
-    forward_chunk(tokens.data() + begin, n, cache, scratch, pool);
+    run_layers(tokens.data() + begin, placements, cache, scratch, pool);
+    cache.positions += n;
     if (which == LogitsFor::All) {
       output_logits(scratch.x.data(), n, logits + begin * config_.vocab_size, scratch, pool);
     } else if (begin + n == total) {
       output_logits(scratch.x.data() + (n - 1) * config_.hidden_size, 1, logits, scratch, pool);
     }
   }
+}
+
+void Transformer::forward_placed(std::span<const int32_t> tokens, std::span<const TokenPlacement> placements,
+                                 KVCache& cache, ForwardScratch& scratch, ThreadPool& pool,
+                                 std::span<const int64_t> logit_rows, float* logits) const {
+  if (tokens.size() != placements.size())
+    fail("forward_placed: {} tokens but {} placements", tokens.size(), placements.size());
+  check_tokens(tokens);
+  int64_t slots = 0;
+  for (const auto& p : placements) slots = std::max({slots, p.slot + 1, p.prompt_slot + p.prompt_length});
+  cache.ensure_capacity(slots);
+  const auto n = static_cast<int64_t>(tokens.size());
+  scratch.resize(config_, n);
+  run_layers(tokens.data(), placements, cache, scratch, pool);
+  // Gather the rows whose logits are wanted, then one lm_head product for all of them.
+  std::vector<float> rows(logit_rows.size() * static_cast<size_t>(config_.hidden_size));
+  for (size_t i = 0; i < logit_rows.size(); ++i) {
+    if (logit_rows[i] < 0 || logit_rows[i] >= n)
+      fail("forward_placed: logit row {} is not a token index", logit_rows[i]);
+    std::memcpy(rows.data() + i * config_.hidden_size, scratch.x.data() + logit_rows[i] * config_.hidden_size,
+                sizeof(float) * config_.hidden_size);
+  }
+  output_logits(rows.data(), static_cast<int64_t>(logit_rows.size()), logits, scratch, pool);
 }
 
 }  // namespace medllm

@@ -10,6 +10,7 @@
 #include <medllm/config.hpp>
 #include <medllm/model.hpp>
 #include "core/thread_pool.hpp"
+#include "kernels/attention.hpp"
 #include "model/weights.hpp"
 
 namespace medllm {
@@ -30,9 +31,23 @@ class KVCache {
   int64_t capacity_ = 0;
 };
 
+// Where one token of a forward pass sits: its rope position, the cache slot that receives its key
+// and value, and what it attends to: a prompt at slots [prompt_slot, prompt_slot + prompt_length)
+// holding positions 0 .. prompt_length - 1, then its own sequence from own_slot up to its slot.
+// A plain sequence is {position p, slot p, no prompt, own_slot 0}; continuations of a shared
+// prompt are placed after it and each sees the prompt plus its own tokens only.
+struct TokenPlacement {
+  int64_t position = 0;
+  int64_t slot = 0;
+  int64_t prompt_slot = 0;
+  int64_t prompt_length = 0;
+  int64_t own_slot = 0;
+};
+
 // Activation buffers for a chunk of tokens, reused across calls.
 struct ForwardScratch {
   std::vector<float> x, normed, q, k, v, attended, out, gate, up;
+  std::vector<kernels::QuerySlots> full_slots, window_slots;  // what each token attends to
   void resize(const ModelConfig& config, int64_t tokens);
 };
 
@@ -45,14 +60,23 @@ class Transformer {
   void forward(std::span<const int32_t> tokens, KVCache& cache, ForwardScratch& scratch, ThreadPool& pool,
                LogitsFor which, float* logits) const;
 
+  // One pass over tokens placed anywhere in the cache (see TokenPlacement); writes the logits of
+  // the listed token indices to logits ([rows × vocab]). Each token's results are bit-identical
+  // to running its sequence alone. The cache must hold every slot named.
+  void forward_placed(std::span<const int32_t> tokens, std::span<const TokenPlacement> placements, KVCache& cache,
+                      ForwardScratch& scratch, ThreadPool& pool, std::span<const int64_t> logit_rows,
+                      float* logits) const;
+
  private:
-  void forward_chunk(const int32_t* tokens, int64_t n, KVCache& cache, ForwardScratch& s, ThreadPool& pool) const;
+  void run_layers(const int32_t* tokens, std::span<const TokenPlacement> placements, KVCache& cache, ForwardScratch& s,
+                  ThreadPool& pool) const;
   void embed(const int32_t* tokens, int64_t n, float* x) const;
-  void self_attention(int64_t layer, int64_t n, int64_t first_position, KVCache& cache, ForwardScratch& s,
+  void self_attention(int64_t layer, std::span<const TokenPlacement> placements, KVCache& cache, ForwardScratch& s,
                       ThreadPool& pool) const;
   void feed_forward(const LayerWeights& w, int64_t n, ForwardScratch& s, ThreadPool& pool) const;
   void norm(const float* x, const std::vector<float>& weight, int64_t rows, int64_t dim, float* y) const;
   void output_logits(const float* hidden, int64_t n, float* logits, ForwardScratch& s, ThreadPool& pool) const;
+  void check_tokens(std::span<const int32_t> tokens) const;
 
   struct LayerRope {
     std::vector<float> inv_freq;

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <medllm/model.hpp>
+#include <medllm/scoring.hpp>
 #include <nlohmann/json.hpp>
 
 #include "support/test_support.hpp"
@@ -116,6 +117,59 @@ TEST_P(ReferenceModel, ThreadCountDoesNotChangeTheLogits) {
     results.push_back(std::move(all));
   }
   EXPECT_EQ(results[0], results[1]) << GetParam();
+}
+
+// Log-softmax of a logits row, computed independently of the scorer (double sums).
+float reference_logprob(std::span<const float> row, int32_t target) {
+  const float max = *std::max_element(row.begin(), row.end());
+  double sum = 0.0;
+  for (float v : row) sum += std::exp(static_cast<double>(v) - max);
+  return static_cast<float>(static_cast<double>(row[target]) - max - std::log(sum));
+}
+
+// Multiple-choice scoring: continuation log-probs equal the log-softmax of a plain forward over
+// prompt + continuation, bit for bit, whether the prompt is shared and however requests are
+// batched (sliding windows, soft-caps and every other feature included).
+TEST_P(ReferenceModel, ScorerEqualsPlainForwardAndIsBatchInvariant) {
+  const Reference ref = load_reference(GetParam());
+  const auto model = Model::load(ref.model_path.string());
+  const std::vector<int32_t> prompt(ref.tokens.begin(), ref.tokens.begin() + 25);
+  std::vector<std::vector<int32_t>> continuations = {
+      std::vector<int32_t>(ref.tokens.begin() + 25, ref.tokens.end()),
+      std::vector<int32_t>(ref.tokens.begin() + 25, ref.tokens.begin() + 29),
+      {3, 1, 4, 1, 5, 9, 2, 6},
+      {},
+  };
+  const ScoreRequest request{prompt, continuations};
+  const ScoreRequest other{std::vector<int32_t>(ref.tokens.begin() + 5, ref.tokens.begin() + 17), {{7, 7}, {8}}};
+
+  Scorer scorer(*model);
+  const auto alone = scorer.score(std::span(&request, 1));
+  const std::vector<ScoreRequest> batch = {other, request, other};
+  const auto batched = scorer.score(batch);
+  const auto unshared = scorer.score(batch, false);
+  for (size_t c = 0; c < continuations.size(); ++c) {
+    EXPECT_EQ(alone[0][c].token_logprobs, batched[1][c].token_logprobs) << "continuation " << c;
+    EXPECT_EQ(alone[0][c].token_logprobs, unshared[1][c].token_logprobs) << "continuation " << c;
+    EXPECT_EQ(alone[0][c].greedy, batched[1][c].greedy);
+  }
+  EXPECT_EQ(batched[0][0].token_logprobs, batched[2][0].token_logprobs);
+
+  const int64_t vocab = ref.vocab;
+  for (size_t c = 0; c < continuations.size(); ++c) {
+    std::vector<int32_t> sequence = prompt;
+    sequence.insert(sequence.end(), continuations[c].begin(), continuations[c].end());
+    Session session(*model);
+    const auto logits = session.forward(sequence, LogitsFor::All);
+    ASSERT_EQ(alone[0][c].token_logprobs.size(), continuations[c].size());
+    for (size_t i = 0; i < continuations[c].size(); ++i) {
+      const auto row = logits.subspan((prompt.size() - 1 + i) * vocab, vocab);
+      EXPECT_EQ(alone[0][c].token_logprobs[i], reference_logprob(row, continuations[c][i]))
+          << "continuation " << c << " token " << i;
+    }
+  }
+  EXPECT_TRUE(alone[0][3].token_logprobs.empty());
+  EXPECT_EQ(alone[0][3].logprob(), 0.0);
 }
 
 class HalfPrecisionModel : public ::testing::TestWithParam<std::string> {};

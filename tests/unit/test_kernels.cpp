@@ -38,6 +38,42 @@ TEST(Matmul, FastPathsMatchScalarReference) {
   }
 }
 
+// A row's result never depends on how many rows are multiplied together or on the thread count,
+// so a sequence scores the same alone, batched, or in a server's continuous batch.
+TEST(Matmul, RowsAreBatchInvariant) {
+  for (DType dtype : {DType::F32, DType::BF16, DType::F16, DType::Q8_0, DType::Q4_0}) {
+    const test::OwnedTensor w = test::random_tensor("w", {45, 160}, dtype, 21);
+    const auto x = random_vector(20 * 160, 22);
+    std::vector<float> single(45);
+    ThreadPool one(1);
+    for (int threads : {1, 2, 3}) {
+      ThreadPool pool(threads);
+      for (int64_t n : {1, 2, 3, 4, 5, 8, 13, 20}) {
+        std::vector<float> batch(static_cast<size_t>(n * 45));
+        kernels::matmul(w.view(), x.data(), n, batch.data(), pool);
+        for (int64_t t = 0; t < n; ++t) {
+          kernels::matmul(w.view(), x.data() + t * 160, 1, single.data(), one);
+          for (int64_t r = 0; r < 45; ++r) {
+            ASSERT_EQ(batch[t * 45 + r], single[r]) << dtype_name(dtype) << " n=" << n << " threads=" << threads;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(Matmul, BlasPathMatchesScalarReference) {
+  ThreadPool pool(2);
+  for (DType dtype : {DType::F32, DType::BF16, DType::Q8_0}) {
+    const test::OwnedTensor w = test::random_tensor("w", {300, 96}, dtype, 31);
+    const auto x = random_vector(7 * 96, 32);
+    std::vector<float> fast(7 * 300), reference(fast.size());
+    kernels::matmul_blas(w.view(), x.data(), 7, fast.data(), pool);
+    kernels::matmul_reference(w.view(), x.data(), 7, reference.data());
+    for (size_t i = 0; i < fast.size(); ++i) ASSERT_NEAR(fast[i], reference[i], 1e-5 * (1.0 + std::fabs(reference[i])));
+  }
+}
+
 TEST(Matmul, ResultDoesNotDependOnThreadCount) {
   const test::OwnedTensor w = test::random_tensor("w", {301, 64}, DType::BF16, 13);
   const auto x = random_vector(2 * 64, 14);
@@ -120,31 +156,39 @@ TEST(Activation, GatedForms) {
   }
 }
 
-// Attention against a double-precision evaluation of the definition.
-TEST(Attention, MatchesDefinitionWithWindowSoftcapAndGroups) {
+// Attention against a double-precision evaluation of the definition, with a causal window and
+// with two slot ranges (a shared prompt plus the query's own continuation).
+TEST(Attention, MatchesDefinitionWithSlotRangesSoftcapAndGroups) {
   const kernels::AttentionShape shape{4, 2, 8};
-  const int64_t positions = 12, tokens = 5, first = positions - tokens;
+  const int64_t slots_total = 12, tokens = 5;
   const auto q = random_vector(tokens * 4 * 8, 7);
-  const auto keys = random_vector(positions * 2 * 8, 8);
-  const auto values = random_vector(positions * 2 * 8, 9);
+  const auto keys = random_vector(slots_total * 2 * 8, 8);
+  const auto values = random_vector(slots_total * 2 * 8, 9);
   ThreadPool pool(2);
+  std::vector<kernels::QuerySlots> slots(tokens);
+  for (int64_t t = 0; t < tokens; ++t) {
+    // prompt slots [1, 6) then own slots [8, 8 + t]; and for odd t a window of 3 own slots only
+    slots[t].ranges[0] = t % 2 ? kernels::SlotRange{0, 0} : kernels::SlotRange{1, 6};
+    slots[t].ranges[1] = {t % 2 ? std::max<int64_t>(7, 8 + t - 2) : 8, 8 + t};
+  }
   for (const kernels::AttentionOptions options :
-       {kernels::AttentionOptions{0.35f, 0.0f, 0}, kernels::AttentionOptions{0.35f, 1.5f, 4}}) {
+       {kernels::AttentionOptions{0.35f, 0.0f}, kernels::AttentionOptions{0.35f, 1.5f}}) {
     std::vector<float> out(q.size());
-    kernels::attention(q.data(), keys.data(), values.data(), tokens, first, shape, options, out.data(), pool);
+    kernels::attention(q.data(), keys.data(), values.data(), tokens, slots.data(), shape, options, out.data(), pool);
     for (int64_t t = 0; t < tokens; ++t) {
       for (int64_t h = 0; h < 4; ++h) {
-        const int64_t p = first + t, kv = h / 2;
+        const int64_t kv = h / 2;
         std::vector<double> s;
         std::vector<int64_t> js;
-        for (int64_t j = 0; j <= p; ++j) {
-          if (options.window > 0 && p - j >= options.window) continue;
-          double dot = 0;
-          for (int i = 0; i < 8; ++i) dot += double(q[(t * 4 + h) * 8 + i]) * keys[(j * 2 + kv) * 8 + i];
-          dot *= options.scale;
-          if (options.softcap > 0) dot = options.softcap * std::tanh(dot / options.softcap);
-          s.push_back(dot);
-          js.push_back(j);
+        for (const auto& range : slots[t].ranges) {
+          for (int64_t j = range.begin; j < range.end; ++j) {
+            double dot = 0;
+            for (int i = 0; i < 8; ++i) dot += double(q[(t * 4 + h) * 8 + i]) * keys[(j * 2 + kv) * 8 + i];
+            dot *= options.scale;
+            if (options.softcap > 0) dot = options.softcap * std::tanh(dot / options.softcap);
+            s.push_back(dot);
+            js.push_back(j);
+          }
         }
         double mx = *std::max_element(s.begin(), s.end()), total = 0;
         for (double& v : s) total += v = std::exp(v - mx);
