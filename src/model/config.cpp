@@ -163,6 +163,21 @@ std::vector<bool> sliding_layers(const Fields& fields, const std::string& model_
   return sliding;
 }
 
+// Bounds far above any real model, checked before anything is sized by these numbers.
+void check_dimensions(const ModelConfig& c, const std::string& source) {
+  const auto within = [&](int64_t value, int64_t most, const char* field) {
+    if (value <= 0 || value > most) fail("{}: {} = {} is outside 1..{}", source, field, value, most);
+  };
+  within(c.vocab_size, int64_t{1} << 24, "vocab_size");
+  within(c.hidden_size, int64_t{1} << 20, "hidden_size");
+  within(c.intermediate_size, int64_t{1} << 22, "intermediate_size");
+  within(c.num_layers, 4096, "num_hidden_layers");
+  within(c.num_heads, 65536, "num_attention_heads");
+  within(c.num_kv_heads, 65536, "num_key_value_heads");
+  within(c.head_dim, 65536, "head_dim");
+  within(c.max_position_embeddings, int64_t{1} << 32, "max_position_embeddings");
+}
+
 struct FamilyDefaults {
   const char* model_type;
   const char* activation;
@@ -220,6 +235,7 @@ ModelConfig config_from_hf(const json& root, const std::string& source) {
   config.head_dim = fields.integer("head_dim", config.hidden_size / config.num_heads);
   config.max_position_embeddings = fields.integer("max_position_embeddings", 2048);
   config.rms_norm_eps = fields.number("rms_norm_eps", 1e-6);
+  check_dimensions(config, text_source);
   if (fields.has("partial_rotary_factor") && fields.number("partial_rotary_factor", 1.0) != 1.0) {
     fail("{}: partial_rotary_factor != 1 is not supported", text_source);
   }
@@ -364,6 +380,7 @@ ModelConfig config_from_gguf(const json& metadata, const std::string& source, in
   }
   if (metadata.contains(p + "vocab_size")) config.vocab_size = gguf_integer(metadata, p + "vocab_size", source);
   if (config.vocab_size == 0) config.vocab_size = embedding_rows;
+  check_dimensions(config, source);
   config.attention_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(config.head_dim)));
   config.rope_layout = RopeLayout::AdjacentPairs;
 

@@ -152,6 +152,12 @@ TEST(Config, ClearErrors) {
   EXPECT_NE(error_of(json::array()).find("expected a JSON object"), std::string::npos);
   EXPECT_NE(error_of(base("llama")).find("(no error)"), std::string::npos);
   EXPECT_NE(error_of(json{{"model_type", "gemma3"}}).find("text_config"), std::string::npos);
+  j = base("llama");
+  j["num_hidden_layers"] = int64_t{1} << 40;  // found by the config fuzzer: sized a vector before checking
+  EXPECT_NE(error_of(j).find("num_hidden_layers = 1099511627776 is outside"), std::string::npos);
+  j = base("llama");
+  j["num_attention_heads"] = 0;
+  EXPECT_NE(error_of(j).find("num_attention_heads"), std::string::npos);
 }
 
 TEST(Config, RopeFrequenciesFollowTheScalingRules) {
