@@ -1,6 +1,9 @@
 # Warnings and optimisation flags shared by every medllm target (applied through medllm_options).
 add_library(medllm_options INTERFACE)
 target_compile_options(medllm_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wno-unused-parameter)
+# Fused multiply-add wherever the source writes a * b + c, stated rather than left to the
+# compiler's default: the batch-invariant kernels rely on every instantiation contracting alike.
+target_compile_options(medllm_options INTERFACE -ffp-contract=fast)
 if(MEDLLM_NATIVE)
   target_compile_options(medllm_options INTERFACE -march=native)
 endif()

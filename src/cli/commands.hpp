@@ -24,5 +24,6 @@ void add_info_command(CLI::App& app);
 void add_logits_command(CLI::App& app);
 void add_tokenize_commands(CLI::App& app);  // tokenize and detokenize
 void add_template_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
 
 }  // namespace medllm::cli

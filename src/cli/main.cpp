@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   medllm::cli::add_logits_command(app);
   medllm::cli::add_tokenize_commands(app);
   medllm::cli::add_template_command(app);
+  medllm::cli::add_eval_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

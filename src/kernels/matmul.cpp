@@ -7,6 +7,7 @@
 #endif
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "core/error.hpp"
@@ -38,18 +39,25 @@ void dot_block(const float* w, const float* x, int64_t stride, int64_t length, f
   int64_t i = 0;
 #if defined(__AVX512F__)
   __m512 acc[R][K];
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
     for (int k = 0; k < K; ++k) acc[r][k] = _mm512_setzero_ps();
   }
   for (; i + kLanes <= length; i += kLanes) {
     __m512 wv[R];
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) wv[r] = _mm512_loadu_ps(w + r * stride + i);
+#pragma GCC unroll 8
     for (int k = 0; k < K; ++k) {
       const __m512 xv = _mm512_loadu_ps(x + k * stride + i);
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r) acc[r][k] = _mm512_add_ps(acc[r][k], _mm512_mul_ps(wv[r], xv));
     }
   }
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
     for (int k = 0; k < K; ++k) _mm512_store_ps(lanes[r][k], acc[r][k]);
   }
 #elif defined(__AVX2__)
@@ -101,6 +109,80 @@ void sgemm_rows(const float* x, int64_t n, int64_t in, const float* w, int64_t r
               static_cast<int>(ldy));
 }
 
+#if defined(__AVX512F__)
+// 16 weights of a row, from element i (a multiple of 16), as f32: exactly the values to_f32 gives.
+template <DType D>
+__m512 load_weights(const std::byte* data, int64_t i) {
+  if constexpr (D == DType::F32) {
+    return _mm512_loadu_ps(reinterpret_cast<const float*>(data) + i);
+  } else if constexpr (D == DType::BF16) {
+    const auto* p = reinterpret_cast<const __m256i*>(reinterpret_cast<const uint16_t*>(data) + i);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(p)), 16));
+  } else if constexpr (D == DType::F16) {
+    return _mm512_cvtph_ps(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(reinterpret_cast<const uint16_t*>(data) + i)));
+  } else if constexpr (D == DType::Q8_0) {
+    const auto& block = reinterpret_cast<const BlockQ8_0*>(data)[i / kQ8_0BlockElems];
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.quants + i % kQ8_0BlockElems));
+    return _mm512_mul_ps(_mm512_set1_ps(f16_to_f32(block.scale_f16)), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)));
+  } else {
+    const auto& block = reinterpret_cast<const BlockQ4_0*>(data)[i / kQ4_0BlockElems];
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.quants));
+    // Elements 0..15 of a block are the low nibbles, 16..31 the high ones.
+    const __m128i nibbles = i % kQ4_0BlockElems == 0 ? _mm_and_si128(packed, _mm_set1_epi8(0x0f))
+                                                     : _mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0f));
+    const __m512i values = _mm512_sub_epi32(_mm512_cvtepu8_epi32(nibbles), _mm512_set1_epi32(8));
+    return _mm512_mul_ps(_mm512_set1_ps(f16_to_f32(block.scale_f16)), _mm512_cvtepi32_ps(values));
+  }
+}
+
+template <DType D>
+float dot_row_fused_as(const std::byte* data, const float* x, int64_t length) {
+  __m512 acc = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + kLanes <= length; i += kLanes)
+    acc = _mm512_fmadd_ps(load_weights<D>(data, i), _mm512_loadu_ps(x + i), acc);
+  alignas(64) float lanes[kLanes];
+  _mm512_store_ps(lanes, acc);
+  float tail = 0.0f;
+  if (i < length) {
+    float rest[kLanes];
+    to_f32(D, data + dtype_bytes(D, i), rest, length - i);
+    for (int64_t t = i; t < length; ++t) tail += rest[t - i] * x[t];
+  }
+  return sum_lanes(lanes) + tail;
+}
+#endif
+
+// One weight row (any dtype) dotted with one input, converting weights in registers: the same
+// arithmetic as to_f32 followed by dot_block<1, 1> (conversion is exact or, for blocks, the same
+// scale * q product), without writing the row out. Decoding reads each weight once from memory.
+float dot_row_fused(const TensorView& weight, int64_t row, const float* x) {
+  const int64_t length = weight.cols();
+  const std::byte* data = weight.row(row);
+#if defined(__AVX512F__)
+  switch (weight.dtype) {
+    case DType::F32:
+      return dot_row_fused_as<DType::F32>(data, x, length);
+    case DType::BF16:
+      return dot_row_fused_as<DType::BF16>(data, x, length);
+    case DType::F16:
+      return dot_row_fused_as<DType::F16>(data, x, length);
+    case DType::Q8_0:
+      return dot_row_fused_as<DType::Q8_0>(data, x, length);
+    case DType::Q4_0:
+      return dot_row_fused_as<DType::Q4_0>(data, x, length);
+  }
+  return 0.0f;
+#else
+  std::vector<float> converted(static_cast<size_t>(length));
+  to_f32(weight.dtype, data, converted.data(), length);
+  float result;
+  dot_block<1, 1>(converted.data(), x, length, length, &result);
+  return result;
+#endif
+}
+
 void check_matrix(const TensorView& weight) {
   if (weight.shape.size() != 2) fail("matmul needs a 2-D weight, got shape {}", shape_to_string(weight.shape));
 }
@@ -116,37 +198,51 @@ void matmul(const TensorView& weight, const float* x, int64_t n, float* y, Threa
   const int64_t out = weight.rows();
   const int64_t in = weight.cols();
   if (n <= 0 || out == 0) return;
-  // Pairs of weight rows (converted to f32 when stored otherwise) against groups of 4 inputs.
-  constexpr int64_t kRows = 2;
-  const int64_t pairs = (out + kRows - 1) / kRows;
-  pool.parallel_for(pairs, [&](int64_t begin, int64_t end) {
-    std::vector<float> converted(weight.dtype == DType::F32 ? 0 : static_cast<size_t>(kRows * in));
-    float results[kRows * 4];
-    for (int64_t pair = begin; pair < end; ++pair) {
-      const int64_t r0 = pair * kRows;
-      const int64_t rows = std::min(kRows, out - r0);
+  if (n < 4) {  // decoding: stream each weight row once, converting in registers
+    pool.parallel_for(out, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        for (int64_t t = 0; t < n; ++t) y[t * out + r] = dot_row_fused(weight, r, x + t * in);
+      }
+    });
+    return;
+  }
+  // Blocks of weight rows small enough to stay in L2 (converted to f32 once when stored
+  // otherwise), each multiplied with groups of 8, 4 or 1 inputs (which stay in L1), two rows at
+  // a time. Every element still comes from dot_block's fixed per-lane order.
+  const int64_t block_rows = std::clamp<int64_t>((int64_t{64} << 10) / std::max<int64_t>(1, in) / 2 * 2, 2, 256);
+  const int64_t blocks = (out + block_rows - 1) / block_rows;
+  pool.parallel_for(blocks, [&](int64_t first_block, int64_t end_block) {
+    std::vector<float> converted(weight.dtype == DType::F32 ? 0 : static_cast<size_t>(block_rows * in));
+    float results[2 * 8];
+    for (int64_t block = first_block; block < end_block; ++block) {
+      const int64_t r0 = block * block_rows;
+      const int64_t rows = std::min(block_rows, out - r0);
       const float* w = reinterpret_cast<const float*>(weight.row(r0));
       if (weight.dtype != DType::F32) {
         for (int64_t r = 0; r < rows; ++r) to_f32(weight.dtype, weight.row(r0 + r), converted.data() + r * in, in);
         w = converted.data();
       }
       int64_t t = 0;
-      for (; t + 4 <= n; t += 4) {
-        if (rows == 2)
-          dot_block<2, 4>(w, x + t * in, in, in, results);
-        else
-          dot_block<1, 4>(w, x + t * in, in, in, results);
-        for (int64_t r = 0; r < rows; ++r) {
-          for (int k = 0; k < 4; ++k) y[(t + k) * out + r0 + r] = results[r * 4 + k];
+      const auto inputs = [&](auto group) {
+        constexpr int K = decltype(group)::value;
+        for (; t + K <= n; t += K) {
+          for (int64_t r = 0; r < rows; r += 2) {
+            const float* wr = w + r * in;
+            const bool pair = K > 1 && r + 1 < rows;  // pairs help only when inputs are reused
+            if (pair)
+              dot_block<2, K>(wr, x + t * in, in, in, results);
+            else
+              dot_block<1, K>(wr, x + t * in, in, in, results);
+            for (int64_t i = 0; i < (pair ? 2 : 1); ++i) {
+              for (int k = 0; k < K; ++k) y[(t + k) * out + r0 + r + i] = results[i * K + k];
+            }
+            if (!pair) --r;  // advance by one row
+          }
         }
-      }
-      for (; t < n; ++t) {
-        if (rows == 2)
-          dot_block<2, 1>(w, x + t * in, in, in, results);
-        else
-          dot_block<1, 1>(w, x + t * in, in, in, results);
-        for (int64_t r = 0; r < rows; ++r) y[t * out + r0 + r] = results[r];
-      }
+      };
+      inputs(std::integral_constant<int, 8>{});
+      inputs(std::integral_constant<int, 4>{});
+      inputs(std::integral_constant<int, 1>{});
     }
   });
 }

@@ -1,0 +1,124 @@
+// medllm eval: medical exam benchmarks on a model (lm-eval-compatible log-likelihood scoring, or
+// generation with answer extraction), or --score-predictions: another system's IgakuQA answers
+// scored with the exam's rules.
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <medllm/error.hpp>
+#include <medllm/tokenizer.hpp>
+
+#include "cli/commands.hpp"
+#include "core/atomic_file.hpp"
+#include "eval/baseline_predictions.hpp"
+#include "eval/benchmarks.hpp"
+#include "eval/report.hpp"
+#include "eval/runner.hpp"
+
+namespace medllm::cli {
+
+namespace {
+
+struct EvalFlags {
+  ModelFlags model;
+  std::vector<std::string> benchmarks;
+  eval::EvalOptions options;
+  std::string score_predictions;
+  std::string rule = "paper";
+  std::string system;
+  bool no_bos = false;
+  bool list = false;
+};
+
+std::string default_data_root() {
+  if (const char* env = std::getenv("MEDLLM_DATA")) return env;
+  return "";
+}
+
+void run_eval_command(EvalFlags& flags) {
+  if (flags.list) {
+    for (const auto& name : eval::benchmark_names()) fmt::print("{}\n", name);
+    return;
+  }
+  eval::EvalOptions options = flags.options;
+  options.benchmarks = flags.benchmarks;
+  if (options.data_root.empty()) options.data_root = default_data_root();
+  if (options.data_root.empty()) {
+    throw Error("no benchmark data: pass --data DIR (laid out like ../shared/data) or set MEDLLM_DATA");
+  }
+  if (!flags.score_predictions.empty()) {
+    if (options.benchmarks != std::vector<std::string>{"igakuqa"}) {
+      throw Error("--score-predictions scores IgakuQA answers: use it with --bench igakuqa");
+    }
+    eval::PredictionScoring scoring;
+    scoring.rule = eval::parse_rule_name(flags.rule);
+    scoring.system = flags.system;
+    scoring.compare_with = {"gpt4", "student-majority"};
+    const eval::ExamSummary summary =
+        eval::score_igakuqa_predictions(flags.score_predictions, options.data_root + "/igakuqa", scoring);
+    const std::string markdown = eval::format_exam_summary_markdown(summary);
+    std::fwrite(markdown.data(), 1, markdown.size(), stdout);
+    if (!options.out_dir.empty()) {
+      std::filesystem::create_directories(options.out_dir);
+      write_file_atomically(options.out_dir + "/predictions_score.json", summary.to_json().dump(2) + "\n");
+      write_file_atomically(options.out_dir + "/summary.md", markdown);
+    }
+    return;
+  }
+  if (flags.model.path.empty()) throw Error("--model is required (or --score-predictions FILE)");
+  if (options.benchmarks.empty()) {
+    throw Error(fmt::format("--bench is required (known: {})", fmt::join(eval::benchmark_names(), ", ")));
+  }
+  options.add_bos = !flags.no_bos;
+  const auto model = flags.model.load();
+  const auto tokenizer = Tokenizer::load(*model);
+  const nlohmann::json results = eval::run_eval(*model, *tokenizer, options);
+  const std::string markdown = eval::render_markdown(results);
+  std::fwrite(markdown.data(), 1, markdown.size(), stdout);
+  if (!options.out_dir.empty())
+    fmt::print(stderr, "wrote results.json, samples.jsonl, summary.md and report.html to {}\n", options.out_dir);
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+  auto flags = std::make_shared<EvalFlags>();
+  CLI::App* command = app.add_subcommand("eval", "evaluate a model on medical exam benchmarks");
+  command->add_option("-m,--model", flags->model.path, "Hugging Face model directory or .gguf file");
+  command->add_option("-t,--threads", flags->model.threads, "worker threads (default: all cores)");
+  command->add_option("--bench", flags->benchmarks, "benchmarks, comma-separated (--list-benchmarks)")->delimiter(',');
+  command->add_option("--data", flags->options.data_root, "benchmark data root (default: $MEDLLM_DATA)");
+  command->add_option("--method", flags->options.method, "loglik (lm-eval scoring) or generate")
+      ->check(CLI::IsMember({"loglik", "generate"}))
+      ->capture_default_str();
+  command->add_option("--shots", flags->options.shots, "few-shot examples")->capture_default_str();
+  command->add_option("--limit", flags->options.limit, "items per benchmark (0: all)")->capture_default_str();
+  command->add_option("--batch-size", flags->options.batch_size, "items per forward pass (scores never depend on it)")
+      ->capture_default_str();
+  command->add_option("-o,--out", flags->options.out_dir,
+                      "write results.json, samples.jsonl, summary.md, report.html here");
+  command->add_flag("--no-bos", flags->no_bos, "do not add BOS to prompts (lm-eval's default for HF models)");
+  command->add_flag("--cot", flags->options.chain_of_thought, "generate: ask for reasoning before the answer");
+  command->add_option("-n,--max-tokens", flags->options.max_tokens, "generate: reply length")->capture_default_str();
+  command->add_option("--temp", flags->options.sampling.temperature, "generate: temperature (0: greedy)")
+      ->capture_default_str();
+  command->add_option("--self-consistency", flags->options.self_consistency, "generate: samples voted per item")
+      ->capture_default_str();
+  command->add_option("--seed", flags->options.sampling.seed, "generate: sampling seed")->capture_default_str();
+  command->add_option("--years", flags->options.igakuqa_years, "IgakuQA years (2018-2022)")->delimiter(',');
+  command->add_flag("!--no-resume", flags->options.resume, "recompute items already in the out directory's cache");
+  command->add_flag("!--no-model-hash", flags->options.hash_model, "skip hashing the model files");
+  command->add_option("--score-predictions", flags->score_predictions,
+                      "score IgakuQA predictions (baseline format: JSONL file or directory) instead of a model");
+  command->add_option("--system", flags->system,
+                      "--score-predictions on a directory of baseline files: which system (e.g. gpt4)");
+  command->add_option("--rule", flags->rule, "--score-predictions matching rule: paper or lenient")
+      ->capture_default_str();
+  command->add_flag("--list-benchmarks", flags->list, "print the benchmark names and exit");
+  command->callback([flags] { run_eval_command(*flags); });
+}
+
+}  // namespace medllm::cli

@@ -1,0 +1,137 @@
+// Japanese benchmarks: JMMLU (medical subjects) and the multiple-choice tasks of JMED-LLM.
+// Formats and counts: ../shared/data/SOURCES.md.
+
+#include <array>
+
+#include "eval/benchmarks.hpp"
+#include "eval/csv.hpp"
+
+namespace medllm::eval {
+
+using namespace loader;
+
+namespace {
+
+// The JMMLU subjects that are medical (JMedBench's jmmlu_medical), in the order loaded.
+constexpr std::array<const char*, 8> kJmmluMedicalSubjects = {
+    "anatomy",          "clinical_knowledge", "college_biology",       "college_medicine",
+    "medical_genetics", "nutrition",          "professional_medicine", "virology",
+};
+
+// JMED-LLM's multiple-choice tasks (its NER tasks answer with lists and are not loaded here).
+constexpr std::array<const char*, 4> kJmedLlmChoiceTasks = {"jmmlu_med", "crade", "rrtnm", "smdis"};
+
+std::string column_field(const std::string& name, size_t column) {
+  return fmt::format("{} (column {})", name, column + 1);
+}
+
+}  // namespace
+
+// jmmlu/<subject>.csv: no header, UTF-8 with BOM, columns question,A,B,C,D,answer(A-D).
+// Leading/trailing spaces of the options (many rows have "A, B" style spacing) are kept as in
+// the file, as pandas/Hugging Face datasets read them for lm-evaluation-harness and JMED-LLM.
+Benchmark load_jmmlu_medical(const std::string& data_root) {
+  static const std::array<std::string, 6> kColumns = {"question", "A", "B", "C", "D", "answer"};
+  Benchmark benchmark;
+  benchmark.source = path_in(data_root, "jmmlu");
+  IdRegistry ids;
+  for (const char* subject : kJmmluMedicalSubjects) {
+    const std::string path = path_in(data_root, fmt::format("jmmlu/{}.csv", subject));
+    for (auto& record : read_csv_file(path)) {
+      const Where where{path, record.line, {}};
+      if (record.fields.size() != kColumns.size()) {
+        fail("{}: expected {} columns ({}), found {}", where.str(), kColumns.size(), fmt::join(kColumns, ","),
+             record.fields.size());
+      }
+      Item item;
+      item.id = fmt::format("jmmlu_medical-{}-{}", subject, record.line);
+      item.subject = subject;
+      item.language = "ja";
+      item.question = std::move(record.fields[0]);
+      if (is_blank(item.question)) fail_field(where, column_field("question", 0), "empty question");
+      for (size_t i = 1; i <= 4; ++i) {
+        if (is_blank(record.fields[i])) fail_field(where, column_field(kColumns[i], i), "empty option");
+        item.choices.push_back({kColumns[i], std::move(record.fields[i])});
+      }
+      const std::string& answer = record.fields[5];
+      if (answer != "A" && answer != "B" && answer != "C" && answer != "D") {
+        fail_field(where, column_field("answer", 5), "\"{}\" is not one of A, B, C, D", answer);
+      }
+      item.answers = {answer};
+      validate_item(item, where);
+      ids.add(item.id, where);
+      benchmark.items.push_back(std::move(item));
+    }
+  }
+  return benchmark;
+}
+
+// jmed-llm/datasets/<task>.csv: header tag,question,optionA,...,optionX,answer; one row per
+// question. Empty trailing options are absent (RRTNM: N has 4 options, M has 2), as JMED-LLM's
+// evaluator drops them (pandas dropna).
+Benchmark load_jmed_llm(const std::string& data_root, const std::string& task) {
+  bool known = false;
+  for (const char* name : kJmedLlmChoiceTasks) known = known || task == name;
+  if (!known) {
+    fail("JMED-LLM task \"{}\" is not a multiple-choice task (known: {}; the NER tasks are scored differently)", task,
+         fmt::join(kJmedLlmChoiceTasks, ", "));
+  }
+  const std::string bench = "jmed_llm_" + task;
+  Benchmark benchmark;
+  benchmark.source = path_in(data_root, fmt::format("jmed-llm/datasets/{}.csv", task));
+  auto records = read_csv_file(benchmark.source);
+  if (records.empty()) fail("{}: empty file (expected a header tag,question,optionA,...,answer)", benchmark.source);
+
+  const auto& header = records.front().fields;
+  const Where header_where{benchmark.source, records.front().line, {}};
+  size_t option_count = header.size() >= 3 ? header.size() - 3 : 0;
+  bool header_ok = header.size() >= 5 && header[0] == "tag" && header[1] == "question" && header.back() == "answer";
+  for (size_t i = 0; header_ok && i < option_count; ++i) header_ok = header[2 + i] == "option" + choice_label(i);
+  if (!header_ok) {
+    fail("{}: header \"{}\" is not tag,question,optionA,optionB[,...],answer (a multiple-choice task)",
+         header_where.str(), fmt::join(header, ","));
+  }
+
+  IdRegistry ids;
+  for (size_t r = 1; r < records.size(); ++r) {
+    auto& record = records[r];
+    const Where where{benchmark.source, record.line, {}};
+    if (record.fields.size() != header.size()) {
+      fail("{}: expected {} columns ({}), found {}", where.str(), header.size(), fmt::join(header, ","),
+           record.fields.size());
+    }
+    Item item;
+    item.id = fmt::format("{}-{}", bench, record.line);
+    item.language = "ja";
+    item.subject = record.fields[0];
+    if (is_blank(item.subject)) fail_field(where, column_field("tag", 0), "empty");
+    item.meta["tag"] = item.subject;
+    item.question = std::move(record.fields[1]);
+    if (is_blank(item.question)) fail_field(where, column_field("question", 1), "empty question");
+    size_t present = 0;
+    for (size_t i = 0; i < option_count; ++i) {
+      std::string& text = record.fields[2 + i];
+      if (is_blank(text)) continue;
+      if (present != i) {
+        fail_field(where, column_field(header[2 + i], 2 + i), "option follows an empty {}", header[2 + present]);
+      }
+      item.choices.push_back({choice_label(i), std::move(text)});
+      ++present;
+    }
+    if (present < 2) fail_field(where, "options", "only {} non-empty option(s); at least 2 needed", present);
+    const std::string& answer = record.fields.back();
+    bool answer_ok = false;
+    for (const auto& choice : item.choices) answer_ok = answer_ok || choice.label == answer;
+    if (!answer_ok) {
+      fail_field(where, column_field("answer", header.size() - 1), "\"{}\" is not among the options (A-{})", answer,
+                 item.choices.back().label);
+    }
+    item.answers = {answer};
+    validate_item(item, where);
+    ids.add(item.id, where);
+    benchmark.items.push_back(std::move(item));
+  }
+  return benchmark;
+}
+
+}  // namespace medllm::eval

@@ -1,0 +1,18 @@
+#pragma once
+// Proportions with 95% confidence intervals for benchmark accuracies.
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+
+namespace medllm::eval {
+
+struct Proportion {
+  int64_t successes = 0;
+  int64_t total = 0;
+  double value() const { return total > 0 ? static_cast<double>(successes) / static_cast<double>(total) : 0.0; }
+  // Wilson score interval at 95% (z = 1.96): well behaved for small n and for rates near 0 or 1.
+  std::pair<double, double> wilson95() const;
+  nlohmann::json to_json() const;  // {"value", "ci95": [lo, hi], "correct", "n"}
+};
+
+}  // namespace medllm::eval

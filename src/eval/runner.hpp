@@ -1,0 +1,51 @@
+#pragma once
+// `medllm eval`: runs benchmarks on a model and writes results.json, samples.jsonl and the
+// reports. Per-item results are cached as they are computed, so an interrupted run resumes
+// where it stopped; every score is independent of batch size and thread count.
+
+#include <cstdint>
+#include <medllm/generate.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace medllm {
+class Model;
+class Tokenizer;
+}  // namespace medllm
+
+namespace medllm::eval {
+
+struct EvalOptions {
+  std::vector<std::string> benchmarks;
+  std::string data_root;
+  std::string method = "loglik";  // "loglik" or "generate"
+  int shots = 0;
+  int64_t limit = 0;    // items per benchmark; 0: all
+  int batch_size = 8;   // items per forward pass (loglik)
+  bool add_bos = true;  // lm-eval's HF models add none by default: --no-bos to match
+  bool chain_of_thought = false;
+  int32_t max_tokens = 256;  // generate: reply length
+  SamplingParams sampling = greedy_sampling();
+  int self_consistency = 1;  // generate: samples voted per item
+  std::string out_dir;
+  bool resume = true;
+  bool hash_model = true;
+  std::vector<int> igakuqa_years = {2018, 2019, 2020, 2021, 2022};
+  bool show_progress = true;
+
+  static SamplingParams greedy_sampling() {
+    SamplingParams params;
+    params.temperature = 0.0f;
+    return params;
+  }
+};
+
+// Runs everything and returns results.json's content (also written to out_dir when set).
+nlohmann::json run_eval(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options);
+
+// The model's identity for results: path, format, type, parameter count, and a SHA-256 of its
+// files (config and weights) when hash is true.
+nlohmann::json model_identity(const Model& model, bool hash);
+
+}  // namespace medllm::eval

@@ -1,0 +1,158 @@
+// End-to-end evaluation on the real pretrained stories260K model (its GGUF vocabulary tokenizes
+// English and, by byte fallback, Japanese): scores are bit-identical across batch sizes and
+// thread counts, each choice's log-likelihood equals the log-softmax of a plain forward pass,
+// interrupted runs resume from the cache, and the outputs are written. Benchmark data is read
+// from ../shared/data (IgakuQA has no license and is never copied into the repository).
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <medllm/medllm.hpp>
+
+#include "eval/runner.hpp"
+#include "support/test_support.hpp"
+
+namespace medllm::eval {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::vector<json> read_samples(const fs::path& path) {
+  std::vector<json> rows;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) rows.push_back(json::parse(line));
+  return rows;
+}
+
+class EvalRunner : public ::testing::Test {
+ protected:
+  static std::unique_ptr<Model> load(int threads) {
+    return Model::load(test::stories260k_path().string(), LoadOptions{.threads = threads});
+  }
+  static EvalOptions options(const std::vector<std::string>& benchmarks, int64_t limit, int batch) {
+    EvalOptions o;
+    o.benchmarks = benchmarks;
+    o.data_root = test::shared_data("").string();
+    o.limit = limit;
+    o.batch_size = batch;
+    o.show_progress = false;
+    return o;
+  }
+};
+
+TEST_F(EvalRunner, ScoresDoNotDependOnBatchSizeOrThreads) {
+  std::vector<json> reference;
+  for (int threads : {1, 2}) {
+    const auto model = load(threads);
+    const auto tokenizer = Tokenizer::load(*model);
+    for (int batch : {1, 4, 16}) {
+      const fs::path out = test::fresh_temp_dir(fmt::format("t{}b{}", threads, batch));
+      EvalOptions o = options({"medqa", "jmmlu_medical"}, 12, batch);
+      o.out_dir = out.string();
+      run_eval(*model, *tokenizer, o);
+      const std::vector<json> samples = read_samples(out / "samples.jsonl");
+      ASSERT_EQ(samples.size(), 24u);
+      if (reference.empty()) {
+        reference = samples;
+        continue;
+      }
+      for (size_t i = 0; i < samples.size(); ++i) {
+        EXPECT_EQ(samples[i]["loglik"], reference[i]["loglik"]) << "threads " << threads << " batch " << batch;
+        EXPECT_EQ(samples[i]["prediction"], reference[i]["prediction"]);
+      }
+    }
+  }
+}
+
+// loglik of a choice = sum over its tokens of log-softmax(logits) from a plain forward pass over
+// the prompt's tokens followed by the choice's (what `medllm logits` prints).
+TEST_F(EvalRunner, LoglikEqualsSumOfTokenLogprobsFromPlainLogits) {
+  const auto model = load(2);
+  const auto tokenizer = Tokenizer::load(*model);
+  const fs::path out = test::fresh_temp_dir("logits");
+  EvalOptions o = options({"medqa"}, 3, 8);
+  o.out_dir = out.string();
+  run_eval(*model, *tokenizer, o);
+  for (const json& sample : read_samples(out / "samples.jsonl")) {
+    const std::vector<int32_t> context = tokenizer->encode(sample["prompt"].get<std::string>(), true);
+    ASSERT_EQ(context.size(), sample["context_tokens"].get<size_t>());
+    for (size_t c = 0; c < sample["continuation_token_ids"].size(); ++c) {
+      const auto continuation = sample["continuation_token_ids"][c].get<std::vector<int32_t>>();
+      std::vector<int32_t> sequence = context;
+      sequence.insert(sequence.end(), continuation.begin(), continuation.end());
+      Session session(*model);
+      const auto logits = session.forward(sequence, LogitsFor::All);
+      const int64_t vocab = model->config().vocab_size;
+      double total = 0.0;
+      for (size_t i = 0; i < continuation.size(); ++i) {
+        const auto row = logits.subspan((context.size() - 1 + i) * vocab, vocab);
+        const float max = *std::max_element(row.begin(), row.end());
+        double sum = 0.0;
+        for (float v : row) sum += std::exp(static_cast<double>(v) - max);
+        total += static_cast<float>(static_cast<double>(row[continuation[i]]) - max - std::log(sum));
+      }
+      EXPECT_EQ(sample["loglik"][c].get<double>(), total) << sample["id"] << " choice " << c;
+    }
+  }
+}
+
+TEST_F(EvalRunner, InterruptedRunsResumeFromTheCache) {
+  const auto model = load(2);
+  const auto tokenizer = Tokenizer::load(*model);
+  const fs::path out = test::fresh_temp_dir("resume");
+  EvalOptions o = options({"pubmedqa"}, 6, 2);
+  o.out_dir = out.string();
+  const json first = run_eval(*model, *tokenizer, o);
+  EXPECT_EQ(first["benchmarks"]["pubmedqa"]["resumed_items"], 0);
+  // Cut the cache in the middle of its fourth line, as a killed run would leave it.
+  const fs::path cache = *fs::directory_iterator(out / "cache");
+  std::string text = test::read_file(cache);
+  size_t cut = 0;
+  for (int line = 0; line < 3; ++line) cut = text.find('\n', cut) + 1;
+  test::write_file(cache, text.substr(0, cut + 20));
+  const json second = run_eval(*model, *tokenizer, o);
+  EXPECT_EQ(second["benchmarks"]["pubmedqa"]["resumed_items"], 3);
+  EXPECT_EQ(second["benchmarks"]["pubmedqa"]["metrics"], first["benchmarks"]["pubmedqa"]["metrics"]);
+  for (const char* file : {"results.json", "samples.jsonl", "summary.md", "report.html"}) {
+    EXPECT_TRUE(fs::exists(out / file)) << file;
+  }
+}
+
+TEST_F(EvalRunner, ResultsRecordModelPromptsAndIntervals) {
+  const auto model = load(2);
+  const auto tokenizer = Tokenizer::load(*model);
+  const json results = run_eval(*model, *tokenizer, options({"mmlu_medical"}, 10, 8));
+  EXPECT_EQ(results["model"]["sha256"].get<std::string>().size(), 64u);
+  // stories260K: 2 × 512×64 (embedding, output) + 5 layers × 45,440 + 64 (final norm)
+  EXPECT_EQ(results["model"]["parameters"], 292800);
+  const json& bench = results["benchmarks"]["mmlu_medical"];
+  EXPECT_EQ(bench["n"], 10);
+  EXPECT_EQ(bench["prompt_format"], "lm-eval mmlu (per-subject description)");
+  const json& acc = bench["metrics"]["acc"];
+  EXPECT_LE(acc["ci95"][0].get<double>(), acc["value"].get<double>());
+  EXPECT_GE(acc["ci95"][1].get<double>(), acc["value"].get<double>());
+  EXPECT_NE(bench["example_prompt"].get<std::string>().find("The following are multiple choice questions"),
+            std::string::npos);
+}
+
+TEST_F(EvalRunner, GenerateMethodExtractsAnswersAndScoresIgakuQAAsAnExam) {
+  const auto model = load(2);
+  const auto tokenizer = Tokenizer::load(*model);
+  EvalOptions o = options({"igakuqa"}, 5, 1);
+  o.method = "generate";
+  o.max_tokens = 12;
+  o.igakuqa_years = {2018};
+  const json results = run_eval(*model, *tokenizer, o);
+  const json& bench = results["benchmarks"]["igakuqa"];
+  EXPECT_EQ(bench["n"], 5);
+  EXPECT_TRUE(bench.contains("exam"));
+  EXPECT_EQ(bench["language"], "ja");
+}
+
+}  // namespace
+}  // namespace medllm::eval
