@@ -60,7 +60,18 @@ fi
 "$medllm" tokenize -m "$stories" "Once upon a time" >"$work/stories_ids.txt"
 check "GGUF vocabulary tokenizes" grep -q "^1 " "$work/stories_ids.txt"
 
-# 5. Errors: non-zero exit and a message naming the culprit, never a crash.
+# 5. Evaluation: a run on the real stories260K model writes every output; IgakuQA baseline
+#    predictions scored from the command line reproduce the published GPT-4 numbers.
+"$medllm" eval -m "$stories" --bench medqa,jmmlu_medical --limit 6 --data "$shared" -o "$work/eval" >"$work/eval.md" 2>"$work/eval.err"
+for file in results.json samples.jsonl summary.md report.html; do
+  check "eval writes $file" test -s "$work/eval/$file"
+done
+check "eval prints the summary table" grep -q "| medqa | 6 |" "$work/eval.md"
+check "eval shows progress" grep -q "items" "$work/eval.err"
+"$medllm" eval --bench igakuqa --score-predictions "$shared/igakuqa/baseline_results" --system gpt4 --data "$shared" >"$work/gpt4.md"
+check "GPT-4 2018: 0.755 and 382/499" grep -q "2018 (112th) | 400 | 0.755 | 382/499" "$work/gpt4.md"
+
+# 6. Errors: non-zero exit and a message naming the culprit, never a crash.
 expect_error() {  # expect_error NAME PATTERN ARGS...
   local name=$1 pattern=$2
   shift 2
@@ -81,6 +92,8 @@ expect_error "invalid UTF-8 prompt" "invalid UTF-8" generate -m "$stories" -p $'
 expect_error "prompt longer than context" "context" generate -m "$stories" -p "Once upon a time there was" -c 4
 expect_error "detokenize id out of range" "outside the vocabulary" detokenize -m "$stories" 5,100000
 expect_error "template without messages file" "cannot open" template -m "$stories" --messages "$work/none.json"
+expect_error "unknown benchmark" "known" eval -m "$stories" --bench nosuchbench --data "$shared"
+expect_error "eval without data" "--data" eval -m "$stories" --bench medqa --data ""
 printf '{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}}' >"$work/tokenizer.json"
 expect_error "malformed tokenizer.json" "merges\[0\]" tokenize -m "$work/tokenizer.json" a
 
