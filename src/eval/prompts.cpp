@@ -108,6 +108,37 @@ LoglikTask build_loglik_task(const std::string& benchmark, const Item& item, std
   return task;
 }
 
+namespace {
+
+std::string top_labels(const Item& item, const std::vector<double>& scores, size_t k) {
+  std::vector<size_t> order(scores.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+  std::vector<std::string> labels;
+  for (size_t i = 0; i < std::min(k, order.size()); ++i) labels.push_back(item.choices[order[i]].label);
+  std::sort(labels.begin(), labels.end());
+  std::string out;
+  for (const auto& label : labels) out += (out.empty() ? "" : ",") + label;
+  return out;
+}
+
+}  // namespace
+
+ChoicePredictions predict_choices(const Item& item, const LoglikTask& task, const std::vector<double>& loglik) {
+  if (loglik.size() != task.choices.size() || loglik.size() != item.choices.size()) {
+    fail("item {}: {} scores for {} choices", item.id, loglik.size(), task.choices.size());
+  }
+  std::vector<double> per_character, per_byte;
+  for (size_t c = 0; c < loglik.size(); ++c) {
+    size_t characters = 0;
+    for (unsigned char ch : task.choices[c]) characters += (ch & 0xC0) != 0x80;
+    per_character.push_back(loglik[c] / static_cast<double>(std::max<size_t>(1, characters)));
+    per_byte.push_back(loglik[c] / static_cast<double>(std::max<size_t>(1, task.choices[c].size())));
+  }
+  return {top_labels(item, loglik, task.pick), top_labels(item, per_character, task.pick),
+          top_labels(item, per_byte, task.pick)};
+}
+
 std::vector<Item> pick_shots(const std::vector<Item>& items, const Item& item, int k) {
   std::vector<Item> shots;
   for (const Item& candidate : items) {

@@ -32,6 +32,17 @@ PromptFormat loglik_format(const std::string& benchmark, const Item& item);
 // Items without choices (numeric questions) give a task with no choices.
 LoglikTask build_loglik_task(const std::string& benchmark, const Item& item, std::span<const Item> shots);
 
+// The predicted labels under lm-eval's three multiple-choice metrics, from each choice's summed
+// log-likelihood: acc takes the highest; acc_norm divides by the choice's length in characters
+// (Unicode code points, as Python's len); acc_bytes by its UTF-8 bytes. A question asking for
+// k answers takes the k best. Ties go to the earlier choice; labels are sorted and comma-joined.
+struct ChoicePredictions {
+  std::string by_loglik;
+  std::string by_characters;
+  std::string by_bytes;
+};
+ChoicePredictions predict_choices(const Item& item, const LoglikTask& task, const std::vector<double>& loglik);
+
 // Deterministic few-shot examples for an item: the first k items of the benchmark, in order,
 // other than the item itself (lm-eval draws from a dev split; these sets ship only test splits).
 std::vector<Item> pick_shots(const std::vector<Item>& items, const Item& item, int k);

@@ -42,19 +42,6 @@ std::string utc_now() {
                      fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
 }
 
-// Labels of the k best-scoring choices (ties go to the earlier choice), sorted and comma-joined.
-std::string top_labels(const Item& item, const std::vector<double>& scores, size_t k) {
-  std::vector<size_t> order(scores.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
-  std::vector<std::string> labels;
-  for (size_t i = 0; i < std::min(k, order.size()); ++i) labels.push_back(item.choices[order[i]].label);
-  std::sort(labels.begin(), labels.end());
-  std::string out;
-  for (const auto& label : labels) out += (out.empty() ? "" : ",") + label;
-  return out;
-}
-
 struct Encoded {
   std::vector<int32_t> context;
   std::vector<std::vector<int32_t>> continuations;
@@ -91,26 +78,22 @@ Encoded encode_task(const Tokenizer& tokenizer, const LoglikTask& task, bool add
 
 json loglik_sample(const std::string& benchmark, const Item& item, const LoglikTask& task, const Encoded& encoded,
                    const std::vector<ContinuationScore>& scores) {
-  std::vector<double> loglik, per_char, per_byte;
+  std::vector<double> loglik;
   std::vector<size_t> tokens;
   std::vector<bool> greedy;
   json continuation_ids = json::array();
   for (size_t c = 0; c < scores.size(); ++c) {
     const double value = scores[c].logprob();
     loglik.push_back(value);
-    // lm-eval's acc_norm divides by the choice's length in characters; acc_bytes by its bytes.
-    size_t characters = 0;
-    for (unsigned char ch : task.choices[c]) characters += (ch & 0xC0) != 0x80;
-    per_char.push_back(value / static_cast<double>(std::max<size_t>(1, characters)));
-    per_byte.push_back(value / static_cast<double>(std::max<size_t>(1, task.choices[c].size())));
     tokens.push_back(encoded.continuations[c].size());
     continuation_ids.push_back(encoded.continuations[c]);
     greedy.push_back(scores[c].greedy);
   }
   const std::string gold = gold_answer(item);
-  const std::string prediction = top_labels(item, loglik, task.pick);
-  const std::string prediction_norm = top_labels(item, per_char, task.pick);
-  const std::string prediction_bytes = top_labels(item, per_byte, task.pick);
+  const ChoicePredictions predicted = predict_choices(item, task, loglik);
+  const std::string& prediction = predicted.by_loglik;
+  const std::string& prediction_norm = predicted.by_characters;
+  const std::string& prediction_bytes = predicted.by_bytes;
   json choices = json::array();
   for (const auto& c : item.choices) choices.push_back(c.label);
   return {{"benchmark", benchmark},
