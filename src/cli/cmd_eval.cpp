@@ -75,7 +75,7 @@ void run_eval_command(EvalFlags& flags) {
   options.add_bos = !flags.no_bos;
   const auto model = flags.model.load();
   const auto tokenizer = Tokenizer::load(*model);
-  const nlohmann::json results = eval::run_eval(*model, *tokenizer, options);
+  const nlohmann::ordered_json results = eval::run_eval(*model, *tokenizer, options);
   const std::string markdown = eval::render_markdown(results);
   std::fwrite(markdown.data(), 1, markdown.size(), stdout);
   if (!options.out_dir.empty())

@@ -391,14 +391,15 @@ json model_identity(const Model& model, bool hash) {
   return identity;
 }
 
-json run_eval(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options) {
+nlohmann::ordered_json run_eval(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options) {
   if (options.method != "loglik" && options.method != "generate") {
     fail("unknown method '{}' (loglik, generate)", options.method);
   }
   if (options.benchmarks.empty()) fail("no benchmark given (known: {})", fmt::join(benchmark_names(), ", "));
   const auto started = std::chrono::steady_clock::now();
-  json results = {{"medllm_version", "0.1.0"}, {"created", utc_now()}};
-  results["model"] = model_identity(model, options.hash_model);
+  // Ordered, so results.json and the reports list benchmarks in the order they were run.
+  nlohmann::ordered_json results = {{"medllm_version", "0.1.0"}, {"created", utc_now()}};
+  results["model"] = nlohmann::ordered_json::parse(model_identity(model, options.hash_model).dump());
   results["config"] = {{"method", options.method},
                        {"shots", options.shots},
                        {"limit", options.limit > 0 ? json(options.limit) : json(nullptr)},
@@ -414,10 +415,10 @@ json run_eval(const Model& model, const Tokenizer& tokenizer, const EvalOptions&
                        {"scoring_version", kScoringVersion}};
   // What determines a per-item result: the model, the method and its settings; not the batch
   // size, thread count, item limit or data location, which never change an item's score.
-  json scoring_settings = results["config"];
+  nlohmann::ordered_json scoring_settings = results["config"];
   for (const char* key : {"batch_size", "threads", "limit", "data_root"}) scoring_settings.erase(key);
   const std::string fingerprint = sha256_hex(results["model"].value("sha256", model.path()) + scoring_settings.dump());
-  json benchmarks = json::object();
+  nlohmann::ordered_json benchmarks = nlohmann::ordered_json::object();
   std::vector<json> all_samples;
   for (const auto& name : options.benchmarks) {
     const auto bench_started = std::chrono::steady_clock::now();
@@ -447,7 +448,7 @@ json run_eval(const Model& model, const Tokenizer& tokenizer, const EvalOptions&
     summary["duration_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - bench_started).count();
     summary["resumed_items"] = items.size() - todo.size();
     if (name == "igakuqa") summary["exam"] = igakuqa_exam_json(bench, samples, options.data_root);
-    benchmarks[name] = std::move(summary);
+    benchmarks[name] = nlohmann::ordered_json::parse(summary.dump());
     all_samples.insert(all_samples.end(), samples.begin(), samples.end());
   }
   results["benchmarks"] = benchmarks;

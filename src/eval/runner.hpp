@@ -42,7 +42,7 @@ struct EvalOptions {
 };
 
 // Runs everything and returns results.json's content (also written to out_dir when set).
-nlohmann::json run_eval(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options);
+nlohmann::ordered_json run_eval(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options);
 
 // The model's identity for results: path, format, type, parameter count, and a SHA-256 of its
 // files (config and weights) when hash is true.

@@ -107,7 +107,7 @@ TEST_F(EvalRunner, InterruptedRunsResumeFromTheCache) {
   const fs::path out = test::fresh_temp_dir("resume");
   EvalOptions o = options({"pubmedqa"}, 6, 2);
   o.out_dir = out.string();
-  const json first = run_eval(*model, *tokenizer, o);
+  const auto first = run_eval(*model, *tokenizer, o);
   EXPECT_EQ(first["benchmarks"]["pubmedqa"]["resumed_items"], 0);
   // Cut the cache in the middle of its fourth line, as a killed run would leave it.
   const fs::path cache = *fs::directory_iterator(out / "cache");
@@ -115,7 +115,7 @@ TEST_F(EvalRunner, InterruptedRunsResumeFromTheCache) {
   size_t cut = 0;
   for (int line = 0; line < 3; ++line) cut = text.find('\n', cut) + 1;
   test::write_file(cache, text.substr(0, cut + 20));
-  const json second = run_eval(*model, *tokenizer, o);
+  const auto second = run_eval(*model, *tokenizer, o);
   EXPECT_EQ(second["benchmarks"]["pubmedqa"]["resumed_items"], 3);
   EXPECT_EQ(second["benchmarks"]["pubmedqa"]["metrics"], first["benchmarks"]["pubmedqa"]["metrics"]);
   for (const char* file : {"results.json", "samples.jsonl", "summary.md", "report.html"}) {
@@ -126,14 +126,14 @@ TEST_F(EvalRunner, InterruptedRunsResumeFromTheCache) {
 TEST_F(EvalRunner, ResultsRecordModelPromptsAndIntervals) {
   const auto model = load(2);
   const auto tokenizer = Tokenizer::load(*model);
-  const json results = run_eval(*model, *tokenizer, options({"mmlu_medical"}, 10, 8));
+  const auto results = run_eval(*model, *tokenizer, options({"mmlu_medical"}, 10, 8));
   EXPECT_EQ(results["model"]["sha256"].get<std::string>().size(), 64u);
   // stories260K: 2 × 512×64 (embedding, output) + 5 layers × 45,440 + 64 (final norm)
   EXPECT_EQ(results["model"]["parameters"], 292800);
-  const json& bench = results["benchmarks"]["mmlu_medical"];
+  const auto& bench = results["benchmarks"]["mmlu_medical"];
   EXPECT_EQ(bench["n"], 10);
   EXPECT_EQ(bench["prompt_format"], "lm-eval mmlu (per-subject description)");
-  const json& acc = bench["metrics"]["acc"];
+  const auto& acc = bench["metrics"]["acc"];
   EXPECT_LE(acc["ci95"][0].get<double>(), acc["value"].get<double>());
   EXPECT_GE(acc["ci95"][1].get<double>(), acc["value"].get<double>());
   EXPECT_NE(bench["example_prompt"].get<std::string>().find("The following are multiple choice questions"),
@@ -147,8 +147,8 @@ TEST_F(EvalRunner, GenerateMethodExtractsAnswersAndScoresIgakuQAAsAnExam) {
   o.method = "generate";
   o.max_tokens = 12;
   o.igakuqa_years = {2018};
-  const json results = run_eval(*model, *tokenizer, o);
-  const json& bench = results["benchmarks"]["igakuqa"];
+  const auto results = run_eval(*model, *tokenizer, o);
+  const auto& bench = results["benchmarks"]["igakuqa"];
   EXPECT_EQ(bench["n"], 5);
   EXPECT_TRUE(bench.contains("exam"));
   EXPECT_EQ(bench["language"], "ja");
