@@ -238,6 +238,14 @@ def main():
     open(os.path.join(out, "gguf", "tiny_f32.gguf"), "wb").write(tiny_llama_gguf())
     open(os.path.join(out, "gguf", "tiny_q8_0.gguf"), "wb").write(tiny_llama_gguf(quant=True))
     tokenizer_json_seeds(out)
+    # CSV: small files in the JMMLU / JMED-LLM shapes (BOM, quotes, embedded newlines and commas).
+    os.makedirs(os.path.join(out, "csv"), exist_ok=True)
+    csv_seeds = {
+        "jmmlu.csv": "\ufeff問題,選択肢A, 選択肢B,\"C, with comma\",\"D \"\"quoted\"\"\",A\n二行目,\"a\nb\",b,c,d,B\n",
+        "jmed.csv": "tag,question,optionA,optionB,answer\nx,質問,はい,いいえ,A\n",
+    }
+    for name, text in csv_seeds.items():
+        open(os.path.join(out, "csv", name), "w", encoding="utf-8").write(text)
     # Real files too: the embedded stories260K model and the reference script's GGUF/safetensors
     # models (libFuzzer reads at most -max_len bytes of each, which covers their headers).
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -31,14 +31,14 @@ void run_info(const InfoFlags& flags) {
                       {"used", t.used}});
     }
     out["tensors"] = std::move(list);
-    fmt::print("{}\n", out.dump(2));
+    fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     return;
   }
   fmt::print("model:  {}\nformat: {}\nconfig:\n", model->path(), model->format());
   const nlohmann::json config = model->config().to_json();
   for (const auto& [key, value] : config.items()) {
     if (key == "layers") continue;
-    fmt::print("  {:<26} {}\n", key, value.dump());
+    fmt::print("  {:<26} {}\n", key, value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   const auto& layers = model->config().layers;
   for (size_t i = 0; i < layers.size(); ++i) {

@@ -25,5 +25,7 @@ void add_logits_command(CLI::App& app);
 void add_tokenize_commands(CLI::App& app);  // tokenize and detokenize
 void add_template_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_data_command(CLI::App& app);   // data prepare
+void add_train_command(CLI::App& app);
 
 }  // namespace medllm::cli

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   medllm::cli::add_tokenize_commands(app);
   medllm::cli::add_template_command(app);
   medllm::cli::add_eval_command(app);
+  medllm::cli::add_data_command(app);
+  medllm::cli::add_train_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -12,6 +12,7 @@
 #include <fmt/ranges.h>
 
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "eval/benchmarks.hpp"
 #include "eval/exam_scoring.hpp"
 
@@ -250,7 +251,7 @@ void load_booklet(const fs::path& dir, int year, int exam, char booklet, Benchma
         points = std::atoi(text.c_str());
       }
     }
-    if (points < 0) fail("{}: field \"points\" must be a non-negative integer, got {}", at, points_value.dump());
+    if (points < 0) fail("{}: field \"points\" must be a non-negative integer, got {}", at, json_for_message(points_value));
 
     // The key: letters for choice questions ("a or d" = either letter), a number otherwise.
     std::string answer_mode = "all_of";
@@ -260,7 +261,7 @@ void load_booklet(const fs::path& dir, int year, int exam, char booklet, Benchma
     if (numeric) {
       if (key.size() != 1 || !is_plain_number(key[0])) {
         fail("{}: field \"answer\": a question without choices needs one number, got {}", at,
-             field(q, "answer", at).dump());
+             json_for_message(field(q, "answer", at)));
       }
       item.answers = key;
       pattern = answer_template(item.question, &template_display);

@@ -5,6 +5,8 @@
 #include <array>
 #include <string_view>
 
+#include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "eval/benchmarks.hpp"
 #include "eval/csv.hpp"
 
@@ -306,7 +308,7 @@ Benchmark load_pubmedqa(const std::string& data_root) {
   for (const auto& [pmid, label] : test.value.items()) {
     auto test_where = [&, &pmid = pmid] { return test.where_of(pmid, "PMID " + pmid).str(); };
     if (!label.is_string() || !is_pubmedqa_label(label.get_ref<const std::string&>())) {
-      fail("{}: expected the label \"yes\", \"no\" or \"maybe\", found {}", test_where(), label.dump());
+      fail("{}: expected the label \"yes\", \"no\" or \"maybe\", found {}", test_where(), json_for_message(label));
     }
     auto record = pqal.value.find(pmid);
     if (record == pqal.value.end()) fail("{}: PMID {} is not in {}", test_where(), pmid, pqal.path);

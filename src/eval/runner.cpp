@@ -399,7 +399,8 @@ nlohmann::ordered_json run_eval(const Model& model, const Tokenizer& tokenizer, 
   const auto started = std::chrono::steady_clock::now();
   // Ordered, so results.json and the reports list benchmarks in the order they were run.
   nlohmann::ordered_json results = {{"medllm_version", "0.1.0"}, {"created", utc_now()}};
-  results["model"] = nlohmann::ordered_json::parse(model_identity(model, options.hash_model).dump());
+  results["model"] = nlohmann::ordered_json::parse(
+      model_identity(model, options.hash_model).dump(-1, ' ', false, json::error_handler_t::replace));
   results["config"] = {{"method", options.method},
                        {"shots", options.shots},
                        {"limit", options.limit > 0 ? json(options.limit) : json(nullptr)},
@@ -417,7 +418,8 @@ nlohmann::ordered_json run_eval(const Model& model, const Tokenizer& tokenizer, 
   // size, thread count, item limit or data location, which never change an item's score.
   nlohmann::ordered_json scoring_settings = results["config"];
   for (const char* key : {"batch_size", "threads", "limit", "data_root"}) scoring_settings.erase(key);
-  const std::string fingerprint = sha256_hex(results["model"].value("sha256", model.path()) + scoring_settings.dump());
+  const std::string fingerprint = sha256_hex(results["model"].value("sha256", model.path()) +
+                                             scoring_settings.dump(-1, ' ', false, json::error_handler_t::replace));
   nlohmann::ordered_json benchmarks = nlohmann::ordered_json::object();
   std::vector<json> all_samples;
   for (const auto& name : options.benchmarks) {
@@ -448,7 +450,7 @@ nlohmann::ordered_json run_eval(const Model& model, const Tokenizer& tokenizer, 
     summary["duration_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - bench_started).count();
     summary["resumed_items"] = items.size() - todo.size();
     if (name == "igakuqa") summary["exam"] = igakuqa_exam_json(bench, samples, options.data_root);
-    benchmarks[name] = nlohmann::ordered_json::parse(summary.dump());
+    benchmarks[name] = nlohmann::ordered_json::parse(summary.dump(-1, ' ', false, json::error_handler_t::replace));
     all_samples.insert(all_samples.end(), samples.begin(), samples.end());
   }
   results["benchmarks"] = benchmarks;

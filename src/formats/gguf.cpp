@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 
 namespace medllm {
 
@@ -191,7 +192,7 @@ GgufFile parse_gguf(std::span<const std::byte> bytes) {
     const json& alignment = file.metadata["general.alignment"];
     if (!alignment.is_number_unsigned() || alignment.get<uint64_t>() == 0 ||
         (alignment.get<uint64_t>() & (alignment.get<uint64_t>() - 1)) != 0 || alignment.get<uint64_t>() > 4096) {
-      fail("general.alignment must be a power of two up to 4096, found {}", alignment.dump());
+      fail("general.alignment must be a power of two up to 4096, found {}", json_for_message(alignment));
     }
     file.alignment = alignment.get<size_t>();
   }

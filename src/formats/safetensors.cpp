@@ -61,7 +61,7 @@ size_t checked_multiply(size_t a, size_t b, const std::string& tensor) {
 
 size_t as_size(const json& value, const std::string& tensor, const char* field) {
   if (!value.is_number_unsigned()) {
-    fail("tensor '{}': {} must hold non-negative integers, found {}", tensor, field, value.dump());
+    fail("tensor '{}': {} must hold non-negative integers, found {}", tensor, field, json_for_message(value));
   }
   return value.get<size_t>();
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Row-wise and element-wise ops of the transformer: RMSNorm, rotary embeddings, gated
-// activations, soft-capping, softmax. All f32, all in place or into a caller's buffer.
+// activations, soft-capping, softmax, and the gradients training needs. All f32, all in place or
+// into a caller's buffer.
 
 #include <cstdint>
 
@@ -28,6 +29,24 @@ void softcap(float* x, int64_t n, float cap);
 
 // In-place softmax over n values (max-subtracted).
 void softmax(float* x, int64_t n);
+
+// Gradients. Each takes the forward's inputs (or outputs, where cheaper) and dy = ∂L/∂y.
+
+// dx (overwritten) = ∂L/∂x of rms_norm; dw (if not null) += ∂L/∂w, summed over rows in order.
+void rms_norm_backward(const float* x, const float* w, float offset, float eps, int64_t rows, int64_t dim,
+                       const float* dy, float* dx, float* dw);
+
+// The gradient of a rotation is the opposite rotation (same attention_factor): rotates dy in place.
+void rope_backward(float* dy, int64_t heads, int64_t head_dim, int64_t position, const float* inv_freq,
+                   float attention_factor, RopePairing pairing);
+
+// For h = act(gate) * up: dgate = dh * up * act'(gate), dup = dh * act(gate) (gate is the
+// pre-activation input).
+void gated_activation_backward(const float* gate, const float* up, const float* dh, int64_t n,
+                               GateActivation activation, float* dgate, float* dup);
+
+// For y = cap * tanh(x / cap), given y: dy[i] *= 1 - (y[i] / cap)², in place.
+void softcap_backward(const float* y, float* dy, int64_t n, float cap);
 
 // x[i] += y[i]
 void add(float* x, const float* y, int64_t n);

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 
 namespace medllm {
 
@@ -26,7 +27,7 @@ class Fields {
   int64_t integer(const char* key) const {
     if (!has(key)) fail("{}: required field '{}' is missing", source_, key);
     const json& value = object_[key];
-    if (!value.is_number_integer()) fail("{}: field '{}' must be an integer, found {}", source_, key, value.dump());
+    if (!value.is_number_integer()) fail("{}: field '{}' must be an integer, found {}", source_, key, json_for_message(value));
     return value.get<int64_t>();
   }
   int64_t integer(const char* key, int64_t fallback) const { return has(key) ? integer(key) : fallback; }
@@ -34,7 +35,7 @@ class Fields {
   double number(const char* key, double fallback) const {
     if (!has(key)) return fallback;
     const json& value = object_[key];
-    if (!value.is_number()) fail("{}: field '{}' must be a number, found {}", source_, key, value.dump());
+    if (!value.is_number()) fail("{}: field '{}' must be a number, found {}", source_, key, json_for_message(value));
     return value.get<double>();
   }
   std::optional<double> optional_number(const char* key) const {
@@ -44,14 +45,14 @@ class Fields {
   bool boolean(const char* key, bool fallback) const {
     if (!has(key)) return fallback;
     const json& value = object_[key];
-    if (!value.is_boolean()) fail("{}: field '{}' must be true or false, found {}", source_, key, value.dump());
+    if (!value.is_boolean()) fail("{}: field '{}' must be true or false, found {}", source_, key, json_for_message(value));
     return value.get<bool>();
   }
 
   std::string string(const char* key, const std::string& fallback) const {
     if (!has(key)) return fallback;
     const json& value = object_[key];
-    if (!value.is_string()) fail("{}: field '{}' must be a string, found {}", source_, key, value.dump());
+    if (!value.is_string()) fail("{}: field '{}' must be a string, found {}", source_, key, json_for_message(value));
     return value.get<std::string>();
   }
 
@@ -64,7 +65,7 @@ class Fields {
     if (!value.is_array()) fail("{}: field '{}' must be an integer or a list of integers", source_, key);
     for (const json& element : value) {
       if (!element.is_number_integer())
-        fail("{}: field '{}' must hold integers, found {}", source_, key, element.dump());
+        fail("{}: field '{}' must hold integers, found {}", source_, key, json_for_message(element));
       out.push_back(element.get<int64_t>());
     }
     return out;
@@ -138,7 +139,7 @@ std::vector<bool> sliding_layers(const Fields& fields, const std::string& model_
         sliding[static_cast<size_t>(i)] = true;
       } else if (type != "full_attention") {
         fail("{}: layer_types[{}] = {} is not supported (full_attention, sliding_attention are)", fields.source(), i,
-             type.dump());
+             json_for_message(type));
       }
     }
   } else if (!has_window) {
@@ -332,14 +333,14 @@ const json& gguf_required(const json& metadata, const std::string& key, const st
 
 int64_t gguf_integer(const json& metadata, const std::string& key, const std::string& source) {
   const json& value = gguf_required(metadata, key, source);
-  if (!value.is_number_integer()) fail("{}: metadata '{}' must be an integer, found {}", source, key, value.dump());
+  if (!value.is_number_integer()) fail("{}: metadata '{}' must be an integer, found {}", source, key, json_for_message(value));
   return value.get<int64_t>();
 }
 
 double gguf_number(const json& metadata, const std::string& key, double fallback, const std::string& source) {
   if (!metadata.contains(key)) return fallback;
   const json& value = metadata[key];
-  if (!value.is_number()) fail("{}: metadata '{}' must be a number, found {}", source, key, value.dump());
+  if (!value.is_number()) fail("{}: metadata '{}' must be a number, found {}", source, key, json_for_message(value));
   return value.get<double>();
 }
 

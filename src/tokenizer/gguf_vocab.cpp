@@ -1,6 +1,7 @@
 #include "tokenizer/gguf_vocab.hpp"
 
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "tokenizer/hf/hf_tokenizer.hpp"
 #include "tokenizer/spm.hpp"
 
@@ -88,7 +89,7 @@ std::unique_ptr<Tokenizer> tokenizer_from_gguf(const json& metadata, const std::
       fail("{}: malformed tokenizer metadata: {}", source, e.what());
     }
   }
-  fail("{}: embedded tokenizer model {} is not supported (llama, gpt2 are)", source, model.dump());
+  fail("{}: embedded tokenizer model {} is not supported (llama, gpt2 are)", source, json_for_message(model));
 }
 
 }  // namespace medllm

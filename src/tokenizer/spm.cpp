@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "tokenizer/byte_level.hpp"
 #include "tokenizer/sentencepiece/bpe_merge.hpp"
 #include "tokenizer/utf8.hpp"
@@ -44,7 +45,7 @@ std::unique_ptr<SpmTokenizer> SpmTokenizer::from_gguf(const nlohmann::json& meta
   };
   const auto& model = field("tokenizer.ggml.model");
   if (model != "llama") {
-    fail("{}: embedded tokenizer model {} is not supported yet (llama/SentencePiece is)", source, model.dump());
+    fail("{}: embedded tokenizer model {} is not supported yet (llama/SentencePiece is)", source, json_for_message(model));
   }
   const auto& tokens = field("tokenizer.ggml.tokens");
   if (!tokens.is_array() || tokens.empty()) fail("{}: tokenizer.ggml.tokens must be a non-empty array", source);
@@ -76,7 +77,7 @@ std::unique_ptr<SpmTokenizer> SpmTokenizer::from_gguf(const nlohmann::json& meta
     if (!values.is_array() || values.size() != n) fail("{}: tokenizer.ggml.token_type must have {} entries", source, n);
     for (size_t i = 0; i < n; ++i) {
       if (!values[i].is_number_integer() || values[i].get<int64_t>() < 1 || values[i].get<int64_t>() > 6) {
-        fail("{}: tokenizer.ggml.token_type[{}] = {} is not a token type (1..6)", source, i, values[i].dump());
+        fail("{}: tokenizer.ggml.token_type[{}] = {} is not a token type (1..6)", source, i, json_for_message(values[i]));
       }
       types[i] = static_cast<TokenType>(values[i].get<int32_t>());
     }
@@ -85,7 +86,7 @@ std::unique_ptr<SpmTokenizer> SpmTokenizer::from_gguf(const nlohmann::json& meta
     if (!metadata.contains(key)) return std::nullopt;
     const auto& value = metadata[key];
     if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() >= static_cast<int64_t>(n)) {
-      fail("{}: {} = {} is not a token id of the {}-token vocabulary", source, key, value.dump(), n);
+      fail("{}: {} = {} is not a token id of the {}-token vocabulary", source, key, json_for_message(value), n);
     }
     return value.get<int32_t>();
   };

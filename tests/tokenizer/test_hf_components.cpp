@@ -166,5 +166,27 @@ TEST(GgufVocabulary, Gpt2StyleMatchesTokenizerJson) {
   EXPECT_EQ(from_gguf->eos_id(), 151645);
 }
 
+// Found by fuzz_gguf: an invalid UTF-8 string quoted in an error message crashed the JSON
+// serializer (nlohmann throws type_error from dump()) instead of reporting the bad field.
+TEST(GgufVocabulary, InvalidUtf8InModelNameIsAnErrorNotACrash) {
+  for (const std::string model : {std::string("ll\xFFma"), std::string("gp\xC3t2")}) {
+    const std::string gguf = test::GgufBuilder()
+                                 .string("general.architecture", "llama")
+                                 .string("tokenizer.ggml.model", model)
+                                 .strings("tokenizer.ggml.tokens", {"<unk>", "a"})
+                                 .build();
+    const fs::path path = test::fresh_temp_dir("gguf") / "bad-model-name.gguf";
+    test::write_file(path, gguf);
+    try {
+      (void)Tokenizer::from_path(path.string());
+      ADD_FAILURE() << "no error for tokenizer model name " << model;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("tokenizer model"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("\xEF\xBF\xBD"), std::string::npos)
+          << "bad byte shown as U+FFFD: " << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace medllm

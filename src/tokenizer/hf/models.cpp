@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "tokenizer/hf/components.hpp"
 #include "tokenizer/hf/vocabulary.hpp"
 #include "tokenizer/utf8.hpp"
@@ -33,7 +34,7 @@ Vocabulary parse_vocab_object(const json& vocab, const std::string& where) {
   Vocabulary out;
   for (const auto& [token, id] : vocab.items()) {
     if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX) {
-      fail("{}['{}']: id must be a non-negative integer, found {}", where, token, id.dump());
+      fail("{}['{}']: id must be a non-negative integer, found {}", where, token, json_for_message(id));
     }
     out.add(token, static_cast<int32_t>(id.get<int64_t>()));
   }
@@ -104,7 +105,7 @@ class Bpe final : public VocabularyModel {
         a = merge[0].get<std::string>();
         b = merge[1].get<std::string>();
       } else {
-        fail("{}[{}]: expected \"a b\" or [\"a\", \"b\"], found {}", where, rank, merge.dump());
+        fail("{}[{}]: expected \"a b\" or [\"a\", \"b\"], found {}", where, rank, json_for_message(merge));
       }
       const auto id_a = vocab_.find(a);
       const auto id_b = vocab_.find(b);

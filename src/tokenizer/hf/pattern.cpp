@@ -1,6 +1,7 @@
 #include "tokenizer/hf/pattern.hpp"
 
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 
 namespace medllm::hf {
 
@@ -12,7 +13,7 @@ Pattern Pattern::parse(const json& config, const std::string& where) {
     const std::string source = config["Regex"].get<std::string>();
     return Pattern(source, std::make_shared<Regex>(with_context(where, [&] { return Regex(source); })));
   }
-  fail("{}: pattern must be {{\"String\": ...}} or {{\"Regex\": ...}}, found {}", where, config.dump());
+  fail("{}: pattern must be {{\"String\": ...}} or {{\"Regex\": ...}}, found {}", where, json_for_message(config));
 }
 
 std::vector<std::pair<size_t, size_t>> Pattern::find_all(std::string_view text) const {

@@ -2,6 +2,7 @@
 // RobertaProcessing, ByteLevel (offsets only: no change to ids) and Sequence.
 
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "tokenizer/hf/components.hpp"
 
 namespace medllm::hf {
@@ -55,7 +56,7 @@ std::unique_ptr<PostProcessor> parse_template(const json& config, const std::str
     if (!ids.is_array()) fail("{}.special_tokens['{}'].ids: expected an array", where, name);
     for (const json& id : ids) {
       if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= (int64_t{1} << 24)) {
-        fail("{}.special_tokens['{}'].ids: expected token ids, found {}", where, name, id.dump());
+        fail("{}.special_tokens['{}'].ids: expected token ids, found {}", where, name, json_for_message(id));
       }
       (seen_sequence ? after : before).push_back(static_cast<int32_t>(id.get<int64_t>()));
     }

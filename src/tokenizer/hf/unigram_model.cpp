@@ -2,6 +2,7 @@
 // `tokenizers` library ported the same Viterbi segmentation, unknown-token penalty and fusing).
 
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "tokenizer/hf/components.hpp"
 #include "tokenizer/hf/vocabulary.hpp"
 #include "tokenizer/sentencepiece/unigram.hpp"
@@ -20,7 +21,7 @@ class Unigram final : public VocabularyModel {
     for (size_t i = 0; i < entries.size(); ++i) {
       const json& entry = entries[i];
       if (!entry.is_array() || entry.size() != 2 || !entry[0].is_string() || !entry[1].is_number()) {
-        fail("{}.vocab[{}]: expected [piece, score], found {}", where, i, entry.dump());
+        fail("{}.vocab[{}]: expected [piece, score], found {}", where, i, json_for_message(entry));
       }
       vocab.push_back({entry[0].get<std::string>(), entry[1].get<float>(), sentencepiece::PieceType::Normal});
       vocab_.add(vocab.back().piece, static_cast<int32_t>(i));
@@ -28,7 +29,7 @@ class Unigram final : public VocabularyModel {
     const json& unk = config.contains("unk_id") ? config["unk_id"] : json();
     if (unk.is_null()) fail("{}.unk_id: a Unigram model without an unknown token is not supported", where);
     if (!unk.is_number_integer() || unk.get<int64_t>() < 0 || unk.get<size_t>() >= vocab.size()) {
-      fail("{}.unk_id: {} is not an id of the vocabulary", where, unk.dump());
+      fail("{}.unk_id: {} is not an id of the vocabulary", where, json_for_message(unk));
     }
     model_ = std::make_unique<sentencepiece::UnigramModel>(vocab, unk.get<int32_t>(),
                                                            optional_bool(config, "byte_fallback", false, where));

@@ -1,0 +1,78 @@
+#include "kernels/matmul_backward.hpp"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace medllm::kernels {
+
+namespace {
+
+// Columns (or rows) per task: a multiple of every quantized block size, so block-quantized rows
+// can be converted a slice at a time.
+constexpr int64_t kBlock = 128;
+
+int64_t blocks_of(int64_t n) {
+  return (n + kBlock - 1) / kBlock;
+}
+
+}  // namespace
+
+void matmul_backward_input(const TensorView& weight, const float* dy, int64_t n, float* dx, bool accumulate,
+                           ThreadPool& pool) {
+  if (weight.shape.size() != 2) fail("matmul_backward_input: weight must be a matrix");
+  const int64_t out = weight.rows();
+  const int64_t in = weight.cols();
+  if (n <= 0 || in == 0) return;
+  if (out == 0) {
+    if (!accumulate) std::fill(dx, dx + n * in, 0.0f);
+    return;
+  }
+  const float beta = accumulate ? 1.0f : 0.0f;
+  pool.parallel_for(blocks_of(in), [&](int64_t first_block, int64_t end_block) {
+    std::vector<float> converted;
+    for (int64_t block = first_block; block < end_block; ++block) {
+      const int64_t first = block * kBlock;
+      const int64_t cols = std::min(kBlock, in - first);
+      const float* w = reinterpret_cast<const float*>(weight.data) + first;
+      int64_t ldw = in;
+      if (weight.dtype != DType::F32) {
+        converted.resize(static_cast<size_t>(out * cols));
+        const size_t offset = dtype_bytes(weight.dtype, first);
+        for (int64_t r = 0; r < out; ++r)
+          to_f32(weight.dtype, weight.row(r) + offset, converted.data() + r * cols, cols);
+        w = converted.data();
+        ldw = cols;
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n), static_cast<int>(cols),
+                  static_cast<int>(out), 1.0f, dy, static_cast<int>(out), w, static_cast<int>(ldw), beta, dx + first,
+                  static_cast<int>(in));
+    }
+  });
+}
+
+void matmul_backward_weight(const float* dy, const float* x, int64_t n, int64_t out, int64_t in, float* dw,
+                            ThreadPool& pool) {
+  if (n <= 0 || out == 0 || in == 0) return;
+  pool.parallel_for(blocks_of(out), [&](int64_t first_block, int64_t end_block) {
+    for (int64_t block = first_block; block < end_block; ++block) {
+      const int64_t first = block * kBlock;
+      const int64_t rows = std::min(kBlock, out - first);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(in),
+                  static_cast<int>(n), 1.0f, dy + first, static_cast<int>(out), x, static_cast<int>(in), 1.0f,
+                  dw + first * in, static_cast<int>(in));
+    }
+  });
+}
+
+void bias_backward(const float* dy, int64_t n, int64_t out, float* db) {
+  for (int64_t r = 0; r < n; ++r) {
+    const float* row = dy + r * out;
+    for (int64_t i = 0; i < out; ++i) db[i] += row[i];
+  }
+}
+
+}  // namespace medllm::kernels

@@ -1,0 +1,95 @@
+#pragma once
+// The forward pass of transformer.cpp as a trainable function over a batch of whole sequences,
+// with hand-written backward passes. Full fine-tuning copies every weight to an f32 Parameter
+// and trains all of them; LoRA freezes the base where it lies (any dtype, memory-mapped) and
+// trains low-rank adapters on the chosen projections, as PEFT does.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <medllm/config.hpp>
+#include "core/thread_pool.hpp"
+#include "model/parameter.hpp"
+#include "model/trainable_linear.hpp"
+#include "model/weights.hpp"
+
+namespace medllm {
+
+struct LoraOptions {
+  int64_t rank = 8;
+  float alpha = 16.0f;
+  float dropout = 0.0f;
+  bool rslora = false;  // scale alpha / sqrt(rank) instead of alpha / rank
+  std::vector<std::string> target_modules = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
+                                             "gate_proj", "up_proj", "down_proj"};
+  float scale() const;
+};
+
+struct LossSum {
+  double sum = 0.0;    // Σ of per-token cross-entropies
+  int64_t tokens = 0;  // tokens scored (targets ≥ 0)
+};
+
+class TrainableTransformer {
+ public:
+  // Full fine-tuning: every weight becomes a trained f32 Parameter.
+  TrainableTransformer(const ModelConfig& config, const ModelWeights& weights);
+  // LoRA on a frozen base (weights must outlive this object). Adapters start as PEFT's do:
+  // A Kaiming-uniform (bound 1/sqrt(in)), B zero, drawn from seed.
+  TrainableTransformer(const ModelConfig& config, const ModelWeights& weights, const LoraOptions& lora, uint64_t seed);
+  ~TrainableTransformer();
+
+  const ModelConfig& config() const { return config_; }
+  bool lora() const { return lora_.has_value(); }
+  const LoraOptions& lora_options() const { return *lora_; }
+
+  // Every parameter (frozen ones included), in a fixed order; trained ones have a gradient.
+  const std::vector<std::unique_ptr<Parameter>>& parameters() const { return parameters_; }
+  std::vector<Parameter*> trainable_parameters() const;
+  Parameter* find(const std::string& name) const;  // null if absent
+  void zero_grad();
+
+  // tokens, targets: [batch, seq] row-major; token i of a row sits at position i and a target
+  // < 0 is not scored. Adds grad_scale · ∂(Σ token losses)/∂θ to the gradients: pass
+  // 1 / (tokens scored in the whole optimizer step) for the mean loss over accumulated batches.
+  // dropout_seed selects the LoRA dropout masks of this call.
+  LossSum forward_backward(std::span<const int32_t> tokens, std::span<const int32_t> targets, int64_t batch,
+                           float grad_scale, uint64_t dropout_seed, ThreadPool& pool);
+  // The losses only (held-out evaluation: no dropout, no gradients).
+  LossSum loss(std::span<const int32_t> tokens, std::span<const int32_t> targets, int64_t batch, ThreadPool& pool);
+
+ private:
+  struct Layer;
+  struct Activations;
+
+  void build(const ModelWeights& weights, bool full);
+  void add_lora(const LoraOptions& lora, uint64_t seed);
+  Parameter* add_parameter(std::string name, Shape shape, std::vector<float> value, bool trainable, bool decay);
+  Parameter* add_vector(std::string name, const std::vector<float>& value, bool trainable);
+  TrainableLinear make_linear(const std::string& name, const TensorView& weight, const std::vector<float>& bias,
+                              bool full);
+  void forward(std::span<const int32_t> tokens, int64_t batch, bool training, uint64_t dropout_seed, Activations& a,
+               ThreadPool& pool) const;
+  void backward(std::span<const int32_t> tokens, Activations& a, ThreadPool& pool);
+  void check_batch(std::span<const int32_t> tokens, std::span<const int32_t> targets, int64_t batch) const;
+
+  ModelConfig config_;
+  std::optional<LoraOptions> lora_;
+  std::vector<std::unique_ptr<Parameter>> parameters_;
+  std::vector<Layer> layers_;
+  TensorView embed_;                  // [vocab, hidden]
+  Parameter* embed_param_ = nullptr;  // set when the embedding is trained
+  TrainableLinear lm_head_;           // the embedding when tied
+  Parameter* final_norm_ = nullptr;
+  struct LayerRope {
+    std::vector<float> inv_freq;
+    float attention_factor;
+  };
+  std::vector<LayerRope> rope_;
+};
+
+}  // namespace medllm

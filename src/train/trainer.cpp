@@ -1,0 +1,370 @@
+#include "train/trainer.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <medllm/model.hpp>
+#include <medllm/tokenizer.hpp>
+#include <set>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/json_file.hpp"
+#include "core/progress.hpp"
+#include "data/dataset.hpp"
+#include "model/model_impl.hpp"
+#include "model/trainable_transformer.hpp"
+#include "train/checkpoint.hpp"
+#include "train/optimizer.hpp"
+#include "train/packer.hpp"
+#include "train/schedule.hpp"
+#include "train/training_report.hpp"
+
+namespace medllm {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+// Every option once: its JSON key and where it lives, for reading, writing and checking.
+template <typename Visitor>
+void visit_options(TrainOptions& o, Visitor&& visit) {
+  visit("model", o.model);
+  visit("data", o.data);
+  visit("output_dir", o.output_dir);
+  visit("finetuning_type", o.finetuning_type);
+  visit("lora_r", o.lora_r);
+  visit("lora_alpha", o.lora_alpha);
+  visit("lora_dropout", o.lora_dropout);
+  visit("lora_target_modules", o.lora_target_modules);
+  visit("use_rslora", o.use_rslora);
+  visit("max_seq_length", o.max_seq_length);
+  visit("per_device_train_batch_size", o.per_device_train_batch_size);
+  visit("gradient_accumulation_steps", o.gradient_accumulation_steps);
+  visit("max_steps", o.max_steps);
+  visit("num_train_epochs", o.num_train_epochs);
+  visit("learning_rate", o.learning_rate);
+  visit("lr_scheduler_type", o.lr_scheduler_type);
+  visit("warmup_steps", o.warmup_steps);
+  visit("warmup_ratio", o.warmup_ratio);
+  visit("min_lr_ratio", o.min_lr_ratio);
+  visit("weight_decay", o.weight_decay);
+  visit("adam_beta1", o.adam_beta1);
+  visit("adam_beta2", o.adam_beta2);
+  visit("adam_epsilon", o.adam_epsilon);
+  visit("max_grad_norm", o.max_grad_norm);
+  visit("logging_steps", o.logging_steps);
+  visit("eval_steps", o.eval_steps);
+  visit("eval_on_start", o.eval_on_start);
+  visit("max_eval_samples", o.max_eval_samples);
+  visit("save_steps", o.save_steps);
+  visit("save_total_limit", o.save_total_limit);
+  visit("seed", o.seed);
+  visit("threads", o.threads);
+  visit("resume_from_checkpoint", o.resume_from_checkpoint);
+}
+
+std::atomic<int> g_stop_signal = 0;
+
+extern "C" void on_stop_signal(int signal) {
+  g_stop_signal = signal;
+}
+
+// Settings that must not change across a resume, or the continued run would not be the same run.
+json run_identity(const TrainOptions& o) {
+  json identity = o.to_json();
+  for (const char* key : {"output_dir", "resume_from_checkpoint", "threads", "logging_steps", "eval_steps",
+                          "save_steps", "save_total_limit", "eval_on_start", "max_eval_samples"})
+    identity.erase(key);
+  return identity;
+}
+
+std::string format_duration(double seconds) {
+  const auto s = static_cast<int64_t>(std::max(0.0, seconds));
+  if (s >= 3600) return fmt::format("{}h{:02d}m", s / 3600, (s % 3600) / 60);
+  if (s >= 60) return fmt::format("{}m{:02d}s", s / 60, s % 60);
+  return fmt::format("{}s", s);
+}
+
+uint64_t mix_seed(uint64_t seed, int64_t step, int64_t micro) {
+  uint64_t x = seed ^ (static_cast<uint64_t>(step) * 0x9e3779b97f4a7c15ull) ^ (static_cast<uint64_t>(micro) << 48);
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  return x ^ (x >> 31);
+}
+
+// Keeps metrics.jsonl in step with the checkpoint a run resumes from: rows after it are dropped.
+void truncate_metrics(const fs::path& path, int64_t step) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    try {
+      const json row = json::parse(line);
+      if (row.value("step", int64_t{0}) <= step) kept += line + "\n";
+    } catch (const json::exception&) {
+      break;  // a line cut by the kill that interrupted the run
+    }
+  }
+  write_file_atomically(path.string(), kept);
+}
+
+}  // namespace
+
+TrainOptions TrainOptions::from_json(const json& config, const std::string& source) {
+  if (!config.is_object()) fail("{}: a training config must be a JSON object", source);
+  TrainOptions o;
+  std::set<std::string> known;
+  visit_options(o, [&](const char* key, auto& field) {
+    known.insert(key);
+    if (!config.contains(key)) return;
+    try {
+      field = config[key].get<std::remove_reference_t<decltype(field)>>();
+    } catch (const json::exception&) {
+      fail("{}: field '{}' has the wrong type: {}", source, key, json_for_message(config[key]));
+    }
+  });
+  for (const auto& [key, value] : config.items()) {
+    if (!known.contains(key)) fail("{}: unknown field '{}'", source, key);
+  }
+  return o;
+}
+
+json TrainOptions::to_json() const {
+  json out = json::object();
+  visit_options(const_cast<TrainOptions&>(*this), [&](const char* key, auto& field) { out[key] = field; });
+  return out;
+}
+
+TrainResult train(const TrainOptions& o) {
+  if (o.model.empty()) fail("train: no model given (--model)");
+  if (o.data.empty()) fail("train: no dataset given (--data, a `medllm data prepare` output)");
+  if (o.output_dir.empty()) fail("train: no output directory given (--output-dir)");
+  if (o.finetuning_type != "full" && o.finetuning_type != "lora")
+    fail("finetuning_type must be full or lora, not '{}'", o.finetuning_type);
+  if (o.per_device_train_batch_size < 1 || o.gradient_accumulation_steps < 1 || o.max_seq_length < 2)
+    fail("batch size, gradient accumulation steps must be ≥ 1 and max_seq_length ≥ 2");
+  if (!(o.learning_rate > 0)) fail("learning_rate must be positive, got {}", o.learning_rate);
+
+  auto model = Model::load(o.model, LoadOptions{.threads = o.threads});
+  const auto tokenizer = Tokenizer::load(*model);
+  const auto train_shards = open_split(o.data, "train");
+  const auto valid_shards = open_split(o.data, "valid");
+  if (train_shards.empty()) fail("{}: no train-*.mlds shards", o.data);
+  const std::string fingerprint = tokenizer_fingerprint(*tokenizer);
+  for (const auto* shards : {&train_shards, &valid_shards}) {
+    for (const auto& shard : *shards) {
+      const std::string their =
+          shard->header().contains("tokenizer") ? shard->header()["tokenizer"].value("sha256", "") : "";
+      if (their != fingerprint)
+        fail(
+            "{}: prepared with another tokenizer than {}'s (vocabulary fingerprint {} vs {}); run `medllm data "
+            "prepare` with this model",
+            shard->path(), o.model, their.substr(0, 12), fingerprint.substr(0, 12));
+    }
+  }
+
+  const ModelConfig& config = model->config();
+  std::unique_ptr<TrainableTransformer> net;
+  if (o.finetuning_type == "full") {
+    net = std::make_unique<TrainableTransformer>(config, model->impl().weights);
+  } else {
+    LoraOptions lora;
+    lora.rank = o.lora_r;
+    lora.alpha = static_cast<float>(o.lora_alpha);
+    lora.dropout = static_cast<float>(o.lora_dropout);
+    lora.rslora = o.use_rslora;
+    lora.target_modules = o.lora_target_modules;
+    net = std::make_unique<TrainableTransformer>(config, model->impl().weights, lora, o.seed);
+  }
+  ThreadPool& pool = *model->impl().pool;
+  const auto params = net->trainable_parameters();
+  int64_t trained_numel = 0;
+  for (const Parameter* p : params) trained_numel += p->numel();
+  AdamW optimizer(
+      params, AdamWOptions{
+                  .beta1 = o.adam_beta1, .beta2 = o.adam_beta2, .eps = o.adam_epsilon, .weight_decay = o.weight_decay});
+
+  Packer packer(train_shards, o.max_seq_length, true, o.seed);
+  const int64_t rows_per_step = o.per_device_train_batch_size * o.gradient_accumulation_steps;
+  if (packer.rows_per_epoch() < 1)
+    fail("{}: the training split holds {} tokens, fewer than one row of max_seq_length {} + 1", o.data,
+         packer.total_tokens(), o.max_seq_length);
+  const int64_t total_steps =
+      o.max_steps > 0
+          ? o.max_steps
+          : std::max<int64_t>(
+                1, static_cast<int64_t>(std::ceil(o.num_train_epochs * static_cast<double>(packer.rows_per_epoch()) /
+                                                  static_cast<double>(rows_per_step))));
+  LearningRateSchedule schedule{.lr = o.learning_rate,
+                                .kind = parse_schedule_kind(o.lr_scheduler_type),
+                                .warmup_steps = o.warmup_steps > 0
+                                                    ? o.warmup_steps
+                                                    : static_cast<int64_t>(std::ceil(o.warmup_ratio * total_steps)),
+                                .total_steps = total_steps,
+                                .min_lr_ratio = o.min_lr_ratio};
+
+  fs::create_directories(o.output_dir);
+  const fs::path metrics_path = fs::path(o.output_dir) / "metrics.jsonl";
+  int64_t step = 0;
+  double elapsed_before = 0.0;
+  const json identity = run_identity(o);
+  if (!o.resume_from_checkpoint.empty()) {
+    std::string directory = o.resume_from_checkpoint;
+    if (directory == "latest") {
+      const auto latest = latest_checkpoint(o.output_dir);
+      if (!latest) fail("{}: no checkpoint to resume from", o.output_dir);
+      directory = *latest;
+    }
+    const CheckpointState state = load_checkpoint(directory, optimizer);
+    if (state.trainer.value("run", json()) != identity) {
+      fail(
+          "{}: made with other settings; a resumed run must use the same model, data and hyper-parameters "
+          "(saved: {}, now: {})",
+          directory, json_for_message(state.trainer.value("run", json())), json_for_message(identity));
+    }
+    step = state.step;
+    packer.seek(PackerPosition::from_json(state.trainer.at("data_position")));
+    elapsed_before = state.trainer.value("elapsed_seconds", 0.0);
+    truncate_metrics(metrics_path, step);
+    std::fprintf(stderr, "medllm: resumed from %s at step %lld\n", directory.c_str(), static_cast<long long>(step));
+  } else {
+    std::ofstream(metrics_path, std::ios::trunc);
+  }
+  std::ofstream metrics(metrics_path, std::ios::app);
+  if (!metrics) fail("{}: cannot open for writing", metrics_path.string());
+  const auto log_row = [&](const json& row) {
+    metrics << row.dump() << '\n';
+    metrics.flush();
+  };
+
+  const auto evaluate = [&]() -> std::optional<double> {
+    if (valid_shards.empty()) return std::nullopt;
+    Packer eval_packer(valid_shards, o.max_seq_length, false, 0);
+    double sum = 0.0;
+    int64_t tokens = 0, rows = 0;
+    while (o.max_eval_samples <= 0 || rows < o.max_eval_samples) {
+      const int64_t want = o.max_eval_samples > 0 ? std::min(o.per_device_train_batch_size, o.max_eval_samples - rows)
+                                                  : o.per_device_train_batch_size;
+      const PackedBatch batch = eval_packer.next(want);
+      if (batch.rows == 0) break;
+      const LossSum loss = net->loss(batch.tokens, batch.targets, batch.rows, pool);
+      sum += loss.sum;
+      tokens += loss.tokens;
+      rows += batch.rows;
+    }
+    if (tokens == 0) return std::nullopt;
+    return sum / static_cast<double>(tokens);
+  };
+  TrainResult result;
+  const auto run_eval = [&](int64_t at_step) {
+    const auto loss = evaluate();
+    if (!loss) return loss;
+    log_row({{"step", at_step}, {"eval_loss", *loss}, {"eval_perplexity", std::exp(*loss)}});
+    std::fprintf(stderr, "medllm: step %lld eval loss %.4f perplexity %.3f\n", static_cast<long long>(at_step), *loss,
+                 std::exp(*loss));
+    return loss;
+  };
+  if (o.eval_on_start && step == 0) result.initial_eval_loss = run_eval(0);
+
+  const auto save = [&](int64_t at_step, double elapsed) {
+    CheckpointState state;
+    state.step = at_step;
+    state.trainer = {{"run", identity}, {"data_position", packer.position().to_json()}, {"elapsed_seconds", elapsed}};
+    return save_checkpoint(o.output_dir, optimizer, state, static_cast<int>(o.save_total_limit));
+  };
+
+  g_stop_signal = 0;
+  auto previous_int = std::signal(SIGINT, on_stop_signal);
+  auto previous_term = std::signal(SIGTERM, on_stop_signal);
+  std::fprintf(stderr, "medllm: training %s (%s, %lld trained parameters) for %lld steps of %lld × %lld tokens\n",
+               o.model.c_str(), o.finetuning_type.c_str(), static_cast<long long>(trained_numel),
+               static_cast<long long>(total_steps), static_cast<long long>(rows_per_step),
+               static_cast<long long>(o.max_seq_length));
+  const auto started = std::chrono::steady_clock::now();
+  const int64_t first_step = step;
+  Progress progress("training", total_steps - step, "steps");
+  std::string last_checkpoint;
+  while (step < total_steps && g_stop_signal == 0) {
+    std::vector<PackedBatch> micro_batches;
+    int64_t scored = 0;
+    for (int64_t m = 0; m < o.gradient_accumulation_steps; ++m) {
+      micro_batches.push_back(packer.next(o.per_device_train_batch_size));
+      scored += micro_batches.back().scored();
+    }
+    net->zero_grad();
+    double loss_sum = 0.0;
+    if (scored > 0) {
+      for (size_t m = 0; m < micro_batches.size(); ++m) {
+        const PackedBatch& b = micro_batches[m];
+        loss_sum += net->forward_backward(b.tokens, b.targets, b.rows, 1.0f / static_cast<float>(scored),
+                                          mix_seed(o.seed, step, static_cast<int64_t>(m)), pool)
+                        .sum;
+      }
+    }
+    const double loss = scored > 0 ? loss_sum / static_cast<double>(scored) : 0.0;
+    const double grad_norm = o.max_grad_norm > 0 ? clip_grad_norm(params, o.max_grad_norm) : global_grad_norm(params);
+    if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
+      fail(
+          "step {}: the loss is {} and the gradient norm {}; training stopped before updating the weights (the "
+          "last checkpoint is intact). Lower learning_rate or check the data and weights for NaN",
+          step + 1, loss, grad_norm);
+    }
+    const double lr = schedule.at(step);
+    optimizer.step(lr);
+    ++step;
+    const double elapsed =
+        elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double run_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double tokens_per_second =
+        static_cast<double>((step - first_step) * rows_per_step * o.max_seq_length) / std::max(run_seconds, 1e-9);
+    log_row({{"step", step},
+             {"loss", loss},
+             {"learning_rate", lr},
+             {"grad_norm", grad_norm},
+             {"scored_tokens", scored},
+             {"tokens_per_second", tokens_per_second},
+             {"elapsed_seconds", elapsed},
+             {"epoch", packer.position().epoch}});
+    result.last_train_loss = loss;
+    progress.advance();
+    if (o.logging_steps > 0 && (step % o.logging_steps == 0 || step == total_steps)) {
+      const double eta = run_seconds / static_cast<double>(step - first_step) * static_cast<double>(total_steps - step);
+      std::fprintf(stderr, "medllm: step %lld/%lld loss %.4f lr %.3g grad norm %.3f | %.0f tok/s, ETA %s\n",
+                   static_cast<long long>(step), static_cast<long long>(total_steps), loss, lr, grad_norm,
+                   tokens_per_second, format_duration(eta).c_str());
+    }
+    if (o.eval_steps > 0 && step % o.eval_steps == 0 && step < total_steps) run_eval(step);
+    if (o.save_steps > 0 && step % o.save_steps == 0 && step < total_steps) last_checkpoint = save(step, elapsed);
+  }
+  std::signal(SIGINT, previous_int);
+  std::signal(SIGTERM, previous_term);
+  progress.finish();
+  const double elapsed =
+      elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.steps = step;
+  result.checkpoint = save(step, elapsed);
+  if (g_stop_signal != 0) {
+    result.interrupted = true;
+    std::fprintf(stderr, "medllm: stopped by signal at step %lld; resume with --resume-from-checkpoint latest\n",
+                 static_cast<long long>(step));
+  } else {
+    result.final_eval_loss = run_eval(step);
+  }
+  metrics.close();
+  write_training_report(o.output_dir, metrics_path.string(), o.to_json());
+  json summary = {{"steps", result.steps},
+                  {"train_loss", result.last_train_loss},
+                  {"checkpoint", result.checkpoint},
+                  {"elapsed_seconds", elapsed},
+                  {"trained_parameters", trained_numel}};
+  if (result.initial_eval_loss) summary["initial_eval_loss"] = *result.initial_eval_loss;
+  if (result.final_eval_loss) summary["eval_loss"] = *result.final_eval_loss;
+  write_file_atomically((fs::path(o.output_dir) / "train_results.json").string(), summary.dump(2) + "\n");
+  return result;
+}
+
+}  // namespace medllm

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# medllm data prepare + train end to end on the real stories260K model and MedQuAD:
+#   - continued pretraining lowers held-out perplexity by at least MIN_PPL_FACTOR;
+#   - a run killed with SIGKILL at a random step and resumed reproduces the uninterrupted run's
+#     losses exactly; a run killed in the middle of writing a checkpoint leaves the previous
+#     checkpoint as the latest and it resumes to the same losses;
+#   - NaN/inf stops training with a clear message and the checkpoint intact;
+#   - LoRA SFT on MedQuAD question/answer pairs lowers held-out SFT loss;
+#   - bad settings are errors naming the field.
+# Usage: test_train_cli.sh MEDLLM_BINARY REPO_DIR SHARED_DATA_DIR
+set -u
+medllm=$1 repo=$2 shared=$3
+stories="$repo/data/models/stories260K/stories260K.gguf"
+medquad="$shared/corpus/medquad_en_qa.jsonl"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0 passes=0
+MIN_PPL_FACTOR=1.5
+check() {  # check NAME CONDITION-COMMAND...
+  local name=$1
+  shift
+  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
+}
+losses() {  # the training losses of a metrics.jsonl, one per line, full precision
+  /usr/bin/python3 -c "
+import json, sys
+for line in open(sys.argv[1]):
+    row = json.loads(line)
+    if 'loss' in row: print(row['step'], repr(row['loss']), repr(row['grad_norm']))" "$1"
+}
+
+"$medllm" data prepare -m "$stories" -i "$medquad" -o "$work/cpt" --text-template $'Question: {question}\nAnswer: {answer}' \
+  --valid-fraction 0.05 >"$work/prepare.json" 2>"$work/prepare.err"
+check "data prepare succeeds" test -f "$work/cpt/train-00000.mlds" -a -f "$work/cpt/valid-00000.mlds"
+check "data prepare reports duplicates" grep -q '"duplicates": 48' "$work/prepare.json"
+
+train=(train -m "$stories" --data "$work/cpt" --max-steps 24 --max-seq-length 128 --per-device-train-batch-size 8
+  --learning-rate 3e-3 --lr-scheduler-type cosine --warmup-steps 3 --weight-decay 0.01 --save-steps 3
+  --save-total-limit 3 --max-eval-samples 32 --logging-steps 8 --threads 2 --seed 7)
+
+# 1. The uninterrupted reference run, evaluated before and after.
+"$medllm" "${train[@]}" --output-dir "$work/ref" --eval-on-start true >"$work/ref.out" 2>"$work/ref.err"
+check "reference run succeeds" test -f "$work/ref/train_results.json"
+check "held-out perplexity falls by ${MIN_PPL_FACTOR}x" /usr/bin/python3 - "$work/ref/train_results.json" "$MIN_PPL_FACTOR" <<'PY'
+import json, math, sys
+r = json.load(open(sys.argv[1]))
+before, after = math.exp(r["initial_eval_loss"]), math.exp(r["eval_loss"])
+print(f"held-out perplexity {before:.2f} -> {after:.2f} ({before / after:.2f}x)")
+sys.exit(0 if before / after >= float(sys.argv[2]) else 1)
+PY
+check "progress shows tokens/s and ETA" grep -q "tok/s, ETA" "$work/ref.err"
+check "report has curves" grep -q "<svg" "$work/ref/training_report.html"
+check "only the last 3 checkpoints are kept" test "$(ls -d "$work"/ref/checkpoint-* | wc -l)" -eq 3
+
+# 2. SIGKILL at a random step, then --resume.
+kill_at=$((5 + RANDOM % 15))
+"$medllm" "${train[@]}" --output-dir "$work/killed" --eval-on-start true >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+  steps=$(grep -c '"loss"' "$work/killed/metrics.jsonl" 2>/dev/null) || true
+  [ "${steps:-0}" -ge "$kill_at" ] && break
+  sleep 0.05
+done
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+echo "killed at step $(grep -c '"loss"' "$work/killed/metrics.jsonl") (target $kill_at)"
+"$medllm" "${train[@]}" --output-dir "$work/killed" --eval-on-start true --resume >/dev/null 2>"$work/resume.err"
+check "resume says where it continues" grep -q "resumed from .*checkpoint-" "$work/resume.err"
+check "killed+resumed losses equal the uninterrupted run" cmp -s <(losses "$work/ref/metrics.jsonl") \
+  <(losses "$work/killed/metrics.jsonl")
+check "final weights equal" cmp -s "$work/ref/checkpoint-24/model.safetensors" "$work/killed/checkpoint-24/model.safetensors"
+
+# 3. Killed while writing a checkpoint: the previous one stays the latest and resumes exactly.
+"$medllm" "${train[@]}" --output-dir "$work/torn" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do [ -d "$work/torn/checkpoint-6" ] && break; sleep 0.05; done
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+MEDLLM_FAULT=checkpoint-write "$medllm" "${train[@]}" --output-dir "$work/torn" --resume >/dev/null 2>&1
+check "the torn write died" test $? -eq 137
+check "a torn checkpoint is never the latest" test -z "$(ls -d "$work"/torn/checkpoint-* | sort -t- -k2 -n | tail -1 |
+  xargs -I{} sh -c 'test -f {}/trainer_state.json && test -f {}/optimizer.safetensors || echo bad')"
+"$medllm" "${train[@]}" --output-dir "$work/torn" --resume >/dev/null 2>&1
+check "resume after a torn write reproduces the losses" cmp -s <(losses "$work/ref/metrics.jsonl") \
+  <(losses "$work/torn/metrics.jsonl")
+
+# 4. Divergence stops with a clear message before touching the weights.
+"$medllm" "${train[@]}" --output-dir "$work/nan" --learning-rate 1e30 --max-grad-norm 0 >/dev/null 2>"$work/nan.err"
+check "NaN loss exits 1" test $? -eq 1
+check "NaN loss message" grep -q "training stopped before updating the weights" "$work/nan.err"
+
+# 5. LoRA SFT on question/answer pairs: only answers are scored; held-out SFT loss falls.
+"$medllm" data prepare -m "$stories" -i "$medquad" -o "$work/sft" --objective sft --prompt-field question \
+  --response-field answer --valid-fraction 0.05 >/dev/null 2>&1
+check "sft data scores fewer tokens than it holds" /usr/bin/python3 -c "
+import json,sys; s=json.load(open('$work/sft/dataset.json'))['stats']['train']; sys.exit(0 if 0 < s['scored_tokens'] < s['tokens'] else 1)"
+"$medllm" train -m "$stories" --data "$work/sft" --output-dir "$work/lora" --finetuning-type lora --lora-r 8 \
+  --lora-alpha 16 --lora-target-modules q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj --max-steps 20 \
+  --max-seq-length 128 --per-device-train-batch-size 8 --learning-rate 1e-2 --eval-on-start true \
+  --max-eval-samples 32 >/dev/null 2>"$work/lora.err"
+check "LoRA SFT lowers held-out loss" /usr/bin/python3 - "$work/lora/train_results.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"LoRA SFT held-out loss {r['initial_eval_loss']:.4f} -> {r['eval_loss']:.4f}, {r['trained_parameters']} trained parameters")
+sys.exit(0 if r["eval_loss"] < r["initial_eval_loss"] - 0.05 else 1)
+PY
+check "LoRA checkpoint holds only adapters" /usr/bin/python3 -c "
+import json,struct,sys
+f=open('$work/lora/checkpoint-20/model.safetensors','rb'); n=struct.unpack('<Q',f.read(8))[0]; h=json.loads(f.read(n))
+names=[k for k in h if k!='__metadata__']; sys.exit(0 if names and all('.lora_' in k for k in names) else 1)"
+
+# 6. Bad settings.
+echo '{"learning_rat": 0.1}' >"$work/bad.json"
+"$medllm" train -c "$work/bad.json" >/dev/null 2>"$work/bad.err"
+check "unknown config field named" grep -q "unknown field 'learning_rat'" "$work/bad.err"
+"$medllm" train -m "$stories" --data "$work/cpt" --output-dir "$work/x" --max-steps abc >/dev/null 2>"$work/bad2.err"
+check "bad flag value named" grep -q "max-steps\|max_steps" "$work/bad2.err"
+"$medllm" train -m "$stories" --data "$work/nowhere" --output-dir "$work/x" >/dev/null 2>"$work/bad3.err"
+check "missing dataset named" grep -q "nowhere" "$work/bad3.err"
+
+echo "$passes passed, $failures failed"
+[ "$failures" -eq 0 ]
