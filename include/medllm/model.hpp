@@ -12,9 +12,19 @@
 
 namespace medllm {
 
+struct LoraAdapterSpec {
+  std::string path;    // a PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors)
+  float scale = 1.0f;  // multiplies the adapter's own alpha / r
+};
+
 struct LoadOptions {
   int threads = 0;            // worker threads; 0 = one per hardware thread
   bool check_weights = true;  // scan every weight for NaN/Inf at load (memory-bound, one pass)
+  // Trained weights from a `medllm train` checkpoint directory (full fine-tuning), replacing the
+  // base model's.
+  std::string checkpoint;
+  // LoRA adapters merged into the weights at load, in order.
+  std::vector<LoraAdapterSpec> lora_adapters;
 };
 
 struct TensorSummary {
@@ -39,6 +49,9 @@ class Model {
   const nlohmann::json& metadata() const;  // config.json, or the GGUF key/values
   std::vector<TensorSummary> tensors() const;
   int threads() const;
+  // What changed the stored weights at load: the checkpoint and the merged adapters.
+  const std::string& checkpoint() const;
+  const std::vector<LoraAdapterSpec>& lora_adapters() const;
 
   struct Impl;
   const Impl& impl() const { return *impl_; }

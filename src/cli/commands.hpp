@@ -14,6 +14,8 @@ struct ModelFlags {
   std::string path;
   int threads = 0;
   bool skip_weight_check = false;
+  std::string checkpoint;
+  std::vector<std::string> lora;  // PATH[:SCALE]
 
   void add_to(CLI::App& command);
   std::unique_ptr<Model> load() const;
@@ -27,5 +29,6 @@ void add_template_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_data_command(CLI::App& app);   // data prepare
 void add_train_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 
 }  // namespace medllm::cli

@@ -12,12 +12,28 @@ void ModelFlags::add_to(CLI::App& command) {
   command.add_option("-m,--model", path, "Hugging Face model directory or .gguf file")->required();
   command.add_option("-t,--threads", threads, "worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
   command.add_flag("--no-check-tensors", skip_weight_check, "skip the NaN/Inf scan of the weights at load");
+  command.add_option("--checkpoint", checkpoint, "use trained weights from a `medllm train` checkpoint directory");
+  command.add_option("--lora", lora, "merge a PEFT LoRA adapter directory, optionally scaled: PATH[:SCALE]");
 }
 
 std::unique_ptr<Model> ModelFlags::load() const {
   LoadOptions options;
   options.threads = threads;
   options.check_weights = !skip_weight_check;
+  options.checkpoint = checkpoint;
+  for (const std::string& spec : lora) {
+    LoraAdapterSpec adapter{spec, 1.0f};
+    const size_t colon = spec.rfind(':');
+    if (colon != std::string::npos) {
+      try {
+        size_t used = 0;
+        const float scale = std::stof(spec.substr(colon + 1), &used);
+        if (used == spec.size() - colon - 1) adapter = {spec.substr(0, colon), scale};
+      } catch (const std::exception&) {  // not a number: the colon belongs to the path
+      }
+    }
+    options.lora_adapters.push_back(adapter);
+  }
   return Model::load(path, options);
 }
 
@@ -35,6 +51,7 @@ int main(int argc, char** argv) {
   medllm::cli::add_eval_command(app);
   medllm::cli::add_data_command(app);
   medllm::cli::add_train_command(app);
+  medllm::cli::add_export_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -380,12 +380,27 @@ json model_identity(const Model& model, bool hash) {
                    {"architecture", config.architecture},
                    {"parameters", parameters},
                    {"dtype", dtype}};
+  // Weights changed at load are part of the model: without them in the identity a cached result
+  // of the base model would be reused.
+  std::vector<std::string> update_files;
+  if (!model.checkpoint().empty()) {
+    identity["checkpoint"] = model.checkpoint();
+    const fs::path file = fs::is_directory(model.checkpoint()) ? fs::path(model.checkpoint()) / "model.safetensors"
+                                                               : fs::path(model.checkpoint());
+    update_files.push_back(file.string());
+  }
+  for (const auto& adapter : model.lora_adapters()) {
+    identity["lora"].push_back({{"path", adapter.path}, {"scale", adapter.scale}});
+    update_files.push_back((fs::path(adapter.path) / "adapter_model.safetensors").string());
+  }
   if (hash) {
-    // The SHA-256 of "<name> <sha256>\n" over config.json and every weight file, in name order.
+    // The SHA-256 of "<name> <sha256>\n" over config.json and every weight file, in name order,
+    // then of the checkpoint and adapter files in load order.
     Sha256 combined;
     const fs::path config_path = fs::is_directory(model.path()) ? fs::path(model.path()) / "config.json" : fs::path();
     if (!config_path.empty() && fs::exists(config_path)) files.insert(config_path.string());
     for (const auto& file : files) combined.update(fs::path(file).filename().string() + " " + sha256_file(file) + "\n");
+    for (const auto& file : update_files) combined.update("update " + sha256_file(file) + "\n");
     identity["sha256"] = combined.hex_digest();
   }
   return identity;
@@ -418,8 +433,10 @@ nlohmann::ordered_json run_eval(const Model& model, const Tokenizer& tokenizer, 
   // size, thread count, item limit or data location, which never change an item's score.
   nlohmann::ordered_json scoring_settings = results["config"];
   for (const char* key : {"batch_size", "threads", "limit", "data_root"}) scoring_settings.erase(key);
-  const std::string fingerprint = sha256_hex(results["model"].value("sha256", model.path()) +
-                                             scoring_settings.dump(-1, ' ', false, json::error_handler_t::replace));
+  const std::string fingerprint = sha256_hex(
+      (results["model"].contains("sha256") ? results["model"]["sha256"].get<std::string>()
+                                           : results["model"].dump(-1, ' ', false, json::error_handler_t::replace)) +
+      scoring_settings.dump(-1, ' ', false, json::error_handler_t::replace));
   nlohmann::ordered_json benchmarks = nlohmann::ordered_json::object();
   std::vector<json> all_samples;
   for (const auto& name : options.benchmarks) {

@@ -27,7 +27,8 @@ class Fields {
   int64_t integer(const char* key) const {
     if (!has(key)) fail("{}: required field '{}' is missing", source_, key);
     const json& value = object_[key];
-    if (!value.is_number_integer()) fail("{}: field '{}' must be an integer, found {}", source_, key, json_for_message(value));
+    if (!value.is_number_integer())
+      fail("{}: field '{}' must be an integer, found {}", source_, key, json_for_message(value));
     return value.get<int64_t>();
   }
   int64_t integer(const char* key, int64_t fallback) const { return has(key) ? integer(key) : fallback; }
@@ -45,7 +46,8 @@ class Fields {
   bool boolean(const char* key, bool fallback) const {
     if (!has(key)) return fallback;
     const json& value = object_[key];
-    if (!value.is_boolean()) fail("{}: field '{}' must be true or false, found {}", source_, key, json_for_message(value));
+    if (!value.is_boolean())
+      fail("{}: field '{}' must be true or false, found {}", source_, key, json_for_message(value));
     return value.get<bool>();
   }
 
@@ -333,7 +335,8 @@ const json& gguf_required(const json& metadata, const std::string& key, const st
 
 int64_t gguf_integer(const json& metadata, const std::string& key, const std::string& source) {
   const json& value = gguf_required(metadata, key, source);
-  if (!value.is_number_integer()) fail("{}: metadata '{}' must be an integer, found {}", source, key, json_for_message(value));
+  if (!value.is_number_integer())
+    fail("{}: metadata '{}' must be an integer, found {}", source, key, json_for_message(value));
   return value.get<int64_t>();
 }
 

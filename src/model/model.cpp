@@ -92,6 +92,18 @@ std::unique_ptr<Model> Model::load(const std::string& path_text, const LoadOptio
   } else {
     fail("{}: not a model (expected a Hugging Face directory with config.json, or a .gguf file)", path_text);
   }
+  if (!options.checkpoint.empty()) {
+    fs::path weights_file(options.checkpoint);
+    if (fs::is_directory(weights_file)) weights_file /= "model.safetensors";
+    if (!fs::exists(weights_file))
+      fail("{}: no model.safetensors (expected a medllm train checkpoint)", options.checkpoint);
+    replace_weights(impl->config, impl->weights, weights_file.string(), impl->owned_weights);
+  }
+  for (const LoraAdapterSpec& adapter : options.lora_adapters) {
+    merge_lora_adapter(impl->config, impl->weights, adapter.path, adapter.scale, impl->owned_weights);
+  }
+  impl->checkpoint = options.checkpoint;
+  impl->lora_adapters = options.lora_adapters;
   impl->pool = std::make_unique<ThreadPool>(options.threads);
   kernels::use_single_threaded_blas();
   if (options.check_weights) check_finite(impl->weights, impl->store, *impl->pool);
@@ -113,6 +125,12 @@ const nlohmann::json& Model::metadata() const {
 }
 int Model::threads() const {
   return impl_->pool->size();
+}
+const std::string& Model::checkpoint() const {
+  return impl_->checkpoint;
+}
+const std::vector<LoraAdapterSpec>& Model::lora_adapters() const {
+  return impl_->lora_adapters;
 }
 
 std::vector<TensorSummary> Model::tensors() const {

@@ -9,6 +9,7 @@
 #include "core/thread_pool.hpp"
 #include "formats/tensor_store.hpp"
 #include "model/transformer.hpp"
+#include "model/weight_updates.hpp"
 #include "model/weights.hpp"
 
 namespace medllm {
@@ -20,6 +21,9 @@ struct Model::Impl {
   TensorStore store;
   ModelConfig config;
   ModelWeights weights;
+  OwnedWeights owned_weights;
+  std::string checkpoint;
+  std::vector<LoraAdapterSpec> lora_adapters;  // weights changed after loading (checkpoint, merged LoRA)
   std::unique_ptr<ThreadPool> pool;
   std::unique_ptr<Transformer> transformer;
 };

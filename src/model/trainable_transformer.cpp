@@ -333,6 +333,14 @@ void TrainableTransformer::forward(std::span<const int32_t> tokens, int64_t batc
   if (c.final_logit_softcap > 0.0f) kernels::softcap(a.logits.data(), n * c.vocab_size, c.final_logit_softcap);
 }
 
+std::vector<float> TrainableTransformer::logits(std::span<const int32_t> tokens, int64_t batch,
+                                                ThreadPool& pool) const {
+  check_batch(tokens, std::vector<int32_t>(tokens.size(), -100), batch);
+  Activations a;
+  forward(tokens, batch, false, 0, a, pool);
+  return std::move(a.logits);
+}
+
 LossSum TrainableTransformer::loss(std::span<const int32_t> tokens, std::span<const int32_t> targets, int64_t batch,
                                    ThreadPool& pool) {
   check_batch(tokens, targets, batch);

@@ -59,6 +59,8 @@ class TrainableTransformer {
   // dropout_seed selects the LoRA dropout masks of this call.
   LossSum forward_backward(std::span<const int32_t> tokens, std::span<const int32_t> targets, int64_t batch,
                            float grad_scale, uint64_t dropout_seed, ThreadPool& pool);
+  // The logits of every token ([batch·seq × vocab]), for checking exports against this model.
+  std::vector<float> logits(std::span<const int32_t> tokens, int64_t batch, ThreadPool& pool) const;
   // The losses only (held-out evaluation: no dropout, no gradients).
   LossSum loss(std::span<const int32_t> tokens, std::span<const int32_t> targets, int64_t batch, ThreadPool& pool);
 

@@ -15,6 +15,7 @@
 #include "core/json_file.hpp"
 #include "core/progress.hpp"
 #include "data/dataset.hpp"
+#include "model/export.hpp"
 #include "model/model_impl.hpp"
 #include "model/trainable_transformer.hpp"
 #include "train/checkpoint.hpp"
@@ -355,6 +356,16 @@ TrainResult train(const TrainOptions& o) {
     result.final_eval_loss = run_eval(step);
   }
   metrics.close();
+  if (!result.interrupted) {
+    // The trained model in the layout its users load: a PEFT adapter, or a Hugging Face model.
+    if (net->lora()) {
+      export_peft_adapter(*net, o.model, o.output_dir);
+    } else {
+      const auto trained = Model::load(
+          o.model, LoadOptions{.threads = o.threads, .check_weights = false, .checkpoint = result.checkpoint});
+      export_huggingface(*trained, o.output_dir);
+    }
+  }
   write_training_report(o.output_dir, metrics_path.string(), o.to_json());
   json summary = {{"steps", result.steps},
                   {"train_loss", result.last_train_loss},

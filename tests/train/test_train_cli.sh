@@ -109,7 +109,30 @@ import json,struct,sys
 f=open('$work/lora/checkpoint-20/model.safetensors','rb'); n=struct.unpack('<Q',f.read(8))[0]; h=json.loads(f.read(n))
 names=[k for k in h if k!='__metadata__']; sys.exit(0 if names and all('.lora_' in k for k in names) else 1)"
 
-# 6. Bad settings.
+# 6. Exports: the full run wrote a Hugging Face model, the LoRA run a PEFT adapter. Both are read
+#    by the independent PyTorch forward (tests/reference) by name, as transformers/PEFT would.
+prompt="Question: What causes high blood pressure? Answer: It is"
+"$medllm" logits -m "$work/ref" --prompt "$prompt" >"$work/exported.json" 2>/dev/null
+"$medllm" logits -m "$stories" --checkpoint "$work/ref/checkpoint-24" --prompt "$prompt" >"$work/in_place.json" 2>/dev/null
+check "exported model logits equal the trained weights on the base" /usr/bin/python3 -c "
+import json,sys; a=json.load(open('$work/exported.json'))['logits']; b=json.load(open('$work/in_place.json'))['logits']
+d=max(abs(x-y) for r,s in zip(a,b) for x,y in zip(r,s)); print('exported vs checkpoint', d); sys.exit(0 if d<=2e-5 else 1)"
+check "exported model matches PyTorch reading it by name" /usr/bin/python3 "$repo/tests/reference/check_hf_export.py" \
+  "$work/ref" "$work/exported.json"
+check "exported tokenizer.model tokenizes like the GGUF vocabulary" test \
+  "$("$medllm" tokenize -m "$work/ref" --no-special "$prompt 医師 café")" = \
+  "$("$medllm" tokenize -m "$stories" --no-special "$prompt 医師 café")"
+"$medllm" export -m "$stories" -o "$work/base_hf" 2>/dev/null
+"$medllm" logits -m "$stories" --lora "$work/lora" --prompt "$prompt" >"$work/lora_logits.json" 2>/dev/null
+check "PEFT adapter applied as PEFT merges it" /usr/bin/python3 "$repo/tests/reference/check_hf_export.py" \
+  "$work/base_hf" "$work/lora_logits.json" --adapter "$work/lora"
+"$medllm" export -m "$stories" --merge-lora "$work/lora" -o "$work/merged" 2>/dev/null
+"$medllm" logits -m "$work/merged" --prompt "$prompt" >"$work/merged.json" 2>/dev/null
+check "merged export equals the adapter applied at load" /usr/bin/python3 -c "
+import json,sys; a=json.load(open('$work/merged.json'))['logits']; b=json.load(open('$work/lora_logits.json'))['logits']
+d=max(abs(x-y) for r,s in zip(a,b) for x,y in zip(r,s)); print('merged vs --lora', d); sys.exit(0 if d<=2e-5 else 1)"
+
+# 7. Bad settings.
 echo '{"learning_rat": 0.1}' >"$work/bad.json"
 "$medllm" train -c "$work/bad.json" >/dev/null 2>"$work/bad.err"
 check "unknown config field named" grep -q "unknown field 'learning_rat'" "$work/bad.err"

@@ -1,0 +1,31 @@
+#pragma once
+// The model's weights under their canonical Hugging Face names ("model.layers.0.mlp.up_proj.weight",
+// "lm_head.weight"), whatever file layout they were loaded from. Export, checkpoint loading and
+// LoRA merging all address weights through this one list.
+
+#include <string>
+#include <vector>
+
+#include <medllm/config.hpp>
+#include "core/tensor.hpp"
+#include "model/weights.hpp"
+
+namespace medllm {
+
+struct NamedWeight {
+  std::string name;
+  TensorView* matrix = nullptr;          // 2-D weights (and the embedding)
+  std::vector<float>* vector = nullptr;  // norms and biases (already f32)
+  bool permuted_rows = false;            // q/k rows in llama.cpp's rope order (RopeLayout::AdjacentPairs)
+  int64_t heads = 0;                     // for permuted_rows: heads of head_dim rows each
+};
+
+// Every weight the forward pass uses, in a fixed order. lm_head is listed only when untied.
+std::vector<NamedWeight> named_weights(const ModelConfig& config, ModelWeights& weights);
+
+// Row order conversions between llama.cpp's GGUF q/k layout (adjacent rope pairs) and Hugging
+// Face's (halves): row (head, 2i + c) of GGUF is row (head, c·half + i) of Hugging Face.
+int64_t hf_row_of_gguf_row(int64_t row, int64_t head_dim);
+int64_t gguf_row_of_hf_row(int64_t row, int64_t head_dim);
+
+}  // namespace medllm
