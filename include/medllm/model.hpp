@@ -22,9 +22,9 @@ struct LoadOptions {
   bool check_weights = true;  // scan every weight for NaN/Inf at load (memory-bound, one pass)
   // Trained weights from a `medllm train` checkpoint directory (full fine-tuning), replacing the
   // base model's.
-  std::string checkpoint;
+  std::string checkpoint = {};
   // LoRA adapters merged into the weights at load, in order.
-  std::vector<LoraAdapterSpec> lora_adapters;
+  std::vector<LoraAdapterSpec> lora_adapters = {};
 };
 
 struct TensorSummary {
