@@ -1,5 +1,7 @@
 #include "kernels/attention_training.hpp"
 
+#include <cblas.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -9,23 +11,43 @@ namespace medllm::kernels {
 
 namespace {
 
-float dot(const float* a, const float* b, int64_t n) {
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
-  return sum;
+// Queries per block: the scores of a block ([block × visible keys]) are the only buffer that
+// grows with the sequence, linearly.
+constexpr int64_t kQueryBlock = 64;
+
+// One (sequence, head) view of the packed [tokens, heads, head_dim] layout.
+struct HeadView {
+  const float* q;  // first query of the sequence for this head; rows are `q_stride` apart
+  const float* k;
+  const float* v;
+  int64_t q_stride, kv_stride, head_dim;
+};
+
+// The visible keys of the query block [first, end): [lowest, end), where lowest is the first key
+// any query of the block may see; keys a query may not see are masked in the block.
+int64_t lowest_key(int64_t first_query, int64_t window) {
+  return window > 0 ? std::max<int64_t>(0, first_query - window + 1) : 0;
 }
 
-int64_t first_visible(int64_t query, int64_t window) {
-  return window > 0 ? std::max<int64_t>(0, query - window + 1) : 0;
+bool visible(int64_t query, int64_t key, int64_t window) {
+  return key <= query && (window <= 0 || key > query - window);
 }
 
-// The scaled, soft-capped scores of one query over keys [first, query].
-void scores_of(const float* query, const float* keys, int64_t key_stride, int64_t first, int64_t last, int64_t head_dim,
-               const AttentionOptions& options, float* scores) {
-  for (int64_t j = first; j <= last; ++j) {
-    float s = dot(query, keys + j * key_stride, head_dim) * options.scale;
-    if (options.softcap > 0.0f) s = options.softcap * std::tanh(s / options.softcap);
-    scores[j - first] = s;
+// scores[r][c] = capped(scale · q_{first+r} · k_{lowest+c}) for visible pairs, -inf otherwise.
+void block_scores(const HeadView& h, int64_t first, int64_t rows, int64_t lowest, int64_t cols, int64_t window,
+                  const AttentionOptions& options, float* scores) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(cols),
+              static_cast<int>(h.head_dim), options.scale, h.q + first * h.q_stride, static_cast<int>(h.q_stride),
+              h.k + lowest * h.kv_stride, static_cast<int>(h.kv_stride), 0.0f, scores, static_cast<int>(cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = scores + r * cols;
+    for (int64_t c = 0; c < cols; ++c) {
+      if (!visible(first + r, lowest + c, window)) {
+        row[c] = -std::numeric_limits<float>::infinity();
+      } else if (options.softcap > 0.0f) {
+        row[c] = options.softcap * std::tanh(row[c] / options.softcap);
+      }
+    }
   }
 }
 
@@ -37,34 +59,40 @@ void causal_attention_forward(const float* q, const float* k, const float* v, co
   const int64_t hd = shape.heads.head_dim;
   const int64_t group = heads / shape.heads.kv_heads;
   const int64_t kv_stride = shape.heads.kv_heads * hd;
+  const int64_t q_stride = heads * hd;
   pool.parallel_for(shape.batch * heads, [&](int64_t begin, int64_t end) {
-    std::vector<float> scores(static_cast<size_t>(shape.seq));
+    std::vector<float> scores(static_cast<size_t>(kQueryBlock * shape.seq));
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / heads;
       const int64_t h = task % heads;
       const int64_t base = b * shape.seq;
-      const float* keys = k + base * kv_stride + (h / group) * hd;
-      const float* values = v + base * kv_stride + (h / group) * hd;
-      for (int64_t i = 0; i < shape.seq; ++i) {
-        const int64_t row = (base + i) * heads + h;
-        const int64_t first = first_visible(i, shape.window);
-        const int64_t count = i - first + 1;
-        scores_of(q + row * hd, keys, kv_stride, first, i, hd, options, scores.data());
-        const float max = *std::max_element(scores.begin(), scores.begin() + count);
-        double sum = 0.0;
-        for (int64_t j = 0; j < count; ++j) {
-          scores[j] = std::exp(scores[j] - max);
-          sum += scores[j];
+      const HeadView view{q + base * q_stride + h * hd,
+                          k + base * kv_stride + (h / group) * hd,
+                          v + base * kv_stride + (h / group) * hd,
+                          q_stride,
+                          kv_stride,
+                          hd};
+      for (int64_t first = 0; first < shape.seq; first += kQueryBlock) {
+        const int64_t rows = std::min(kQueryBlock, shape.seq - first);
+        const int64_t lowest = lowest_key(first, shape.window);
+        const int64_t cols = first + rows - lowest;
+        block_scores(view, first, rows, lowest, cols, shape.window, options, scores.data());
+        for (int64_t r = 0; r < rows; ++r) {  // softmax rows, keeping log Σ exp
+          float* row = scores.data() + r * cols;
+          const float max = *std::max_element(row, row + cols);
+          double sum = 0.0;
+          for (int64_t c = 0; c < cols; ++c) {
+            row[c] = std::exp(row[c] - max);
+            sum += row[c];
+          }
+          const auto inverse = static_cast<float>(1.0 / sum);
+          for (int64_t c = 0; c < cols; ++c) row[c] *= inverse;
+          lse[(base + first + r) * heads + h] = max + static_cast<float>(std::log(sum));
         }
-        const float inverse = static_cast<float>(1.0 / sum);
-        lse[row] = max + static_cast<float>(std::log(sum));
-        float* o = out + row * hd;
-        std::fill(o, o + hd, 0.0f);
-        for (int64_t j = 0; j < count; ++j) {
-          const float p = scores[j] * inverse;
-          const float* value = values + (first + j) * kv_stride;
-          for (int64_t d = 0; d < hd; ++d) o[d] += p * value[d];
-        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(hd),
+                    static_cast<int>(cols), 1.0f, scores.data(), static_cast<int>(cols), view.v + lowest * kv_stride,
+                    static_cast<int>(kv_stride), 0.0f, out + (base + first) * q_stride + h * hd,
+                    static_cast<int>(q_stride));
       }
     }
   });
@@ -78,14 +106,14 @@ void causal_attention_backward(const float* q, const float* k, const float* v, c
   const int64_t hd = shape.heads.head_dim;
   const int64_t group = heads / kv_heads;
   const int64_t kv_stride = kv_heads * hd;
+  const int64_t q_stride = heads * hd;
   pool.parallel_for(shape.batch * kv_heads, [&](int64_t begin, int64_t end) {
-    std::vector<float> scores(static_cast<size_t>(shape.seq));
+    std::vector<float> probs(static_cast<size_t>(kQueryBlock * shape.seq));
+    std::vector<float> grads(static_cast<size_t>(kQueryBlock * shape.seq));
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / kv_heads;
       const int64_t kvh = task % kv_heads;
       const int64_t base = b * shape.seq;
-      const float* keys = k + base * kv_stride + kvh * hd;
-      const float* values = v + base * kv_stride + kvh * hd;
       float* key_grads = dk + base * kv_stride + kvh * hd;
       float* value_grads = dv + base * kv_stride + kvh * hd;
       for (int64_t j = 0; j < shape.seq; ++j) {
@@ -93,35 +121,56 @@ void causal_attention_backward(const float* q, const float* k, const float* v, c
         std::fill(value_grads + j * kv_stride, value_grads + j * kv_stride + hd, 0.0f);
       }
       for (int64_t h = kvh * group; h < (kvh + 1) * group; ++h) {
-        for (int64_t i = 0; i < shape.seq; ++i) {
-          const int64_t row = (base + i) * heads + h;
-          const float* query = q + row * hd;
-          const float* grad_out = dout + row * hd;
-          float* grad_query = dq + row * hd;
-          std::fill(grad_query, grad_query + hd, 0.0f);
-          const int64_t first = first_visible(i, shape.window);
-          scores_of(query, keys, kv_stride, first, i, hd, options, scores.data());
-          // ∂L/∂score_j = p_j (dout·v_j − dout·out), then through the soft-cap.
-          const float dout_dot_out = dot(grad_out, out + row * hd, hd);
-          for (int64_t j = first; j <= i; ++j) {
-            const float capped = scores[j - first];
-            const float p = std::exp(capped - lse[row]);
-            const float* value = values + j * kv_stride;
-            float ds = p * (dot(grad_out, value, hd) - dout_dot_out);
-            if (options.softcap > 0.0f) {
-              const float t = capped / options.softcap;
-              ds *= 1.0f - t * t;
-            }
-            const float g = ds * options.scale;
-            const float* key = keys + j * kv_stride;
-            float* key_grad = key_grads + j * kv_stride;
-            float* value_grad = value_grads + j * kv_stride;
-            for (int64_t d = 0; d < hd; ++d) {
-              grad_query[d] += g * key[d];
-              key_grad[d] += g * query[d];
-              value_grad[d] += p * grad_out[d];
+        const HeadView view{q + base * q_stride + h * hd,
+                            k + base * kv_stride + kvh * hd,
+                            v + base * kv_stride + kvh * hd,
+                            q_stride,
+                            kv_stride,
+                            hd};
+        const float* grad_out = dout + base * q_stride + h * hd;
+        const float* o = out + base * q_stride + h * hd;
+        float* grad_q = dq + base * q_stride + h * hd;
+        for (int64_t first = 0; first < shape.seq; first += kQueryBlock) {
+          const int64_t rows = std::min(kQueryBlock, shape.seq - first);
+          const int64_t lowest = lowest_key(first, shape.window);
+          const int64_t cols = first + rows - lowest;
+          // P from the capped scores and the saved log Σ exp.
+          block_scores(view, first, rows, lowest, cols, shape.window, options, probs.data());
+          // dP = dO · Vᵀ
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(cols),
+                      static_cast<int>(hd), 1.0f, grad_out + first * q_stride, static_cast<int>(q_stride),
+                      view.v + lowest * kv_stride, static_cast<int>(kv_stride), 0.0f, grads.data(),
+                      static_cast<int>(cols));
+          for (int64_t r = 0; r < rows; ++r) {
+            const int64_t query = first + r;
+            const float row_lse = lse[(base + query) * heads + h];
+            float dout_dot_out = 0.0f;
+            for (int64_t d = 0; d < hd; ++d) dout_dot_out += grad_out[query * q_stride + d] * o[query * q_stride + d];
+            float* p = probs.data() + r * cols;
+            float* g = grads.data() + r * cols;
+            for (int64_t c = 0; c < cols; ++c) {
+              const float capped = p[c];
+              const float prob = std::isinf(capped) ? 0.0f : std::exp(capped - row_lse);
+              // ∂L/∂score = p (dP − dO·O), through the soft-cap, times the scale of q·k.
+              float ds = prob * (g[c] - dout_dot_out);
+              if (options.softcap > 0.0f && prob != 0.0f) {
+                const float t = capped / options.softcap;
+                ds *= 1.0f - t * t;
+              }
+              p[c] = prob;
+              g[c] = ds * options.scale;
             }
           }
+          // dQ = dS · K,  dK += dSᵀ · Q,  dV += Pᵀ · dO
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(hd),
+                      static_cast<int>(cols), 1.0f, grads.data(), static_cast<int>(cols), view.k + lowest * kv_stride,
+                      static_cast<int>(kv_stride), 0.0f, grad_q + first * q_stride, static_cast<int>(q_stride));
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(cols), static_cast<int>(hd),
+                      static_cast<int>(rows), 1.0f, grads.data(), static_cast<int>(cols), view.q + first * q_stride,
+                      static_cast<int>(q_stride), 1.0f, key_grads + lowest * kv_stride, static_cast<int>(kv_stride));
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(cols), static_cast<int>(hd),
+                      static_cast<int>(rows), 1.0f, probs.data(), static_cast<int>(cols), grad_out + first * q_stride,
+                      static_cast<int>(q_stride), 1.0f, value_grads + lowest * kv_stride, static_cast<int>(kv_stride));
         }
       }
     }

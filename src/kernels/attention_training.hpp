@@ -18,7 +18,8 @@ struct CausalAttentionShape {
 };
 
 // q, out: [batch·seq, heads, head_dim]; k, v: [batch·seq, kv_heads, head_dim];
-// lse: [batch·seq, heads], log Σ_j exp(score_ij) after scaling and soft-capping.
+// lse: [batch·seq, heads], log Σ_j exp(score_ij) after scaling and soft-capping. Queries go in
+// blocks of 64 through sgemm; each block's scores are the only buffer that grows with seq.
 void causal_attention_forward(const float* q, const float* k, const float* v, const CausalAttentionShape& shape,
                               const AttentionOptions& options, float* out, float* lse, ThreadPool& pool);
 

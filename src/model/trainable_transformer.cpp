@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <random>
 
 #include "core/error.hpp"
@@ -41,6 +42,15 @@ std::vector<float> to_f32_vector(const TensorView& view) {
 
 uint64_t seed_for(uint64_t seed, int64_t layer, int module) {
   return seed ^ (static_cast<uint64_t>(layer + 1) * 0x9e3779b97f4a7c15ull) ^ (static_cast<uint64_t>(module) << 56);
+}
+
+// Runs body(begin, end) over [0, n) in fixed chunks on the pool: element-wise work, so the
+// result does not depend on the thread count.
+void parallel_chunks(ThreadPool& pool, int64_t n, const std::function<void(int64_t, int64_t)>& body) {
+  constexpr int64_t kChunk = 16384;
+  pool.parallel_for((n + kChunk - 1) / kChunk, [&](int64_t first, int64_t end) {
+    for (int64_t c = first; c < end; ++c) body(c * kChunk, std::min(n, (c + 1) * kChunk));
+  });
 }
 
 }  // namespace
@@ -313,8 +323,10 @@ void TrainableTransformer::forward(std::span<const int32_t> tokens, int64_t batc
     resize(s.up, n * ffn);
     w.gate.forward(s.ffn_normed.data(), n, s.gate.data(), s.lora[4], seed(4), pool);
     w.up.forward(s.ffn_normed.data(), n, s.up.data(), s.lora[5], seed(5), pool);
-    std::copy(s.gate.begin(), s.gate.end(), h.begin());
-    kernels::gated_activation(h.data(), s.up.data(), n * ffn, gate_activation(c.activation));
+    parallel_chunks(pool, n * ffn, [&](int64_t begin, int64_t end) {
+      std::copy(s.gate.begin() + begin, s.gate.begin() + end, h.begin() + begin);
+      kernels::gated_activation(h.data() + begin, s.up.data() + begin, end - begin, gate_activation(c.activation));
+    });
     resize(s.down_out, n * hidden);
     w.down.forward(h.data(), n, s.down_out.data(), s.lora[6], seed(6), pool);
     if (c.sandwich_norms) {
@@ -416,11 +428,15 @@ void TrainableTransformer::backward(std::span<const int32_t> tokens, Activations
       norm_backward(s.down_out.data(), w.post_ffn_norm, n, hidden, dx.data(), d_branch.data());
       d_down_out = d_branch.data();
     }
-    std::copy(s.gate.begin(), s.gate.end(), h.begin());
-    kernels::gated_activation(h.data(), s.up.data(), n * ffn, gate_activation(c.activation));
+    parallel_chunks(pool, n * ffn, [&](int64_t begin, int64_t end) {
+      std::copy(s.gate.begin() + begin, s.gate.begin() + end, h.begin() + begin);
+      kernels::gated_activation(h.data() + begin, s.up.data() + begin, end - begin, gate_activation(c.activation));
+    });
     w.down.backward(h.data(), d_down_out, n, dh.data(), false, s.lora[6], pool);
-    kernels::gated_activation_backward(s.gate.data(), s.up.data(), dh.data(), n * ffn, gate_activation(c.activation),
-                                       d_gate.data(), d_up.data());
+    parallel_chunks(pool, n * ffn, [&](int64_t begin, int64_t end) {
+      kernels::gated_activation_backward(s.gate.data() + begin, s.up.data() + begin, dh.data() + begin, end - begin,
+                                         gate_activation(c.activation), d_gate.data() + begin, d_up.data() + begin);
+    });
     w.gate.backward(s.ffn_normed.data(), d_gate.data(), n, d_normed.data(), false, s.lora[4], pool);
     w.up.backward(s.ffn_normed.data(), d_up.data(), n, d_normed.data(), true, s.lora[5], pool);
     norm_backward(s.x_mid.data(), w.ffn_norm, n, hidden, d_normed.data(), d_tmp.data());
