@@ -11,27 +11,15 @@ Prints one JSON object: {"step_seconds": [...], "loss": [...]}.
 import argparse
 import json
 import math
-import struct
+import os
+import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        assert info["dtype"] == "F32", "the benchmark model is f32"
-        begin, end = info["data_offsets"]
-        out[name] = torch.from_numpy(np.frombuffer(data[begin:end], dtype="<f4").reshape(info["shape"]).copy())
-    return out
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
+from make_tiny_models import read_safetensors  # noqa: E402
 
 
 class Llama(torch.nn.Module):

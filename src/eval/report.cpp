@@ -18,6 +18,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/html_text.hpp"
 
 namespace medllm::eval {
 namespace {
@@ -102,85 +103,6 @@ std::string compact_dump(const Json& value) {
 
 // ------------------------------------------------------------------------------------------
 // Text: UTF-8 cleaning, HTML and Markdown escaping, display widths.
-
-// Valid UTF-8 with invalid bytes, C0 controls other than \t \n \r, DEL and C1 controls replaced by
-// U+FFFD (HTML forbids the controls; a bad byte must not make the page undecodable).
-std::string clean_text(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  size_t i = 0;
-  while (i < text.size()) {
-    auto lead = static_cast<unsigned char>(text[i]);
-    if (lead < 0x80) {
-      bool control = (lead < 0x20 && lead != '\t' && lead != '\n' && lead != '\r') || lead == 0x7F;
-      if (control) {
-        out += kReplacement;
-      } else {
-        out += static_cast<char>(lead);
-      }
-      ++i;
-      continue;
-    }
-    size_t length = 0;
-    std::uint32_t code = 0;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2, code = lead & 0x1Fu;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3, code = lead & 0x0Fu;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4, code = lead & 0x07u;
-    }
-    bool valid = length != 0 && i + length <= text.size();
-    for (size_t k = 1; valid && k < length; ++k) {
-      auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0u) != 0x80u) valid = false;
-      code = (code << 6) | (next & 0x3Fu);
-    }
-    if (valid && length == 3 && (code < 0x800 || (code >= 0xD800 && code <= 0xDFFF))) valid = false;
-    if (valid && length == 4 && (code < 0x10000 || code > 0x10FFFF)) valid = false;
-    if (!valid) {
-      out += kReplacement;
-      ++i;
-      continue;
-    }
-    if (code >= 0x80 && code <= 0x9F) {
-      out += kReplacement;
-    } else {
-      out.append(text.substr(i, length));
-    }
-    i += length;
-  }
-  return out;
-}
-
-// HTML text or attribute value: every one of & < > " ' escaped.
-std::string esc(std::string_view text) {
-  std::string clean = clean_text(text);
-  std::string out;
-  out.reserve(clean.size() + clean.size() / 8);
-  for (char c : clean) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 bool is_ascii_alnum(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -737,7 +659,7 @@ std::string markdown_table(const Table& table) {
 std::string html_table(const Table& table, std::string_view css_class) {
   std::string out = fmt::format("<div class=\"wide\"><table class=\"{}\">\n<thead><tr>", css_class);
   for (size_t i = 0; i < table.header.size(); ++i) {
-    out += fmt::format("<th{}>{}</th>", table.numeric[i] ? " class=\"num\"" : "", esc(table.header[i]));
+    out += fmt::format("<th{}>{}</th>", table.numeric[i] ? " class=\"num\"" : "", html_escape(table.header[i]));
   }
   out += "</tr></thead>\n<tbody>\n";
   for (const auto& row : table.rows) {
@@ -750,7 +672,7 @@ std::string html_table(const Table& table, std::string_view css_class) {
       if (row[i] == kNa) classes.emplace_back("na");
       std::string attribute;
       if (!classes.empty()) attribute = fmt::format(" class=\"{}\"", fmt::join(classes, " "));
-      out += fmt::format("<t{0}{1}>{2}</t{0}>", i == 0 ? "h scope=\"row\"" : "d", attribute, esc(row[i]));
+      out += fmt::format("<t{0}{1}>{2}</t{0}>", i == 0 ? "h scope=\"row\"" : "d", attribute, html_escape(row[i]));
     }
     out += "</tr>\n";
   }
@@ -903,7 +825,7 @@ class Svg {
     out_ = fmt::format(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" role=\"img\" "
         "aria-label=\"{2}\">\n",
-        svg_number(kChartWidth), svg_number(height), esc(label));
+        svg_number(kChartWidth), svg_number(height), html_escape(label));
   }
 
   void rect(double x, double y, double width, double height, std::string_view fill, std::string_view tooltip = {}) {
@@ -912,7 +834,7 @@ class Svg {
     if (tooltip.empty()) {
       out_ += "/>\n";
     } else {
-      out_ += fmt::format("><title>{}</title></rect>\n", esc(tooltip));
+      out_ += fmt::format("><title>{}</title></rect>\n", html_escape(tooltip));
     }
   }
 
@@ -930,7 +852,7 @@ class Svg {
     out_ += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"{}\"", svg_number(x), svg_number(y), svg_number(size));
     if (anchor != "start") out_ += fmt::format(" text-anchor=\"{}\"", anchor);
     if (!extra.empty()) out_ += fmt::format(" {}", extra);
-    out_ += fmt::format(">{}</text>\n", esc(content));
+    out_ += fmt::format(">{}</text>\n", html_escape(content));
   }
 
   // Legend items left to right from (x, y); kind: "box", "dash" (a dashed line), "whisker".
@@ -1414,21 +1336,21 @@ class IdMaker {
 };
 
 std::string kv_table(const std::string& caption, const Json* object, const std::vector<std::string>& keys, bool model) {
-  std::string out = fmt::format("<table class=\"kv\">\n<caption>{}</caption>\n<tbody>\n", esc(caption));
+  std::string out = fmt::format("<table class=\"kv\">\n<caption>{}</caption>\n<tbody>\n", html_escape(caption));
   for (const std::string& key : keys) {
     std::string value = model ? model_value(object, key) : value_text(object, key);
     bool code = key == "path" || key == "sha256" || key == "data_root";
     std::string cell = value == kNa ? "<span class=\"na\">n/a</span>"
-                       : code       ? "<code>" + esc(value) + "</code>"
-                                    : esc(value);
-    out += fmt::format("<tr><th scope=\"row\">{}</th><td>{}</td></tr>\n", esc(key), cell);
+                       : code       ? "<code>" + html_escape(value) + "</code>"
+                                    : html_escape(value);
+    out += fmt::format("<tr><th scope=\"row\">{}</th><td>{}</td></tr>\n", html_escape(key), cell);
   }
   out += "</tbody>\n</table>\n";
   return out;
 }
 
 std::string figure(const std::string& svg, const std::string& caption) {
-  return "<figure>\n" + svg + "<figcaption>" + esc(caption) + "</figcaption>\n</figure>\n";
+  return "<figure>\n" + svg + "<figcaption>" + html_escape(caption) + "</figcaption>\n</figure>\n";
 }
 
 std::string html(const Json& results) {
@@ -1477,7 +1399,7 @@ std::string html(const Json& results) {
     std::vector<Series> series = exam_series(bench, baselines, name);
     std::string id = ids.make("exam", bench.name);
     links.push_back({id, bench.name + " exam"});
-    body += fmt::format("<section id=\"{}\">\n<h2>{}: the exam year by year</h2>\n", id, esc(bench.name));
+    body += fmt::format("<section id=\"{}\">\n<h2>{}: the exam year by year</h2>\n", id, html_escape(bench.name));
     Table table = exam_table(bench, baselines, true);
     if (table.rows.empty()) {
       body += "<p class=\"na\">No per-year results.</p>\n";
@@ -1491,7 +1413,7 @@ std::string html(const Json& results) {
         for (const Baseline& baseline : baselines) labels.push_back(baseline.label);
         note += fmt::format(" {}: their points on the same year.", fmt::join(labels, ", "));
       }
-      body += "<p class=\"note\">" + esc(note) + "</p>\n";
+      body += "<p class=\"note\">" + html_escape(note) + "</p>\n";
     }
     std::string points = points_chart(bench, years, series);
     if (!points.empty()) {
@@ -1521,7 +1443,8 @@ std::string html(const Json& results) {
     std::string kind = bench.exam != nullptr ? "specialty" : "subject";
     std::string id = ids.make("subjects", bench.name);
     links.push_back({id, bench.name + " per " + kind});
-    body += fmt::format("<section id=\"{}\">\n<h2>{}: accuracy per {}</h2>\n", id, esc(bench.name), esc(kind));
+    body += fmt::format("<section id=\"{}\">\n<h2>{}: accuracy per {}</h2>\n", id, html_escape(bench.name),
+                        html_escape(kind));
     body += figure(subject_chart(bench),
                    fmt::format("Accuracy per {} sorted from highest, with the number of questions (n) and a 95% "
                                "Wilson interval from n; the dashed line is the benchmark's overall accuracy.",
@@ -1539,12 +1462,12 @@ std::string html(const Json& results) {
       auto prompt = str(bench.data, "example_prompt");
       if (!prompt) continue;
       any = true;
-      std::string lang = bench.language.empty() ? "" : fmt::format(" lang=\"{}\"", esc(bench.language));
-      body += fmt::format("<h3 id=\"{}\">{}</h3>\n", ids.make("prompt", bench.name), esc(bench.name));
+      std::string lang = bench.language.empty() ? "" : fmt::format(" lang=\"{}\"", html_escape(bench.language));
+      body += fmt::format("<h3 id=\"{}\">{}</h3>\n", ids.make("prompt", bench.name), html_escape(bench.name));
       body += fmt::format("<p class=\"note\">prompt format: {} · scoring: {}</p>\n",
-                          esc(str(bench.data, "prompt_format").value_or(std::string(kNa))),
-                          esc(str(bench.data, "scoring").value_or(std::string(kNa))));
-      body += fmt::format("<pre{}>{}</pre>\n", lang, esc(*prompt));
+                          html_escape(str(bench.data, "prompt_format").value_or(std::string(kNa))),
+                          html_escape(str(bench.data, "scoring").value_or(std::string(kNa))));
+      body += fmt::format("<pre{}>{}</pre>\n", lang, html_escape(*prompt));
     }
     if (!any) body += "<p class=\"na\">No example prompts in the results.</p>\n";
     body += "</section>\n";
@@ -1554,29 +1477,30 @@ std::string html(const Json& results) {
   std::string method_id = ids.make("", "method");
   links.push_back({method_id, "Method"});
   std::string footer = fmt::format("<footer id=\"{}\">\n<h2>How the numbers were computed</h2>\n<ul>\n", method_id);
-  for (const std::string& note : method_notes(results, benches)) footer += "<li>" + esc(note) + "</li>\n";
+  for (const std::string& note : method_notes(results, benches)) footer += "<li>" + html_escape(note) + "</li>\n";
   footer += "</ul>\n";
   if (!benches.empty()) footer += html_table(scoring_table(benches), "scoring");
   footer += fmt::format("<p class=\"note\">Report written by medllm {} from results.json created {}.</p>\n</footer>\n",
-                        esc(str(&results, "medllm_version").value_or(std::string(kNa))),
-                        esc(str(&results, "created").value_or(std::string(kNa))));
+                        html_escape(str(&results, "medllm_version").value_or(std::string(kNa))),
+                        html_escape(str(&results, "created").value_or(std::string(kNa))));
 
   // Page.
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  out += fmt::format("<title>Evaluation report: {}</title>\n", esc(name));
+  out += fmt::format("<title>Evaluation report: {}</title>\n", html_escape(name));
   out += fmt::format("<style>{}</style>\n</head>\n<body>\n", kStyle);
-  out += fmt::format("<header>\n<h1>Evaluation report: {}</h1>\n", esc(name));
+  out += fmt::format("<header>\n<h1>Evaluation report: {}</h1>\n", html_escape(name));
   std::string method = value_text(config, "method");
   out += fmt::format("<p class=\"subtitle\">{} · {} · method {} · {} shots · medllm {}</p>\n",
-                     esc(str(&results, "created").value_or("date n/a")),
-                     esc("took " + duration(num(&results, "duration_s"))), esc(method),
-                     esc(value_text(config, "shots")), esc(str(&results, "medllm_version").value_or(std::string(kNa))));
+                     html_escape(str(&results, "created").value_or("date n/a")),
+                     html_escape("took " + duration(num(&results, "duration_s"))), html_escape(method),
+                     html_escape(value_text(config, "shots")),
+                     html_escape(str(&results, "medllm_version").value_or(std::string(kNa))));
   out += "<div class=\"meta\">\n";
   out += kv_table("Model", model, keys_in_order(model, model_keys()), true);
   out += kv_table("Configuration", config, keys_in_order(config, config_keys()), false);
   out += "</div>\n<nav>";
-  for (const Link& link : links) out += fmt::format("<a href=\"#{}\">{}</a>", link.id, esc(link.label));
+  for (const Link& link : links) out += fmt::format("<a href=\"#{}\">{}</a>", link.id, html_escape(link.label));
   out += "</nav>\n</header>\n<main>\n";
   out += body;
   out += "</main>\n";

@@ -7,6 +7,8 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/elementwise.hpp"
+
 namespace medllm::kernels {
 
 namespace {
@@ -77,17 +79,8 @@ void causal_attention_forward(const float* q, const float* k, const float* v, co
         const int64_t lowest = lowest_key(first, shape.window);
         const int64_t cols = first + rows - lowest;
         block_scores(view, first, rows, lowest, cols, shape.window, options, scores.data());
-        for (int64_t r = 0; r < rows; ++r) {  // softmax rows, keeping log Σ exp
-          float* row = scores.data() + r * cols;
-          const float max = *std::max_element(row, row + cols);
-          double sum = 0.0;
-          for (int64_t c = 0; c < cols; ++c) {
-            row[c] = std::exp(row[c] - max);
-            sum += row[c];
-          }
-          const auto inverse = static_cast<float>(1.0 / sum);
-          for (int64_t c = 0; c < cols; ++c) row[c] *= inverse;
-          lse[(base + first + r) * heads + h] = max + static_cast<float>(std::log(sum));
+        for (int64_t r = 0; r < rows; ++r) {
+          lse[(base + first + r) * heads + h] = softmax(scores.data() + r * cols, cols);
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(hd),
                     static_cast<int>(cols), 1.0f, scores.data(), static_cast<int>(cols), view.v + lowest * kv_stride,

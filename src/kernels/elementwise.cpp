@@ -139,8 +139,8 @@ void softcap(float* x, int64_t n, float cap) {
   for (int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] / cap);
 }
 
-void softmax(float* x, int64_t n) {
-  if (n <= 0) return;
+float softmax(float* x, int64_t n) {
+  if (n <= 0) return 0.0f;
   float max = x[0];
   for (int64_t i = 1; i < n; ++i) max = std::max(max, x[i]);
   double sum = 0.0;
@@ -150,6 +150,7 @@ void softmax(float* x, int64_t n) {
   }
   const float inverse = static_cast<float>(1.0 / sum);
   for (int64_t i = 0; i < n; ++i) x[i] *= inverse;
+  return max + static_cast<float>(std::log(sum));
 }
 
 void add(float* x, const float* y, int64_t n) {

@@ -27,8 +27,9 @@ void gated_activation(float* gate, const float* up, int64_t n, GateActivation ac
 // x[i] = cap * tanh(x[i] / cap)
 void softcap(float* x, int64_t n, float cap);
 
-// In-place softmax over n values (max-subtracted).
-void softmax(float* x, int64_t n);
+// In-place softmax over n values (max-subtracted); returns log Σ exp(x), which attention keeps
+// for its backward.
+float softmax(float* x, int64_t n);
 
 // Gradients. Each takes the forward's inputs (or outputs, where cheaper) and dy = ∂L/∂y.
 

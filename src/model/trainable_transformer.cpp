@@ -11,24 +11,13 @@
 #include "kernels/cross_entropy.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/matmul_backward.hpp"
+#include "model/kernel_choices.hpp"
 
 namespace medllm {
 
 namespace {
 
 using Buffer = std::vector<float>;
-
-kernels::GateActivation gate_activation(Activation activation) {
-  switch (activation) {
-    case Activation::Silu:
-      return kernels::GateActivation::Silu;
-    case Activation::GeluTanh:
-      return kernels::GateActivation::GeluTanh;
-    case Activation::GeluErf:
-      return kernels::GateActivation::GeluErf;
-  }
-  return kernels::GateActivation::Silu;
-}
 
 void resize(Buffer& buffer, int64_t size) {
   buffer.resize(static_cast<size_t>(size));
@@ -54,6 +43,14 @@ void parallel_chunks(ThreadPool& pool, int64_t n, const std::function<void(int64
 }
 
 }  // namespace
+
+void TrainableTransformer::gated(const std::vector<float>& gate, const std::vector<float>& up, std::vector<float>& h,
+                                 ThreadPool& pool) const {
+  parallel_chunks(pool, static_cast<int64_t>(gate.size()), [&](int64_t begin, int64_t end) {
+    std::copy(gate.begin() + begin, gate.begin() + end, h.begin() + begin);
+    kernels::gated_activation(h.data() + begin, up.data() + begin, end - begin, gate_activation(config_.activation));
+  });
+}
 
 float LoraOptions::scale() const {
   return rslora ? alpha / std::sqrt(static_cast<float>(rank)) : alpha / static_cast<float>(rank);
@@ -253,8 +250,7 @@ void TrainableTransformer::forward(std::span<const int32_t> tokens, int64_t batc
   const auto norm = [&](const float* x, const Parameter* w, int64_t rows, int64_t dim, float* y) {
     kernels::rms_norm(x, w->value.data(), norm_offset, eps, rows, dim, y);
   };
-  const auto pairing =
-      c.rope_layout == RopeLayout::Halves ? kernels::RopePairing::Halves : kernels::RopePairing::Adjacent;
+  const auto pairing = rope_pairing(c.rope_layout);
   a.batch = batch;
   a.seq = seq;
   a.n = n;
@@ -323,10 +319,7 @@ void TrainableTransformer::forward(std::span<const int32_t> tokens, int64_t batc
     resize(s.up, n * ffn);
     w.gate.forward(s.ffn_normed.data(), n, s.gate.data(), s.lora[4], seed(4), pool);
     w.up.forward(s.ffn_normed.data(), n, s.up.data(), s.lora[5], seed(5), pool);
-    parallel_chunks(pool, n * ffn, [&](int64_t begin, int64_t end) {
-      std::copy(s.gate.begin() + begin, s.gate.begin() + end, h.begin() + begin);
-      kernels::gated_activation(h.data() + begin, s.up.data() + begin, end - begin, gate_activation(c.activation));
-    });
+    gated(s.gate, s.up, h, pool);
     resize(s.down_out, n * hidden);
     w.down.forward(h.data(), n, s.down_out.data(), s.lora[6], seed(6), pool);
     if (c.sandwich_norms) {
@@ -401,8 +394,7 @@ void TrainableTransformer::backward(std::span<const int32_t> tokens, Activations
     kernels::rms_norm_backward(x, w->value.data(), norm_offset, eps, rows, dim, dy, dx,
                                w->trainable() ? w->grad.data() : nullptr);
   };
-  const auto pairing =
-      c.rope_layout == RopeLayout::Halves ? kernels::RopePairing::Halves : kernels::RopePairing::Adjacent;
+  const auto pairing = rope_pairing(c.rope_layout);
 
   // Output head and final norm.
   Buffer d_normed(static_cast<size_t>(n * hidden));
@@ -428,10 +420,7 @@ void TrainableTransformer::backward(std::span<const int32_t> tokens, Activations
       norm_backward(s.down_out.data(), w.post_ffn_norm, n, hidden, dx.data(), d_branch.data());
       d_down_out = d_branch.data();
     }
-    parallel_chunks(pool, n * ffn, [&](int64_t begin, int64_t end) {
-      std::copy(s.gate.begin() + begin, s.gate.begin() + end, h.begin() + begin);
-      kernels::gated_activation(h.data() + begin, s.up.data() + begin, end - begin, gate_activation(c.activation));
-    });
+    gated(s.gate, s.up, h, pool);
     w.down.backward(h.data(), d_down_out, n, dh.data(), false, s.lora[6], pool);
     parallel_chunks(pool, n * ffn, [&](int64_t begin, int64_t end) {
       kernels::gated_activation_backward(s.gate.data() + begin, s.up.data() + begin, dh.data() + begin, end - begin,

@@ -77,6 +77,9 @@ class TrainableTransformer {
   void forward(std::span<const int32_t> tokens, int64_t batch, bool training, uint64_t dropout_seed, Activations& a,
                ThreadPool& pool) const;
   void backward(std::span<const int32_t> tokens, Activations& a, ThreadPool& pool);
+  // h = act(gate) ⊙ up over the first gate.size() elements of h.
+  void gated(const std::vector<float>& gate, const std::vector<float>& up, std::vector<float>& h,
+             ThreadPool& pool) const;
   void check_batch(std::span<const int32_t> tokens, std::span<const int32_t> targets, int64_t batch) const;
 
   ModelConfig config_;

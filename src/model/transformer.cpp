@@ -7,6 +7,7 @@
 #include "kernels/attention.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/matmul.hpp"
+#include "model/kernel_choices.hpp"
 
 namespace medllm {
 
@@ -22,18 +23,6 @@ void linear(const TensorView& w, const std::vector<float>& bias, const float* x,
   if (bias.empty()) return;
   const int64_t out = w.rows();
   for (int64_t t = 0; t < n; ++t) kernels::add(y + t * out, bias.data(), out);
-}
-
-kernels::GateActivation gate_activation(Activation activation) {
-  switch (activation) {
-    case Activation::Silu:
-      return kernels::GateActivation::Silu;
-    case Activation::GeluTanh:
-      return kernels::GateActivation::GeluTanh;
-    case Activation::GeluErf:
-      return kernels::GateActivation::GeluErf;
-  }
-  return kernels::GateActivation::Silu;
 }
 
 }  // namespace
@@ -97,8 +86,7 @@ void Transformer::self_attention(int64_t layer, std::span<const TokenPlacement> 
     norm(s.k.data(), w.k_norm, n * config_.num_kv_heads, head_dim, s.k.data());
   }
   const LayerRope& rope = rope_[layer];
-  const auto pairing =
-      config_.rope_layout == RopeLayout::Halves ? kernels::RopePairing::Halves : kernels::RopePairing::Adjacent;
+  const auto pairing = rope_pairing(config_.rope_layout);
   for (int64_t t = 0; t < n; ++t) {
     const int64_t position = placements[t].position;
     kernels::rope(s.q.data() + t * config_.num_heads * head_dim, config_.num_heads, head_dim, position,

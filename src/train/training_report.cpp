@@ -8,6 +8,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/html_text.hpp"
 
 namespace medllm {
 
@@ -18,29 +19,6 @@ struct Series {
   std::string color;
   std::vector<std::pair<double, double>> points;  // (step, value)
 };
-
-std::string escape_html(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
 
 // A line chart of one or more series sharing axes; log_y for losses spanning decades.
 std::string line_chart(const std::string& title, const std::vector<Series>& series, bool log_y) {
@@ -58,7 +36,7 @@ std::string line_chart(const std::string& title, const std::vector<Series>& seri
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" role=\"img\" "
       "aria-label=\"{2}\"><text x=\"{3}\" y=\"18\" font-size=\"14\" font-weight=\"bold\">{2}</text>",
-      kWidth, kHeight, escape_html(title), kLeft);
+      kWidth, kHeight, html_escape(title), kLeft);
   if (x_min > x_max) return svg + "<text x=\"64\" y=\"60\">no data</text></svg>";
   if (x_max == x_min) x_max = x_min + 1;
   if (y_max == y_min) {
@@ -105,7 +83,7 @@ std::string line_chart(const std::string& title, const std::vector<Series>& seri
     svg += fmt::format(
         "<rect x=\"{}\" y=\"9\" width=\"12\" height=\"3\" fill=\"{}\"/><text x=\"{}\" y=\"16\" "
         "font-size=\"12\">{}</text>",
-        legend_x, s.color, legend_x + 16, escape_html(s.name));
+        legend_x, s.color, legend_x + 16, html_escape(s.name));
     legend_x += 150;
   }
   return svg + "</svg>";
@@ -143,8 +121,8 @@ void write_training_report(const std::string& output_dir, const std::string& met
       "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}</style></head><body>\n"
       "<h1>Training report</h1>\n";
   html += fmt::format("<p>model <code>{}</code>, data <code>{}</code>, {} fine-tuning</p>\n",
-                      escape_html(settings.value("model", "")), escape_html(settings.value("data", "")),
-                      escape_html(settings.value("finetuning_type", "")));
+                      html_escape(settings.value("model", "")), html_escape(settings.value("data", "")),
+                      html_escape(settings.value("finetuning_type", "")));
   html += "<table><tr><th></th><th>step</th><th>value</th></tr>";
   if (!eval.points.empty()) {
     html += fmt::format("<tr><td>first held-out loss (perplexity)</td><td>{:.0f}</td><td>{:.4f} ({:.3f})</td></tr>",
@@ -161,7 +139,7 @@ void write_training_report(const std::string& output_dir, const std::string& met
   html += "</table>\n";
   html += line_chart("Loss", {train, eval}, true) + "\n";
   html += line_chart("Learning rate", {lr}, false) + "\n";
-  html += "<h2>Settings</h2><pre>" + escape_html(settings.dump(2)) + "</pre>\n</body></html>\n";
+  html += "<h2>Settings</h2><pre>" + html_escape(settings.dump(2)) + "</pre>\n</body></html>\n";
   write_file_atomically((std::filesystem::path(output_dir) / "training_report.html").string(), html);
 }
 

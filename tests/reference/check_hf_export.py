@@ -13,37 +13,12 @@ directory has tokenizer.model, the sentencepiece library must load it.
 import argparse
 import json
 import os
-import struct
 import sys
 
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_tiny_models as tiny  # noqa: E402
-
-DTYPES = {"F32": np.float32, "F16": np.float16}
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        raw = data[begin:end]
-        if info["dtype"] == "BF16":
-            values = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
-            array = values.view(np.float32)
-        else:
-            array = np.frombuffer(raw, dtype=DTYPES[info["dtype"]]).astype(np.float32)
-        out[name] = torch.from_numpy(array.reshape(info["shape"]).copy())
-    return out
-
 
 def main():
     ap = argparse.ArgumentParser()
@@ -64,11 +39,11 @@ def main():
                      tie_word_embeddings=config.get("tie_word_embeddings", False),
                      qkv_bias=config.get("attention_bias", False), o_bias=config.get("attention_bias", False),
                      mlp_bias=config.get("mlp_bias", False))
-    W = read_safetensors(os.path.join(args.model_dir, "model.safetensors"))
+    W = tiny.read_safetensors(os.path.join(args.model_dir, "model.safetensors"))
     if args.adapter:
         adapter = json.load(open(os.path.join(args.adapter, "adapter_config.json")))
         scale = adapter["lora_alpha"] / (adapter["r"] ** 0.5 if adapter.get("use_rslora") else adapter["r"])
-        A = read_safetensors(os.path.join(args.adapter, "adapter_model.safetensors"))
+        A = tiny.read_safetensors(os.path.join(args.adapter, "adapter_model.safetensors"))
         merged = 0
         for name, a in A.items():
             if not name.endswith(".lora_A.weight"):

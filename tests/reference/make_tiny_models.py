@@ -459,6 +459,26 @@ def safetensors_blob(tensors: List[Tuple[str, torch.Tensor]]) -> bytes:
     return struct.pack("<Q", len(hj)) + hj + b"".join(blobs)
 
 
+def read_safetensors(path: str) -> Dict[str, torch.Tensor]:
+    """Every tensor of a safetensors file (F32, F16 or BF16) as f32, by name."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = info["data_offsets"]
+        raw = data[begin:end]
+        if info["dtype"] == "BF16":
+            array = (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+        else:
+            array = np.frombuffer(raw, dtype={"F32": "<f4", "F16": "<f2"}[info["dtype"]]).astype(np.float32)
+        out[name] = torch.from_numpy(array.reshape(info["shape"]).copy())
+    return out
+
+
 def write_safetensors(folder: str, tensors: List[Tuple[str, torch.Tensor]], shards: int) -> List[str]:
     tensors = sorted(tensors, key=lambda kv: kv[0])
     if shards == 1:
