@@ -69,6 +69,8 @@ struct TrainableTransformer::Activations {
     LoraActivations lora[7];  // q k v o gate up down
   };
   int64_t batch = 0, seq = 0, n = 0;
+  bool training = false;
+  uint64_t dropout_seed = 0;
   std::vector<LayerActivations> layers;
   Buffer x_final, final_normed, logits;
   LoraActivations head_lora;
@@ -240,20 +242,12 @@ void TrainableTransformer::forward(std::span<const int32_t> tokens, int64_t batc
                                    Activations& a, ThreadPool& pool) const {
   const ModelConfig& c = config_;
   const int64_t n = static_cast<int64_t>(tokens.size());
-  const int64_t seq = n / batch;
   const int64_t hidden = c.hidden_size;
-  const int64_t q_dim = c.num_heads * c.head_dim;
-  const int64_t kv_dim = c.num_kv_heads * c.head_dim;
-  const int64_t ffn = c.intermediate_size;
-  const float norm_offset = c.norm_offset_one ? 1.0f : 0.0f;
-  const auto eps = static_cast<float>(c.rms_norm_eps);
-  const auto norm = [&](const float* x, const Parameter* w, int64_t rows, int64_t dim, float* y) {
-    kernels::rms_norm(x, w->value.data(), norm_offset, eps, rows, dim, y);
-  };
-  const auto pairing = rope_pairing(c.rope_layout);
   a.batch = batch;
-  a.seq = seq;
+  a.seq = n / batch;
   a.n = n;
+  a.training = training;
+  a.dropout_seed = dropout_seed;
   a.layers.resize(static_cast<size_t>(c.num_layers));
 
   // x = embed(tokens) · embedding_scale
@@ -265,77 +259,96 @@ void TrainableTransformer::forward(std::span<const int32_t> tokens, int64_t batc
       for (int64_t i = 0; i < hidden; ++i) row[i] *= c.embedding_scale;
     }
   }
-
-  Buffer h(static_cast<size_t>(n * std::max(hidden, ffn)));
   for (int64_t l = 0; l < c.num_layers; ++l) {
-    const Layer& w = layers_[l];
     auto& s = a.layers[l];
-    const auto seed = [&](int module) { return training ? seed_for(dropout_seed, l, module) : 0; };
     s.x_in = x;
-
-    // Attention block: x_mid = x_in + [post_attn_norm](o(attention(rope(q), rope(k), v)))
-    resize(s.attn_normed, n * hidden);
-    norm(s.x_in.data(), w.attn_norm, n, hidden, s.attn_normed.data());
-    resize(s.q, n * q_dim);
-    resize(s.k, n * kv_dim);
-    resize(s.v, n * kv_dim);
-    w.q.forward(s.attn_normed.data(), n, s.q.data(), s.lora[0], seed(0), pool);
-    w.k.forward(s.attn_normed.data(), n, s.k.data(), s.lora[1], seed(1), pool);
-    w.v.forward(s.attn_normed.data(), n, s.v.data(), s.lora[2], seed(2), pool);
-    if (c.qk_norm) {
-      s.q_raw = s.q;
-      s.k_raw = s.k;
-      norm(s.q_raw.data(), w.q_norm, n * c.num_heads, c.head_dim, s.q.data());
-      norm(s.k_raw.data(), w.k_norm, n * c.num_kv_heads, c.head_dim, s.k.data());
-    }
-    const LayerRope& rope = rope_[l];
-    for (int64_t t = 0; t < n; ++t) {
-      kernels::rope(s.q.data() + t * q_dim, c.num_heads, c.head_dim, t % seq, rope.inv_freq.data(),
-                    rope.attention_factor, pairing);
-      kernels::rope(s.k.data() + t * kv_dim, c.num_kv_heads, c.head_dim, t % seq, rope.inv_freq.data(),
-                    rope.attention_factor, pairing);
-    }
-    const kernels::CausalAttentionShape shape{
-        batch, seq, {c.num_heads, c.num_kv_heads, c.head_dim}, c.layers[l].sliding ? c.sliding_window : 0};
-    const kernels::AttentionOptions options{c.attention_scale, c.attn_logit_softcap};
-    resize(s.attended, n * q_dim);
-    resize(s.lse, n * c.num_heads);
-    kernels::causal_attention_forward(s.q.data(), s.k.data(), s.v.data(), shape, options, s.attended.data(),
-                                      s.lse.data(), pool);
-    resize(s.o_out, n * hidden);
-    w.o.forward(s.attended.data(), n, s.o_out.data(), s.lora[3], seed(3), pool);
-    if (c.sandwich_norms) {
-      norm(s.o_out.data(), w.post_attn_norm, n, hidden, h.data());
-      kernels::add(x.data(), h.data(), n * hidden);
-    } else {
-      kernels::add(x.data(), s.o_out.data(), n * hidden);
-    }
-    s.x_mid = x;
-
-    // Feed-forward block: x_out = x_mid + [post_ffn_norm](down(act(gate(x)) · up(x)))
-    resize(s.ffn_normed, n * hidden);
-    norm(s.x_mid.data(), w.ffn_norm, n, hidden, s.ffn_normed.data());
-    resize(s.gate, n * ffn);
-    resize(s.up, n * ffn);
-    w.gate.forward(s.ffn_normed.data(), n, s.gate.data(), s.lora[4], seed(4), pool);
-    w.up.forward(s.ffn_normed.data(), n, s.up.data(), s.lora[5], seed(5), pool);
-    gated(s.gate, s.up, h, pool);
-    resize(s.down_out, n * hidden);
-    w.down.forward(h.data(), n, s.down_out.data(), s.lora[6], seed(6), pool);
-    if (c.sandwich_norms) {
-      norm(s.down_out.data(), w.post_ffn_norm, n, hidden, h.data());
-      kernels::add(x.data(), h.data(), n * hidden);
-    } else {
-      kernels::add(x.data(), s.down_out.data(), n * hidden);
-    }
+    layer_forward(l, a, x, pool);
+    if (recompute_activations_ && training) s = {std::move(s.x_in)};  // the backward recomputes the rest
   }
 
   a.x_final = std::move(x);
   resize(a.final_normed, n * hidden);
-  norm(a.x_final.data(), final_norm_, n, hidden, a.final_normed.data());
+  kernels::rms_norm(a.x_final.data(), final_norm_->value.data(), c.norm_offset_one ? 1.0f : 0.0f,
+                    static_cast<float>(c.rms_norm_eps), n, hidden, a.final_normed.data());
   resize(a.logits, n * c.vocab_size);
   lm_head_.forward(a.final_normed.data(), n, a.logits.data(), a.head_lora, 0, pool);
   if (c.final_logit_softcap > 0.0f) kernels::softcap(a.logits.data(), n * c.vocab_size, c.final_logit_softcap);
+}
+
+void TrainableTransformer::layer_forward(int64_t l, Activations& a, Buffer& x, ThreadPool& pool) const {
+  const ModelConfig& c = config_;
+  const int64_t n = a.n;
+  const int64_t seq = a.seq;
+  const int64_t hidden = c.hidden_size;
+  const int64_t q_dim = c.num_heads * c.head_dim;
+  const int64_t kv_dim = c.num_kv_heads * c.head_dim;
+  const int64_t ffn = c.intermediate_size;
+  const float norm_offset = c.norm_offset_one ? 1.0f : 0.0f;
+  const auto eps = static_cast<float>(c.rms_norm_eps);
+  const auto norm = [&](const float* in, const Parameter* w, int64_t rows, int64_t dim, float* y) {
+    kernels::rms_norm(in, w->value.data(), norm_offset, eps, rows, dim, y);
+  };
+  const auto pairing = rope_pairing(c.rope_layout);
+  const Layer& w = layers_[l];
+  auto& s = a.layers[l];
+  const auto seed = [&](int module) { return a.training ? seed_for(a.dropout_seed, l, module) : 0; };
+  Buffer h(static_cast<size_t>(n * std::max(hidden, ffn)));
+
+  // Attention block: x_mid = x_in + [post_attn_norm](o(attention(rope(q), rope(k), v)))
+  resize(s.attn_normed, n * hidden);
+  norm(s.x_in.data(), w.attn_norm, n, hidden, s.attn_normed.data());
+  resize(s.q, n * q_dim);
+  resize(s.k, n * kv_dim);
+  resize(s.v, n * kv_dim);
+  w.q.forward(s.attn_normed.data(), n, s.q.data(), s.lora[0], seed(0), pool);
+  w.k.forward(s.attn_normed.data(), n, s.k.data(), s.lora[1], seed(1), pool);
+  w.v.forward(s.attn_normed.data(), n, s.v.data(), s.lora[2], seed(2), pool);
+  if (c.qk_norm) {
+    s.q_raw = s.q;
+    s.k_raw = s.k;
+    norm(s.q_raw.data(), w.q_norm, n * c.num_heads, c.head_dim, s.q.data());
+    norm(s.k_raw.data(), w.k_norm, n * c.num_kv_heads, c.head_dim, s.k.data());
+  }
+  const LayerRope& rope = rope_[l];
+  for (int64_t t = 0; t < n; ++t) {
+    kernels::rope(s.q.data() + t * q_dim, c.num_heads, c.head_dim, t % seq, rope.inv_freq.data(), rope.attention_factor,
+                  pairing);
+    kernels::rope(s.k.data() + t * kv_dim, c.num_kv_heads, c.head_dim, t % seq, rope.inv_freq.data(),
+                  rope.attention_factor, pairing);
+  }
+  const kernels::CausalAttentionShape shape{
+      a.batch, seq, {c.num_heads, c.num_kv_heads, c.head_dim}, c.layers[l].sliding ? c.sliding_window : 0};
+  const kernels::AttentionOptions options{c.attention_scale, c.attn_logit_softcap};
+  resize(s.attended, n * q_dim);
+  resize(s.lse, n * c.num_heads);
+  kernels::causal_attention_forward(s.q.data(), s.k.data(), s.v.data(), shape, options, s.attended.data(), s.lse.data(),
+                                    pool);
+  resize(s.o_out, n * hidden);
+  w.o.forward(s.attended.data(), n, s.o_out.data(), s.lora[3], seed(3), pool);
+  if (c.sandwich_norms) {
+    norm(s.o_out.data(), w.post_attn_norm, n, hidden, h.data());
+    kernels::add(x.data(), h.data(), n * hidden);
+  } else {
+    kernels::add(x.data(), s.o_out.data(), n * hidden);
+  }
+  s.x_mid = x;
+
+  // Feed-forward block: x_out = x_mid + [post_ffn_norm](down(act(gate(x)) · up(x)))
+  resize(s.ffn_normed, n * hidden);
+  norm(s.x_mid.data(), w.ffn_norm, n, hidden, s.ffn_normed.data());
+  resize(s.gate, n * ffn);
+  resize(s.up, n * ffn);
+  w.gate.forward(s.ffn_normed.data(), n, s.gate.data(), s.lora[4], seed(4), pool);
+  w.up.forward(s.ffn_normed.data(), n, s.up.data(), s.lora[5], seed(5), pool);
+  gated(s.gate, s.up, h, pool);
+  resize(s.down_out, n * hidden);
+  w.down.forward(h.data(), n, s.down_out.data(), s.lora[6], seed(6), pool);
+  if (c.sandwich_norms) {
+    norm(s.down_out.data(), w.post_ffn_norm, n, hidden, h.data());
+    kernels::add(x.data(), h.data(), n * hidden);
+  } else {
+    kernels::add(x.data(), s.down_out.data(), n * hidden);
+  }
 }
 
 std::vector<float> TrainableTransformer::logits(std::span<const int32_t> tokens, int64_t batch,
@@ -413,6 +426,10 @@ void TrainableTransformer::backward(std::span<const int32_t> tokens, Activations
   for (int64_t l = c.num_layers - 1; l >= 0; --l) {
     Layer& w = layers_[l];
     auto& s = a.layers[l];
+    if (recompute_activations_) {
+      Buffer x = s.x_in;
+      layer_forward(l, a, x, pool);
+    }
 
     // Feed-forward block (dx is ∂L/∂x_out; the residual passes it to x_mid unchanged).
     const float* d_down_out = dx.data();

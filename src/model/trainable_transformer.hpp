@@ -52,6 +52,10 @@ class TrainableTransformer {
   std::vector<Parameter*> trainable_parameters() const;
   Parameter* find(const std::string& name) const;  // null if absent
   void zero_grad();
+  // Activation recomputation (transformers' gradient_checkpointing): the forward keeps only each
+  // layer's input and the backward runs the layer again; about a third more compute for memory
+  // that no longer grows with the layer count. Gradients are bit-identical either way.
+  void set_recompute_activations(bool on) { recompute_activations_ = on; }
 
   // tokens, targets: [batch, seq] row-major; token i of a row sits at position i and a target
   // < 0 is not scored. Adds grad_scale · ∂(Σ token losses)/∂θ to the gradients: pass
@@ -76,6 +80,9 @@ class TrainableTransformer {
                               bool full);
   void forward(std::span<const int32_t> tokens, int64_t batch, bool training, uint64_t dropout_seed, Activations& a,
                ThreadPool& pool) const;
+  // One layer: reads x (the layer's input, also in a.layers[l].x_in), fills a.layers[l] and
+  // leaves the layer's output in x.
+  void layer_forward(int64_t l, Activations& a, std::vector<float>& x, ThreadPool& pool) const;
   void backward(std::span<const int32_t> tokens, Activations& a, ThreadPool& pool);
   // h = act(gate) ⊙ up over the first gate.size() elements of h.
   void gated(const std::vector<float>& gate, const std::vector<float>& up, std::vector<float>& h,
@@ -95,6 +102,7 @@ class TrainableTransformer {
     float attention_factor;
   };
   std::vector<LayerRope> rope_;
+  bool recompute_activations_ = false;
 };
 
 }  // namespace medllm

@@ -58,6 +58,7 @@ void visit_options(TrainOptions& o, Visitor&& visit) {
   visit("adam_beta2", o.adam_beta2);
   visit("adam_epsilon", o.adam_epsilon);
   visit("max_grad_norm", o.max_grad_norm);
+  visit("gradient_checkpointing", o.gradient_checkpointing);
   visit("logging_steps", o.logging_steps);
   visit("eval_steps", o.eval_steps);
   visit("eval_on_start", o.eval_on_start);
@@ -78,8 +79,8 @@ extern "C" void on_stop_signal(int signal) {
 // Settings that must not change across a resume, or the continued run would not be the same run.
 json run_identity(const TrainOptions& o) {
   json identity = o.to_json();
-  for (const char* key : {"output_dir", "resume_from_checkpoint", "threads", "logging_steps", "eval_steps",
-                          "save_steps", "save_total_limit", "eval_on_start", "max_eval_samples"})
+  for (const char* key : {"output_dir", "resume_from_checkpoint", "threads", "gradient_checkpointing", "logging_steps",
+                          "eval_steps", "save_steps", "save_total_limit", "eval_on_start", "max_eval_samples"})
     identity.erase(key);
   return identity;
 }
@@ -181,6 +182,7 @@ TrainResult train(const TrainOptions& o) {
     lora.target_modules = o.lora_target_modules;
     net = std::make_unique<TrainableTransformer>(config, model->impl().weights, lora, o.seed);
   }
+  net->set_recompute_activations(o.gradient_checkpointing);
   ThreadPool& pool = *model->impl().pool;
   const auto params = net->trainable_parameters();
   int64_t trained_numel = 0;

@@ -38,7 +38,8 @@ struct TrainOptions {
   double adam_beta1 = 0.9;
   double adam_beta2 = 0.999;
   double adam_epsilon = 1e-8;
-  double max_grad_norm = 1.0;  // 0: no clipping
+  double max_grad_norm = 1.0;           // 0: no clipping
+  bool gradient_checkpointing = false;  // recompute activations in the backward (less memory)
 
   int64_t logging_steps = 10;
   int64_t eval_steps = 0;  // 0: evaluate at the end only

@@ -115,8 +115,8 @@ TEST_P(ExportCase, PeftAdapterAppliedOrMergedGivesTheTrainedLogits) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, ExportCase,
-                         ::testing::Values("stories260K", "llama_bias_tied", "llama_gguf_f16", "qwen3", "gemma2",
-                                           "mistral_swa"));
+                         ::testing::Values("stories260K", "llama_bias_tied", "llama_gguf_f16", "llama_gguf_q8_0",
+                                           "qwen3", "gemma2", "mistral_swa"));
 
 TEST(Export, BadAdaptersAreErrorsNamingTheFile) {
   const fs::path dir = test::fresh_temp_dir("bad-adapter");

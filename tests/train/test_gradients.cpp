@@ -145,6 +145,34 @@ TEST_P(GradientCase, GradientsDoNotDependOnTheThreadCount) {
   EXPECT_EQ(grads[0], grads[1]);
 }
 
+// Activation recomputation runs the same computation again: gradients must be identical, with
+// LoRA dropout too (the masks are drawn from the same seeds).
+TEST_P(GradientCase, RecomputedActivationsGiveIdenticalGradients) {
+  for (const bool lora : {false, true}) {
+    std::vector<std::vector<float>> grads;
+    std::vector<double> losses;
+    for (const bool recompute : {false, true}) {
+      Case c = load_case(GetParam());
+      LoraOptions options;
+      options.dropout = 0.2f;
+      options.target_modules = {"q_proj", "v_proj", "down_proj"};
+      auto model = lora ? std::make_unique<TrainableTransformer>(c.model->config(), c.model->impl().weights, options, 4)
+                        : std::make_unique<TrainableTransformer>(c.model->config(), c.model->impl().weights);
+      for (Parameter* p : model->trainable_parameters()) {
+        if (p->name.find("lora_B") != std::string::npos) std::fill(p->value.begin(), p->value.end(), 0.01f);
+      }
+      model->set_recompute_activations(recompute);
+      ThreadPool pool(2);
+      losses.push_back(model->forward_backward(c.tokens, c.targets, 2, 0.01f, 9, pool).sum);
+      std::vector<float> all;
+      for (const Parameter* p : model->trainable_parameters()) all.insert(all.end(), p->grad.begin(), p->grad.end());
+      grads.push_back(std::move(all));
+    }
+    EXPECT_EQ(losses[0], losses[1]) << (lora ? "lora" : "full");
+    EXPECT_EQ(grads[0], grads[1]) << (lora ? "lora" : "full");
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, GradientCase,
                          ::testing::Values("llama_basic", "llama_bias_tied", "llama_rope_linear", "llama_rope_llama3",
                                            "llama_rope_yarn", "llama_head_dim", "mistral_swa", "qwen2", "qwen3",

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # medllm data prepare + train end to end on the real stories260K model and MedQuAD:
 #   - continued pretraining lowers held-out perplexity by at least MIN_PPL_FACTOR;
-#   - a run killed with SIGKILL at a random step and resumed reproduces the uninterrupted run's
-#     losses exactly; a run killed in the middle of writing a checkpoint leaves the previous
+#   - a run killed with SIGKILL at a random step and resumed (with another thread count and
+#     activation recomputation) reproduces the uninterrupted run's losses exactly; a run killed in the middle of writing a checkpoint leaves the previous
 #     checkpoint as the latest and it resumes to the same losses;
 #   - NaN/inf stops training with a clear message and the checkpoint intact;
 #   - LoRA SFT on MedQuAD question/answer pairs lowers held-out SFT loss;
@@ -64,7 +64,9 @@ done
 kill -9 "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 echo "killed at step $(grep -c '"loss"' "$work/killed/metrics.jsonl") (target $kill_at)"
-"$medllm" "${train[@]}" --output-dir "$work/killed" --eval-on-start true --resume >/dev/null 2>"$work/resume.err"
+# resumed on 1 thread with activation recomputation: neither may change a single bit
+"$medllm" "${train[@]}" --output-dir "$work/killed" --eval-on-start true --resume --threads 1 \
+  --gradient-checkpointing true >/dev/null 2>"$work/resume.err"
 check "resume says where it continues" grep -q "resumed from .*checkpoint-" "$work/resume.err"
 check "killed+resumed losses equal the uninterrupted run" cmp -s <(losses "$work/ref/metrics.jsonl") \
   <(losses "$work/killed/metrics.jsonl")
