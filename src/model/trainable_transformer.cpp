@@ -263,7 +263,11 @@ void TrainableTransformer::forward(std::span<const int32_t> tokens, int64_t batc
     auto& s = a.layers[l];
     s.x_in = x;
     layer_forward(l, a, x, pool);
-    if (recompute_activations_ && training) s = {std::move(s.x_in)};  // the backward recomputes the rest
+    if (recompute_activations_ && training) {  // keep the input only: the backward recomputes the rest
+      Buffer input = std::move(s.x_in);
+      s = {};
+      s.x_in = std::move(input);
+    }
   }
 
   a.x_final = std::move(x);
