@@ -246,6 +246,19 @@ def main():
     }
     for name, text in csv_seeds.items():
         open(os.path.join(out, "csv", name), "w", encoding="utf-8").write(text)
+    # Training shards (.mlds): a small valid one in the layout of src/data/dataset.hpp.
+    os.makedirs(os.path.join(out, "dataset"), exist_ok=True)
+    docs = [[1, 2, 3], [], [4, 5]]
+    tokens = [t for d in docs for t in d]
+    header = json.dumps({"format": "medllm-dataset", "version": 1, "documents": len(docs), "tokens": len(tokens),
+                         "scored_tokens": len(tokens), "tokenizer": {"sha256": "seed", "vocab_size": 16}}).encode()
+    header += b" " * ((-(16 + len(header))) % 8)
+    offsets = [0]
+    for d in docs:
+        offsets.append(offsets[-1] + len(d))
+    blob = b"MLLMDS01" + struct.pack("<Q", len(header)) + header + struct.pack(f"<{len(tokens)}I", *tokens)
+    blob += bytes([1] * len(tokens)) + b"\0" * ((-len(tokens)) % 8) + struct.pack(f"<{len(offsets)}Q", *offsets)
+    open(os.path.join(out, "dataset", "small.mlds"), "wb").write(blob)
     # Real files too: the embedded stories260K model and the reference script's GGUF/safetensors
     # models (libFuzzer reads at most -max_len bytes of each, which covers their headers).
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -65,8 +65,9 @@ void DatasetWriter::write(const std::string& path, nlohmann::json header) const 
   out.commit();
 }
 
-DatasetShard::DatasetShard(const std::string& path) : file_(path) {
-  const auto bytes = file_.bytes();
+ShardLayout parse_shard(std::span<const std::byte> bytes, const std::string& path) {
+  ShardLayout out;
+  nlohmann::json& header = out.header;
   if (bytes.size() < 16 || std::memcmp(bytes.data(), kMagic, 8) != 0)
     fail("{}: not a medllm dataset shard (bad magic; make one with `medllm data prepare`)", path);
   uint64_t header_length;
@@ -74,16 +75,23 @@ DatasetShard::DatasetShard(const std::string& path) : file_(path) {
   if (header_length > bytes.size() - 16 || (16 + header_length) % 8 != 0)
     fail("{}: header length {} does not fit the file of {} bytes", path, header_length, bytes.size());
   try {
-    header_ = nlohmann::json::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()) + 16, header_length));
+    header = nlohmann::json::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()) + 16, header_length));
   } catch (const nlohmann::json::exception& e) {
     fail("{}: invalid header JSON: {}", path, e.what());
   }
-  if (!header_.is_object() || header_.value("format", "") != "medllm-dataset" || header_.value("version", 0) != 1)
+  if (!header.is_object() || !header.contains("format") || header["format"] != "medllm-dataset" ||
+      !header.contains("version") || header["version"] != 1)
     fail("{}: header is not a version 1 medllm-dataset header", path);
+  if (header.contains("tokenizer")) {
+    const nlohmann::json& tokenizer = header["tokenizer"];
+    if (!tokenizer.is_object() || !tokenizer.contains("sha256") || !tokenizer["sha256"].is_string() ||
+        !tokenizer.contains("vocab_size") || !tokenizer["vocab_size"].is_number_unsigned())
+      fail("{}: header field 'tokenizer' must be {{\"sha256\": string, \"vocab_size\": integer}}", path);
+  }
   const auto count = [&](const char* key) {
-    if (!header_.contains(key) || !header_[key].is_number_unsigned())
+    if (!header.contains(key) || !header[key].is_number_unsigned())
       fail("{}: header field '{}' must be a non-negative integer", path, key);
-    return header_[key].get<uint64_t>();
+    return header[key].get<uint64_t>();
   };
   const uint64_t documents = count("documents");
   const uint64_t tokens = count("tokens");
@@ -95,32 +103,38 @@ DatasetShard::DatasetShard(const std::string& path) : file_(path) {
   if (available != expected)
     fail("{}: data section is {} bytes, expected {} for {} tokens and {} documents (truncated or corrupt)", path,
          available, expected, tokens, documents);
-  documents_ = static_cast<int64_t>(documents);
-  tokens_ = static_cast<int64_t>(tokens);
-  token_data_ = reinterpret_cast<const uint32_t*>(bytes.data() + data_start);
-  scored_data_ = reinterpret_cast<const uint8_t*>(bytes.data() + data_start + 4 * tokens);
-  offsets_.resize(documents + 1);
-  std::memcpy(offsets_.data(), bytes.data() + data_start + 4 * tokens + padded8(tokens), 8 * (documents + 1));
-  if (offsets_.front() != 0 || offsets_.back() != tokens)
+  out.documents = static_cast<int64_t>(documents);
+  out.tokens = static_cast<int64_t>(tokens);
+  out.token_data = reinterpret_cast<const uint32_t*>(bytes.data() + data_start);
+  out.scored_data = reinterpret_cast<const uint8_t*>(bytes.data() + data_start + 4 * tokens);
+  std::vector<uint64_t>& offsets = out.offsets;
+  offsets.resize(documents + 1);
+  std::memcpy(offsets.data(), bytes.data() + data_start + 4 * tokens + padded8(tokens), 8 * (documents + 1));
+  if (offsets.front() != 0 || offsets.back() != tokens)
     fail("{}: document offsets must run from 0 to {} tokens", path, tokens);
-  for (size_t i = 1; i < offsets_.size(); ++i) {
-    if (offsets_[i] < offsets_[i - 1]) fail("{}: document offsets decrease at document {}", path, i - 1);
+  for (size_t i = 1; i < offsets.size(); ++i) {
+    if (offsets[i] < offsets[i - 1]) fail("{}: document offsets decrease at document {}", path, i - 1);
   }
-  const int64_t vocab = header_.contains("tokenizer") ? header_["tokenizer"].value("vocab_size", int64_t{0}) : 0;
+  const int64_t vocab = header.contains("tokenizer") ? header["tokenizer"]["vocab_size"].get<int64_t>() : 0;
   if (vocab > 0) {
-    const uint32_t* bad = std::find_if(token_data_, token_data_ + tokens_,
+    const uint32_t* bad = std::find_if(out.token_data, out.token_data + out.tokens,
                                        [vocab](uint32_t id) { return static_cast<int64_t>(id) >= vocab; });
-    if (bad != token_data_ + tokens_)
-      fail("{}: token id {} at index {} is outside the vocabulary of {}", path, *bad, bad - token_data_, vocab);
+    if (bad != out.token_data + out.tokens)
+      fail("{}: token id {} at index {} is outside the vocabulary of {}", path, *bad, bad - out.token_data, vocab);
   }
+  return out;
 }
 
+DatasetShard::DatasetShard(const std::string& path) : file_(path), layout_(parse_shard(file_.bytes(), path)) {}
+
 std::span<const uint32_t> DatasetShard::document_tokens(int64_t document) const {
-  return {token_data_ + offsets_[document], offsets_[document + 1] - offsets_[document]};
+  const auto& o = layout_.offsets;
+  return {layout_.token_data + o[document], o[document + 1] - o[document]};
 }
 
 std::span<const uint8_t> DatasetShard::document_scored(int64_t document) const {
-  return {scored_data_ + offsets_[document], offsets_[document + 1] - offsets_[document]};
+  const auto& o = layout_.offsets;
+  return {layout_.scored_data + o[document], o[document + 1] - o[document]};
 }
 
 std::vector<std::unique_ptr<DatasetShard>> open_split(const std::string& directory, const std::string& split) {

@@ -47,25 +47,32 @@ class DatasetWriter {
   int64_t scored_count_ = 0;
 };
 
-// A memory-mapped shard; every offset and id is validated when opened.
+// The parts of a shard's bytes, after validating every size, offset and token id. Errors name
+// `source`. The pointers point into `bytes`.
+struct ShardLayout {
+  nlohmann::json header;
+  int64_t documents = 0;
+  int64_t tokens = 0;
+  const uint32_t* token_data = nullptr;
+  const uint8_t* scored_data = nullptr;
+  std::vector<uint64_t> offsets;
+};
+ShardLayout parse_shard(std::span<const std::byte> bytes, const std::string& source);
+
+// A memory-mapped shard.
 class DatasetShard {
  public:
   explicit DatasetShard(const std::string& path);
-  const nlohmann::json& header() const { return header_; }
+  const nlohmann::json& header() const { return layout_.header; }
   const std::string& path() const { return file_.path(); }
-  int64_t documents() const { return documents_; }
-  int64_t tokens() const { return tokens_; }
+  int64_t documents() const { return layout_.documents; }
+  int64_t tokens() const { return layout_.tokens; }
   std::span<const uint32_t> document_tokens(int64_t document) const;
   std::span<const uint8_t> document_scored(int64_t document) const;
 
  private:
   MappedFile file_;
-  nlohmann::json header_;
-  int64_t documents_ = 0;
-  int64_t tokens_ = 0;
-  const uint32_t* token_data_ = nullptr;
-  const uint8_t* scored_data_ = nullptr;
-  std::vector<uint64_t> offsets_;
+  ShardLayout layout_;
 };
 
 // The shards of one split, in file-name order: DIR/<split>-*.mlds.
