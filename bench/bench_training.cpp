@@ -62,8 +62,8 @@ Run run_medllm(const std::string& model_dir, const std::string& mode, int thread
     const double seconds = bench::time_seconds([&] {
       net->zero_grad();
       net->forward_backward(tokens, targets, batch, 1.0f / static_cast<float>(batch * seq), 0, *model->impl().pool);
-      clip_grad_norm(params, 1.0);
-      optimizer.step(1e-4);
+      clip_grad_norm(params, 1.0, model->impl().pool.get());
+      optimizer.step(1e-4, model->impl().pool.get());
     });
     if (step >= warmup) times.push_back(seconds);
   }

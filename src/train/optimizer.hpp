@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/thread_pool.hpp"
 #include "model/parameter.hpp"
 
 namespace medllm {
@@ -20,8 +21,9 @@ class AdamW {
  public:
   AdamW(std::vector<Parameter*> parameters, const AdamWOptions& options);
 
-  // One update of every parameter from its current gradient, at learning rate lr.
-  void step(double lr);
+  // One update of every parameter from its current gradient, at learning rate lr. Element-wise,
+  // so spreading it over a pool changes no result.
+  void step(double lr, ThreadPool* pool = nullptr);
 
   int64_t steps() const { return steps_; }
   const AdamWOptions& options() const { return options_; }
@@ -38,11 +40,12 @@ class AdamW {
   int64_t steps_ = 0;
 };
 
-// The L2 norm of all gradients together (summed in double, in parameter order).
-double global_grad_norm(const std::vector<Parameter*>& parameters);
+// The L2 norm of all gradients together: squares summed in double per fixed chunk, chunks in
+// order, so the result does not depend on the pool.
+double global_grad_norm(const std::vector<Parameter*>& parameters, ThreadPool* pool = nullptr);
 
 // Scales the gradients so their global norm is at most max_norm (clip_grad_norm_'s rule:
 // factor max_norm / (norm + 1e-6), capped at 1). Returns the norm before clipping.
-double clip_grad_norm(const std::vector<Parameter*>& parameters, double max_norm);
+double clip_grad_norm(const std::vector<Parameter*>& parameters, double max_norm, ThreadPool* pool = nullptr);
 
 }  // namespace medllm

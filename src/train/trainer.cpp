@@ -309,7 +309,8 @@ TrainResult train(const TrainOptions& o) {
       }
     }
     const double loss = scored > 0 ? loss_sum / static_cast<double>(scored) : 0.0;
-    const double grad_norm = o.max_grad_norm > 0 ? clip_grad_norm(params, o.max_grad_norm) : global_grad_norm(params);
+    const double grad_norm =
+        o.max_grad_norm > 0 ? clip_grad_norm(params, o.max_grad_norm, &pool) : global_grad_norm(params, &pool);
     if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
       fail(
           "step {}: the loss is {} and the gradient norm {}; training stopped before updating the weights (the "
@@ -317,7 +318,7 @@ TrainResult train(const TrainOptions& o) {
           step + 1, loss, grad_norm);
     }
     const double lr = schedule.at(step);
-    optimizer.step(lr);
+    optimizer.step(lr, &pool);
     ++step;
     const double elapsed =
         elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

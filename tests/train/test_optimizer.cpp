@@ -69,6 +69,27 @@ TEST(AdamW, MatchesTorchWithSchedulesAndClipping) {
   }
 }
 
+// Spread over threads, the update and the norm are the same numbers.
+TEST(AdamW, PoolDoesNotChangeTheUpdate) {
+  std::vector<std::vector<float>> results;
+  std::vector<double> norms;
+  for (const bool use_pool : {false, true}) {
+    std::vector<float> values(200000), grads(200000);
+    for (size_t i = 0; i < values.size(); ++i) {
+      values[i] = std::sin(static_cast<float>(i));
+      grads[i] = std::cos(static_cast<float>(i) * 0.7f);
+    }
+    Parameter p{"p", Shape{200000}, values, grads, true};
+    ThreadPool pool(2);
+    AdamW optimizer({&p}, AdamWOptions{.weight_decay = 0.1});
+    norms.push_back(clip_grad_norm({&p}, 10.0, use_pool ? &pool : nullptr));
+    optimizer.step(1e-3, use_pool ? &pool : nullptr);
+    results.push_back(p.value);
+  }
+  EXPECT_EQ(norms[0], norms[1]);
+  EXPECT_EQ(results[0], results[1]);
+}
+
 TEST(LearningRateSchedule, WarmupThenDecayShapes) {
   LearningRateSchedule cosine{.lr = 1.0, .kind = ScheduleKind::Cosine, .warmup_steps = 10, .total_steps = 110};
   EXPECT_DOUBLE_EQ(cosine.at(0), 0.0);
