@@ -56,7 +56,7 @@ check "only the last 3 checkpoints are kept" test "$(ls -d "$work"/ref/checkpoin
 kill_at=$((5 + RANDOM % 15))
 "$medllm" "${train[@]}" --output-dir "$work/killed" --eval-on-start true >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 600); do
+for _ in $(seq 1 3000); do
   steps=$(grep -c '"loss"' "$work/killed/metrics.jsonl" 2>/dev/null) || true
   [ "${steps:-0}" -ge "$kill_at" ] && break
   sleep 0.05
@@ -75,7 +75,7 @@ check "final weights equal" cmp -s "$work/ref/checkpoint-24/model.safetensors" "
 # 3. Killed while writing a checkpoint: the previous one stays the latest and resumes exactly.
 "$medllm" "${train[@]}" --output-dir "$work/torn" >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 600); do [ -d "$work/torn/checkpoint-6" ] && break; sleep 0.05; done
+for _ in $(seq 1 3000); do [ -d "$work/torn/checkpoint-6" ] && break; sleep 0.05; done
 kill -9 "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 MEDLLM_FAULT=checkpoint-write "$medllm" "${train[@]}" --output-dir "$work/torn" --resume >/dev/null 2>&1
