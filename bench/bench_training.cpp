@@ -74,10 +74,12 @@ Run run_medllm(const std::string& model_dir, const std::string& mode, int thread
 
 std::optional<Run> run_torch(const std::string& model_dir, const std::string& mode, int threads, int64_t batch,
                              int64_t seq, int steps, int warmup) {
+  // PyTorch's BLAS has its own thread pool: unpinned, "1 thread" would use every core and 2
+  // threads would oversubscribe them.
   const std::string command = fmt::format(
-      "/usr/bin/python3 {}/bench/torch_training.py --model {} --mode {} --threads {} --batch {} --seq {} "
-      "--steps {} --warmup {}",
-      MEDLLM_SOURCE_DIR, model_dir, mode, threads, batch, seq, steps, warmup);
+      "OMP_NUM_THREADS={0} OPENBLAS_NUM_THREADS={0} MKL_NUM_THREADS={0} /usr/bin/python3 {1}/bench/torch_training.py "
+      "--model {2} --mode {3} --threads {0} --batch {4} --seq {5} --steps {6} --warmup {7}",
+      threads, MEDLLM_SOURCE_DIR, model_dir, mode, batch, seq, steps, warmup);
   std::FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return std::nullopt;
   std::string output;
