@@ -74,6 +74,9 @@ struct TrainableTransformer::Activations {
   std::vector<LayerActivations> layers;
   Buffer x_final, final_normed, logits;
   LoraActivations head_lora;
+  // Scratch of the forward and the backward. The whole object lives across calls, so a training
+  // step reuses the previous step's memory instead of faulting in fresh pages.
+  Buffer h, dlogits, d_normed, dx, d_branch, d_tmp, dh, d_gate, d_up, dq, dk, dv, d_attended, d_raw;
 };
 
 TrainableTransformer::TrainableTransformer(const ModelConfig& config, const ModelWeights& weights) : config_(config) {
@@ -90,6 +93,11 @@ TrainableTransformer::TrainableTransformer(const ModelConfig& config, const Mode
 }
 
 TrainableTransformer::~TrainableTransformer() = default;
+
+TrainableTransformer::Activations& TrainableTransformer::workspace() const {
+  if (!workspace_) workspace_ = std::make_unique<Activations>();
+  return *workspace_;
+}
 
 Parameter* TrainableTransformer::add_parameter(std::string name, Shape shape, std::vector<float> value, bool trainable,
                                                bool decay) {
@@ -296,7 +304,8 @@ void TrainableTransformer::layer_forward(int64_t l, Activations& a, Buffer& x, T
   const Layer& w = layers_[l];
   auto& s = a.layers[l];
   const auto seed = [&](int module) { return a.training ? seed_for(a.dropout_seed, l, module) : 0; };
-  Buffer h(static_cast<size_t>(n * std::max(hidden, ffn)));
+  Buffer& h = a.h;
+  resize(h, n * std::max(hidden, ffn));
 
   // Attention block: x_mid = x_in + [post_attn_norm](o(attention(rope(q), rope(k), v)))
   resize(s.attn_normed, n * hidden);
@@ -358,15 +367,15 @@ void TrainableTransformer::layer_forward(int64_t l, Activations& a, Buffer& x, T
 std::vector<float> TrainableTransformer::logits(std::span<const int32_t> tokens, int64_t batch,
                                                 ThreadPool& pool) const {
   check_batch(tokens, std::vector<int32_t>(tokens.size(), -100), batch);
-  Activations a;
+  Activations& a = workspace();
   forward(tokens, batch, false, 0, a, pool);
-  return std::move(a.logits);
+  return a.logits;
 }
 
 LossSum TrainableTransformer::loss(std::span<const int32_t> tokens, std::span<const int32_t> targets, int64_t batch,
                                    ThreadPool& pool) {
   check_batch(tokens, targets, batch);
-  Activations a;
+  Activations& a = workspace();
   forward(tokens, batch, false, 0, a, pool);
   LossSum out;
   out.sum = kernels::cross_entropy(a.logits.data(), targets.data(), a.n, config_.vocab_size, 0.0f, nullptr, pool);
@@ -378,17 +387,17 @@ LossSum TrainableTransformer::forward_backward(std::span<const int32_t> tokens, 
                                                int64_t batch, float grad_scale, uint64_t dropout_seed,
                                                ThreadPool& pool) {
   check_batch(tokens, targets, batch);
-  Activations a;
+  Activations& a = workspace();
   forward(tokens, batch, true, dropout_seed, a, pool);
   const int64_t vocab = config_.vocab_size;
   LossSum out;
   out.tokens = std::count_if(targets.begin(), targets.end(), [](int32_t t) { return t >= 0; });
   if (config_.final_logit_softcap > 0.0f) {
     // The soft-cap's gradient needs the capped logits, so the loss gradient goes elsewhere.
-    Buffer dlogits(a.logits.size());
-    out.sum = kernels::cross_entropy(a.logits.data(), targets.data(), a.n, vocab, grad_scale, dlogits.data(), pool);
-    kernels::softcap_backward(a.logits.data(), dlogits.data(), a.n * vocab, config_.final_logit_softcap);
-    a.logits = std::move(dlogits);
+    a.dlogits.resize(a.logits.size());
+    out.sum = kernels::cross_entropy(a.logits.data(), targets.data(), a.n, vocab, grad_scale, a.dlogits.data(), pool);
+    kernels::softcap_backward(a.logits.data(), a.dlogits.data(), a.n * vocab, config_.final_logit_softcap);
+    std::swap(a.logits, a.dlogits);
   } else {
     out.sum = kernels::cross_entropy(a.logits.data(), targets.data(), a.n, vocab, grad_scale, a.logits.data(), pool);
   }
@@ -413,19 +422,21 @@ void TrainableTransformer::backward(std::span<const int32_t> tokens, Activations
   };
   const auto pairing = rope_pairing(c.rope_layout);
 
-  // Output head and final norm.
-  Buffer d_normed(static_cast<size_t>(n * hidden));
-  lm_head_.backward(a.final_normed.data(), a.logits.data(), n, d_normed.data(), false, a.head_lora, pool);
-  a.logits = Buffer();
-  Buffer dx(static_cast<size_t>(n * hidden));
-  norm_backward(a.x_final.data(), final_norm_, n, hidden, d_normed.data(), dx.data());
+  Buffer &d_normed = a.d_normed, &dx = a.dx, &d_branch = a.d_branch, &d_tmp = a.d_tmp;
+  Buffer &h = a.h, &dh = a.dh, &d_gate = a.d_gate, &d_up = a.d_up;
+  Buffer &dq = a.dq, &dk = a.dk, &dv = a.dv, &d_attended = a.d_attended, &d_raw = a.d_raw;
+  for (Buffer* buffer : {&d_normed, &dx, &d_branch, &d_tmp})
+    resize(*buffer, n * hidden);  // d_branch: ∂L/∂ a block's branch
+  for (Buffer* buffer : {&h, &dh, &d_gate, &d_up}) resize(*buffer, n * std::max(hidden, ffn));
+  resize(dq, n * q_dim);
+  resize(dk, n * kv_dim);
+  resize(dv, n * kv_dim);
+  resize(d_attended, n * q_dim);
+  resize(d_raw, n * std::max(q_dim, kv_dim));
 
-  Buffer d_branch(static_cast<size_t>(n * hidden));  // gradient entering a block's branch
-  Buffer d_tmp(static_cast<size_t>(n * hidden));
-  Buffer h(static_cast<size_t>(n * ffn)), dh(static_cast<size_t>(n * ffn)), d_gate(static_cast<size_t>(n * ffn)),
-      d_up(static_cast<size_t>(n * ffn));
-  Buffer dq(static_cast<size_t>(n * q_dim)), dk(static_cast<size_t>(n * kv_dim)), dv(static_cast<size_t>(n * kv_dim)),
-      d_attended(static_cast<size_t>(n * q_dim)), d_raw(static_cast<size_t>(n * std::max(q_dim, kv_dim)));
+  // Output head and final norm.
+  lm_head_.backward(a.final_normed.data(), a.logits.data(), n, d_normed.data(), false, a.head_lora, pool);
+  norm_backward(a.x_final.data(), final_norm_, n, hidden, d_normed.data(), dx.data());
 
   for (int64_t l = c.num_layers - 1; l >= 0; --l) {
     Layer& w = layers_[l];
@@ -482,7 +493,6 @@ void TrainableTransformer::backward(std::span<const int32_t> tokens, Activations
     w.v.backward(s.attn_normed.data(), dv.data(), n, d_normed.data(), true, s.lora[2], pool);
     norm_backward(s.x_in.data(), w.attn_norm, n, hidden, d_normed.data(), d_tmp.data());
     kernels::add(dx.data(), d_tmp.data(), n * hidden);  // dx is now ∂L/∂x_in
-    s = {};                                             // free this layer's activations early
   }
 
   // Embedding: each token's row receives its gradient (times the embedding scale).

@@ -103,6 +103,8 @@ class TrainableTransformer {
   };
   std::vector<LayerRope> rope_;
   bool recompute_activations_ = false;
+  Activations& workspace() const;
+  mutable std::unique_ptr<Activations> workspace_;  // reused by every call; not thread-safe
 };
 
 }  // namespace medllm
