@@ -132,7 +132,10 @@ CheckpointState load_checkpoint(const std::string& directory, AdamW& optimizer) 
   if (weights.entries().size() != params.size())
     fail("{}: holds {} tensors, the model being trained has {} trained parameters", weights_path,
          weights.entries().size(), params.size());
-  optimizer.set_steps(state.trainer.value("optimizer_steps", state.step));
+  const nlohmann::json& steps =
+      state.trainer.contains("optimizer_steps") ? state.trainer["optimizer_steps"] : nlohmann::json(state.step);
+  if (!steps.is_number_integer()) fail("{}/trainer_state.json: field 'optimizer_steps' must be an integer", directory);
+  optimizer.set_steps(steps.get<int64_t>());
   return state;
 }
 

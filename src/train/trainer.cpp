@@ -230,8 +230,12 @@ TrainResult train(const TrainOptions& o) {
           directory, json_for_message(state.trainer.value("run", json())), json_for_message(identity));
     }
     step = state.step;
-    packer.seek(PackerPosition::from_json(state.trainer.at("data_position")));
-    elapsed_before = state.trainer.value("elapsed_seconds", 0.0);
+    try {
+      packer.seek(PackerPosition::from_json(state.trainer.at("data_position")));
+      elapsed_before = state.trainer.value("elapsed_seconds", 0.0);
+    } catch (const json::exception& e) {
+      fail("{}/trainer_state.json: {} (the checkpoint is damaged; resume from an earlier one)", directory, e.what());
+    }
     truncate_metrics(metrics_path, step);
     std::fprintf(stderr, "medllm: resumed from %s at step %lld\n", directory.c_str(), static_cast<long long>(step));
   } else {

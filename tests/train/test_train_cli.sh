@@ -134,7 +134,14 @@ check "merged export equals the adapter applied at load" /usr/bin/python3 -c "
 import json,sys; a=json.load(open('$work/merged.json'))['logits']; b=json.load(open('$work/lora_logits.json'))['logits']
 d=max(abs(x-y) for r,s in zip(a,b) for x,y in zip(r,s)); print('merged vs --lora', d); sys.exit(0 if d<=2e-5 else 1)"
 
-# 7. Bad settings.
+# 7. Bad settings and damaged checkpoints.
+cp -r "$work/ref" "$work/damaged"
+/usr/bin/python3 -c "
+import json; p='$work/damaged/checkpoint-24/trainer_state.json'; s=json.load(open(p)); del s['data_position']
+json.dump(s, open(p, 'w'))"
+"$medllm" "${train[@]}" --output-dir "$work/damaged" --resume >/dev/null 2>"$work/damaged.err"
+check "damaged checkpoint exits 1" test $? -eq 1
+check "damaged checkpoint is an error naming it" grep -q "checkpoint-24/trainer_state.json: .*damaged" "$work/damaged.err"
 echo '{"learning_rat": 0.1}' >"$work/bad.json"
 "$medllm" train -c "$work/bad.json" >/dev/null 2>"$work/bad.err"
 check "unknown config field named" grep -q "unknown field 'learning_rat'" "$work/bad.err"
