@@ -46,8 +46,11 @@ void AtomicFile::commit() {
     std::remove(temp_path_.c_str());
     fail("{}: cannot rename the finished file into place: {}", path_, std::strerror(error));
   }
-  std::filesystem::path directory = std::filesystem::path(path_).parent_path();
-  if (directory.empty()) directory = ".";
+  const std::filesystem::path directory = std::filesystem::path(path_).parent_path();
+  sync_directory(directory.empty() ? "." : directory.string());
+}
+
+void sync_directory(const std::string& directory) {
   const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd >= 0) {
     ::fsync(fd);

@@ -28,4 +28,7 @@ class AtomicFile {
 
 void write_file_atomically(const std::string& path, std::string_view contents);
 
+// fsync of a directory, so renames and new entries in it survive a power cut (best effort).
+void sync_directory(const std::string& directory);
+
 }  // namespace medllm

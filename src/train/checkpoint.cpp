@@ -1,6 +1,5 @@
 #include "train/checkpoint.hpp"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,14 +20,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kPrefix = "checkpoint-";
-
-void sync_directory(const fs::path& directory) {
-  const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
 
 std::vector<std::pair<int64_t, fs::path>> checkpoints(const fs::path& out_dir) {
   std::vector<std::pair<int64_t, fs::path>> found;
@@ -79,7 +70,7 @@ std::string save_checkpoint(const std::string& out_dir, AdamW& optimizer, const 
   trainer["global_step"] = state.step;
   trainer["optimizer_steps"] = optimizer.steps();
   write_file_atomically((partial / "trainer_state.json").string(), trainer.dump(2) + "\n");
-  sync_directory(partial);
+  sync_directory(partial.string());
 
   if (fs::exists(final_dir)) fs::remove_all(final_dir);  // a re-run of the same step replaces it
   fs::rename(partial, final_dir);
