@@ -4,6 +4,9 @@ target_compile_options(medllm_options INTERFACE -Wall -Wextra -Wpedantic -Wshado
 # Fused multiply-add wherever the source writes a * b + c, stated rather than left to the
 # compiler's default: the batch-invariant kernels rely on every instantiation contracting alike.
 target_compile_options(medllm_options INTERFACE -ffp-contract=fast)
+# No code reads errno after a math call; without this flag GCC keeps sqrt scalar (to set errno on
+# negative input), which leaves loops such as AdamW's update unvectorised.
+target_compile_options(medllm_options INTERFACE -fno-math-errno)
 if(MEDLLM_NATIVE)
   target_compile_options(medllm_options INTERFACE -march=native)
 endif()

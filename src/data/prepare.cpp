@@ -183,7 +183,9 @@ class Preparer {
       return;
     }
     const std::string digest = sha256_hex(key);
-    if (options_.deduplicate && !seen_.insert(digest.substr(0, 32)).second) {
+    const DigestPrefix prefix{std::stoull(digest.substr(0, 16), nullptr, 16),
+                              std::stoull(digest.substr(16, 16), nullptr, 16)};
+    if (options_.deduplicate && !seen_.insert(prefix).second) {
       ++stats_.duplicates;
       return;
     }
@@ -199,8 +201,8 @@ class Preparer {
       if (options_.add_eos && tokenizer_.eos_id()) tokens_.push_back(*tokenizer_.eos_id());
       scored_.assign(tokens_.size(), 1);
     }
-    // The first 16 hex digits of the digest, as a fraction of 2^64, decide the split.
-    const double u = static_cast<double>(std::stoull(digest.substr(0, 16), nullptr, 16)) / 18446744073709551616.0;
+    // The digest's first 64 bits, as a fraction of 2^64, decide the split.
+    const double u = static_cast<double>(prefix.high) / 18446744073709551616.0;
     const bool valid = u < options_.valid_fraction;
     (valid ? valid_ : train_).add(tokens_, scored_);
     if ((valid ? valid_ : train_).tokens() >= options_.shard_tokens) flush(valid);
@@ -315,7 +317,16 @@ class Preparer {
   const ChatTemplate* chat_;
   const PrepareOptions& options_;
   std::string fingerprint_;
-  std::unordered_set<std::string> seen_;
+  // The first 128 bits of each kept record's SHA-256: 16 bytes a record (a hex string took three
+  // times that with its heap block), and a collision between distinct records stays below 2^-64.
+  struct DigestPrefix {
+    uint64_t high = 0, low = 0;
+    bool operator==(const DigestPrefix&) const = default;
+  };
+  struct DigestPrefixHash {
+    size_t operator()(const DigestPrefix& d) const { return static_cast<size_t>(d.high ^ (d.low >> 1)); }
+  };
+  std::unordered_set<DigestPrefix, DigestPrefixHash> seen_;
   std::vector<int32_t> tokens_;
   std::vector<uint8_t> scored_;
   DatasetWriter train_, valid_;

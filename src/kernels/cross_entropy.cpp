@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "kernels/elementwise.hpp"
 
 namespace medllm::kernels {
 
@@ -23,17 +24,15 @@ double cross_entropy(const float* logits, const int32_t* targets, int64_t rows, 
         if (dlogits != nullptr) std::fill(dlogits + r * vocab, dlogits + (r + 1) * vocab, 0.0f);
         continue;
       }
-      const float max = *std::max_element(x, x + vocab);
-      double sum = 0.0;
-      for (int64_t i = 0; i < vocab; ++i) sum += std::exp(static_cast<double>(x[i] - max));
-      const double log_sum = std::log(sum);
-      row_loss[r] = log_sum - static_cast<double>(x[target] - max);
-      if (dlogits != nullptr) {
-        float* d = dlogits + r * vocab;
-        const float target_logit = x[target];  // read before d (which may be x) is written
-        const float inverse_sum = static_cast<float>(1.0 / sum);
-        for (int64_t i = 0; i < vocab; ++i) d[i] = std::exp(x[i] - max) * inverse_sum * grad_scale;
-        d[target] = (std::exp(target_logit - max) * inverse_sum - 1.0f) * grad_scale;
+      const float max = max_value(x, vocab);
+      const float target_logit = x[target];  // read before d (which may be x) is written
+      float* d = dlogits != nullptr ? dlogits + r * vocab : nullptr;
+      const double sum = exp_shifted(x, max, vocab, d);
+      row_loss[r] = std::log(sum) - static_cast<double>(target_logit - max);
+      if (d != nullptr) {
+        const auto scale = static_cast<float>(grad_scale / sum);
+        for (int64_t i = 0; i < vocab; ++i) d[i] *= scale;
+        d[target] -= grad_scale;  // ∂/∂logit_target of −log softmax: p − 1
       }
     }
   });

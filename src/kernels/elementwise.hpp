@@ -27,6 +27,12 @@ void gated_activation(float* gate, const float* up, int64_t n, GateActivation ac
 // x[i] = cap * tanh(x[i] / cap)
 void softcap(float* x, int64_t n, float cap);
 
+// The largest of n values (−inf for none).
+float max_value(const float* x, int64_t n);
+
+// y[i] = exp(x[i] − shift) (y may be x, or null for the sum alone); returns Σ y[i] in double.
+double exp_shifted(const float* x, float shift, int64_t n, float* y);
+
 // In-place softmax over n values (max-subtracted); returns log Σ exp(x), which attention keeps
 // for its backward.
 float softmax(float* x, int64_t n);

@@ -11,13 +11,14 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "kernels/sgemm_tiles.hpp"
 
 namespace medllm::kernels {
 
 namespace {
 
-// Output columns per sgemm call (and rows of a non-f32 weight converted to f32 at a time: small
-// enough to stay in L2 while sgemm reads them).
+// Rows of a non-f32 weight converted to f32 for one sgemm call: small enough to stay in L2 while
+// sgemm reads them.
 constexpr int64_t kGemmColumnBlock = 128;
 // Independent accumulator lanes: lets the compiler vectorise without reassociating sums, so the
 // result is the same on every machine that runs this code.
@@ -252,21 +253,21 @@ void matmul_blas(const TensorView& weight, const float* x, int64_t n, float* y, 
   const int64_t out = weight.rows();
   const int64_t in = weight.cols();
   if (n <= 0 || out == 0) return;
-  // sgemm on fixed blocks of output columns, single-threaded inside our workers, so one set of
-  // threads serves BLAS and our kernels and results do not depend on the thread count.
+  if (weight.dtype == DType::F32) {
+    tiled_sgemm(n, out, in, 1.0f, {x, in, Op::None}, {reinterpret_cast<const float*>(weight.data), in, Op::Transpose},
+                0.0f, y, out, pool);
+    return;
+  }
+  // Other dtypes: sgemm on fixed blocks of output columns, each converted to f32 first. Blocks do
+  // not depend on the thread count, so neither do the results.
   const int64_t blocks = (out + kGemmColumnBlock - 1) / kGemmColumnBlock;
   pool.parallel_for(blocks, [&](int64_t first_block, int64_t end_block) {
-    std::vector<float> converted;
-    if (weight.dtype != DType::F32) converted.resize(static_cast<size_t>(kGemmColumnBlock * in));
+    std::vector<float> converted(static_cast<size_t>(kGemmColumnBlock * in));
     for (int64_t block = first_block; block < end_block; ++block) {
       const int64_t first = block * kGemmColumnBlock;
       const int64_t rows = std::min(kGemmColumnBlock, out - first);
-      const float* w = reinterpret_cast<const float*>(weight.row(first));
-      if (weight.dtype != DType::F32) {
-        for (int64_t r = 0; r < rows; ++r) to_f32(weight.dtype, weight.row(first + r), converted.data() + r * in, in);
-        w = converted.data();
-      }
-      sgemm_rows(x, n, in, w, rows, y + first, out);
+      for (int64_t r = 0; r < rows; ++r) to_f32(weight.dtype, weight.row(first + r), converted.data() + r * in, in);
+      sgemm_rows(x, n, in, converted.data(), rows, y + first, out);
     }
   });
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "kernels/sgemm_tiles.hpp"
 
 namespace medllm::kernels {
 
@@ -32,24 +33,22 @@ void matmul_backward_input(const TensorView& weight, const float* dy, int64_t n,
     return;
   }
   const float beta = accumulate ? 1.0f : 0.0f;
+  if (weight.dtype == DType::F32) {
+    tiled_sgemm(n, in, out, 1.0f, {dy, out, Op::None}, {reinterpret_cast<const float*>(weight.data), in, Op::None},
+                beta, dx, in, pool);
+    return;
+  }
   pool.parallel_for(blocks_of(in), [&](int64_t first_block, int64_t end_block) {
     std::vector<float> converted;
     for (int64_t block = first_block; block < end_block; ++block) {
       const int64_t first = block * kBlock;
       const int64_t cols = std::min(kBlock, in - first);
-      const float* w = reinterpret_cast<const float*>(weight.data) + first;
-      int64_t ldw = in;
-      if (weight.dtype != DType::F32) {
-        converted.resize(static_cast<size_t>(out * cols));
-        const size_t offset = dtype_bytes(weight.dtype, first);
-        for (int64_t r = 0; r < out; ++r)
-          to_f32(weight.dtype, weight.row(r) + offset, converted.data() + r * cols, cols);
-        w = converted.data();
-        ldw = cols;
-      }
+      converted.resize(static_cast<size_t>(out * cols));
+      const size_t offset = dtype_bytes(weight.dtype, first);
+      for (int64_t r = 0; r < out; ++r) to_f32(weight.dtype, weight.row(r) + offset, converted.data() + r * cols, cols);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n), static_cast<int>(cols),
-                  static_cast<int>(out), 1.0f, dy, static_cast<int>(out), w, static_cast<int>(ldw), beta, dx + first,
-                  static_cast<int>(in));
+                  static_cast<int>(out), 1.0f, dy, static_cast<int>(out), converted.data(), static_cast<int>(cols),
+                  beta, dx + first, static_cast<int>(in));
     }
   });
 }
@@ -57,15 +56,7 @@ void matmul_backward_input(const TensorView& weight, const float* dy, int64_t n,
 void matmul_backward_weight(const float* dy, const float* x, int64_t n, int64_t out, int64_t in, float* dw,
                             ThreadPool& pool) {
   if (n <= 0 || out == 0 || in == 0) return;
-  pool.parallel_for(blocks_of(out), [&](int64_t first_block, int64_t end_block) {
-    for (int64_t block = first_block; block < end_block; ++block) {
-      const int64_t first = block * kBlock;
-      const int64_t rows = std::min(kBlock, out - first);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(in),
-                  static_cast<int>(n), 1.0f, dy + first, static_cast<int>(out), x, static_cast<int>(in), 1.0f,
-                  dw + first * in, static_cast<int>(in));
-    }
-  });
+  tiled_sgemm(out, in, n, 1.0f, {dy, out, Op::Transpose}, {x, in, Op::None}, 1.0f, dw, in, pool);
 }
 
 void bias_backward(const float* dy, int64_t n, int64_t out, float* db) {

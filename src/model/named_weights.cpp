@@ -4,18 +4,21 @@
 
 namespace medllm {
 
-std::vector<NamedWeight> named_weights(const ModelConfig& config, ModelWeights& weights) {
-  std::vector<NamedWeight> out;
+namespace {
+
+template <class Named, class Weights>
+std::vector<Named> list_weights(const ModelConfig& config, Weights& weights) {
+  std::vector<Named> out;
   const bool permuted = config.rope_layout == RopeLayout::AdjacentPairs;
-  const auto matrix = [&](std::string name, TensorView& view, bool rope_rows = false, int64_t heads = 0) {
+  const auto matrix = [&](std::string name, auto& view, bool rope_rows = false, int64_t heads = 0) {
     out.push_back({std::move(name), &view, nullptr, permuted && rope_rows, heads});
   };
-  const auto vector = [&](std::string name, std::vector<float>& values, bool rope_rows = false, int64_t heads = 0) {
+  const auto vector = [&](std::string name, auto& values, bool rope_rows = false, int64_t heads = 0) {
     if (!values.empty()) out.push_back({std::move(name), nullptr, &values, permuted && rope_rows, heads});
   };
   matrix("model.embed_tokens.weight", weights.embed);
   for (int64_t i = 0; i < config.num_layers; ++i) {
-    LayerWeights& w = weights.layers[i];
+    auto& w = weights.layers[i];
     const std::string p = fmt::format("model.layers.{}.", i);
     vector(p + "input_layernorm.weight", w.attn_norm);
     matrix(p + "self_attn.q_proj.weight", w.q, true, config.num_heads);
@@ -45,6 +48,16 @@ std::vector<NamedWeight> named_weights(const ModelConfig& config, ModelWeights& 
   vector("model.norm.weight", weights.final_norm);
   if (!config.tie_word_embeddings) matrix("lm_head.weight", weights.lm_head);
   return out;
+}
+
+}  // namespace
+
+std::vector<NamedWeight> named_weights(const ModelConfig& config, ModelWeights& weights) {
+  return list_weights<NamedWeight>(config, weights);
+}
+
+std::vector<ConstNamedWeight> named_weights(const ModelConfig& config, const ModelWeights& weights) {
+  return list_weights<ConstNamedWeight>(config, weights);
 }
 
 int64_t hf_row_of_gguf_row(int64_t row, int64_t head_dim) {

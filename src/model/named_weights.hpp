@@ -4,6 +4,7 @@
 // LoRA merging all address weights through this one list.
 
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <medllm/config.hpp>
@@ -12,16 +13,23 @@
 
 namespace medllm {
 
-struct NamedWeight {
+template <bool Const>
+struct BasicNamedWeight {
+  using Matrix = std::conditional_t<Const, const TensorView, TensorView>;
+  using Vector = std::conditional_t<Const, const std::vector<float>, std::vector<float>>;
   std::string name;
-  TensorView* matrix = nullptr;          // 2-D weights (and the embedding)
-  std::vector<float>* vector = nullptr;  // norms and biases (already f32)
-  bool permuted_rows = false;            // q/k rows in llama.cpp's rope order (RopeLayout::AdjacentPairs)
-  int64_t heads = 0;                     // for permuted_rows: heads of head_dim rows each
+  Matrix* matrix = nullptr;    // 2-D weights (and the embedding)
+  Vector* vector = nullptr;    // norms and biases (already f32)
+  bool permuted_rows = false;  // q/k rows in llama.cpp's rope order (RopeLayout::AdjacentPairs)
+  int64_t heads = 0;           // for permuted_rows: heads of head_dim rows each
 };
+using NamedWeight = BasicNamedWeight<false>;
+using ConstNamedWeight = BasicNamedWeight<true>;
 
-// Every weight the forward pass uses, in a fixed order. lm_head is listed only when untied.
+// Every weight the forward pass uses, in a fixed order. lm_head is listed only when untied;
+// empty vectors (a bias or norm the family does not have) are left out.
 std::vector<NamedWeight> named_weights(const ModelConfig& config, ModelWeights& weights);
+std::vector<ConstNamedWeight> named_weights(const ModelConfig& config, const ModelWeights& weights);
 
 // Row order conversions between llama.cpp's GGUF q/k layout (adjacent rope pairs) and Hugging
 // Face's (halves): row (head, 2i + c) of GGUF is row (head, c·half + i) of Hugging Face.

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <functional>
 #include <random>
+#include <unordered_map>
 
 #include "core/error.hpp"
 #include "kernels/attention_training.hpp"
@@ -12,6 +13,7 @@
 #include "kernels/elementwise.hpp"
 #include "kernels/matmul_backward.hpp"
 #include "model/kernel_choices.hpp"
+#include "model/named_weights.hpp"
 
 namespace medllm {
 
@@ -79,6 +81,23 @@ struct TrainableTransformer::Activations {
   Buffer h, dlogits, d_normed, dx, d_branch, d_tmp, dh, d_gate, d_up, dq, dk, dv, d_attended, d_raw;
 };
 
+struct TrainableTransformer::Dims {
+  int64_t n, seq, hidden, q_dim, kv_dim, ffn;  // n = batch · seq tokens
+  float norm_offset, eps;                      // of every RMSNorm
+};
+
+TrainableTransformer::Dims TrainableTransformer::dims(const Activations& a) const {
+  const ModelConfig& c = config_;
+  return {a.n,
+          a.seq,
+          c.hidden_size,
+          c.num_heads * c.head_dim,
+          c.num_kv_heads * c.head_dim,
+          c.intermediate_size,
+          c.norm_offset_one ? 1.0f : 0.0f,
+          static_cast<float>(c.rms_norm_eps)};
+}
+
 TrainableTransformer::TrainableTransformer(const ModelConfig& config, const ModelWeights& weights) : config_(config) {
   build(weights, true);
 }
@@ -115,59 +134,56 @@ Parameter* TrainableTransformer::add_vector(std::string name, const std::vector<
   return add_parameter(std::move(name), Shape{static_cast<int64_t>(value.size())}, value, trainable, false);
 }
 
-TrainableLinear TrainableTransformer::make_linear(const std::string& name, const TensorView& weight,
-                                                  const std::vector<float>& bias, bool full) {
-  TrainableLinear linear;
-  if (full) {
-    linear.weight_param = add_parameter(name + ".weight", weight.shape, to_f32_vector(weight), true, true);
-    linear.weight = linear.weight_param->view();
-  } else {
-    linear.weight = weight;
-  }
-  if (!bias.empty()) linear.bias = add_vector(name + ".bias", bias, full);
-  return linear;
-}
-
 void TrainableTransformer::build(const ModelWeights& weights, bool full) {
   config_.validate();
-  if (full) {
-    embed_param_ =
-        add_parameter("model.embed_tokens.weight", weights.embed.shape, to_f32_vector(weights.embed), true, true);
-    embed_ = embed_param_->view();
-  } else {
-    embed_ = weights.embed;
+  // Every weight under its canonical name from model/named_weights (the list export and
+  // checkpoints use too): norms and biases always become Parameters (trained in full mode), matrices
+  // only in full mode. The layer structs then find them by the weight they were made from.
+  std::unordered_map<const void*, Parameter*> made;
+  for (const ConstNamedWeight& w : named_weights(config_, weights)) {
+    if (w.vector != nullptr) {
+      made[w.vector] = add_vector(w.name, *w.vector, full);
+    } else if (full) {
+      made[w.matrix] = add_parameter(w.name, w.matrix->shape, to_f32_vector(*w.matrix), true, true);
+    }
   }
+  const auto vector = [&](const std::vector<float>& v) -> Parameter* {
+    const auto it = made.find(&v);
+    return it == made.end() ? nullptr : it->second;  // absent in this family
+  };
+  const auto linear = [&](const TensorView& weight, const std::vector<float>& bias) {
+    TrainableLinear l;
+    l.weight_param = full ? made.at(&weight) : nullptr;
+    l.weight = full ? l.weight_param->view() : weight;
+    l.bias = vector(bias);
+    return l;
+  };
+  embed_param_ = full ? made.at(&weights.embed) : nullptr;
+  embed_ = full ? embed_param_->view() : weights.embed;
   for (int64_t i = 0; i < config_.num_layers; ++i) {
     const LayerWeights& w = weights.layers[i];
-    const std::string p = fmt::format("model.layers.{}.", i);
     Layer layer;
-    layer.attn_norm = add_vector(p + "input_layernorm.weight", w.attn_norm, full);
-    layer.q = make_linear(p + "self_attn.q_proj", w.q, w.q_bias, full);
-    layer.k = make_linear(p + "self_attn.k_proj", w.k, w.k_bias, full);
-    layer.v = make_linear(p + "self_attn.v_proj", w.v, w.v_bias, full);
-    layer.o = make_linear(p + "self_attn.o_proj", w.o, w.o_bias, full);
-    if (config_.qk_norm) {
-      layer.q_norm = add_vector(p + "self_attn.q_norm.weight", w.q_norm, full);
-      layer.k_norm = add_vector(p + "self_attn.k_norm.weight", w.k_norm, full);
-    }
-    if (config_.sandwich_norms) {
-      layer.post_attn_norm = add_vector(p + "post_attention_layernorm.weight", w.post_attn_norm, full);
-      layer.ffn_norm = add_vector(p + "pre_feedforward_layernorm.weight", w.ffn_norm, full);
-      layer.post_ffn_norm = add_vector(p + "post_feedforward_layernorm.weight", w.post_ffn_norm, full);
-    } else {
-      layer.ffn_norm = add_vector(p + "post_attention_layernorm.weight", w.ffn_norm, full);
-    }
-    layer.gate = make_linear(p + "mlp.gate_proj", w.gate, w.gate_bias, full);
-    layer.up = make_linear(p + "mlp.up_proj", w.up, w.up_bias, full);
-    layer.down = make_linear(p + "mlp.down_proj", w.down, w.down_bias, full);
+    layer.attn_norm = vector(w.attn_norm);
+    layer.q_norm = vector(w.q_norm);
+    layer.k_norm = vector(w.k_norm);
+    layer.post_attn_norm = vector(w.post_attn_norm);
+    layer.ffn_norm = vector(w.ffn_norm);
+    layer.post_ffn_norm = vector(w.post_ffn_norm);
+    layer.q = linear(w.q, w.q_bias);
+    layer.k = linear(w.k, w.k_bias);
+    layer.v = linear(w.v, w.v_bias);
+    layer.o = linear(w.o, w.o_bias);
+    layer.gate = linear(w.gate, w.gate_bias);
+    layer.up = linear(w.up, w.up_bias);
+    layer.down = linear(w.down, w.down_bias);
     layers_.push_back(std::move(layer));
   }
-  final_norm_ = add_vector("model.norm.weight", weights.final_norm, full);
+  final_norm_ = vector(weights.final_norm);
   if (config_.tie_word_embeddings) {
     lm_head_.weight = embed_;
     lm_head_.weight_param = embed_param_;
   } else {
-    lm_head_ = make_linear("lm_head", weights.lm_head, {}, full);
+    lm_head_ = linear(weights.lm_head, {});
   }
   for (const auto& layer : config_.layers) {
     rope_.push_back({rope_inverse_frequencies(layer.rope, config_.head_dim, config_.rope_freq_factors),
@@ -289,14 +305,7 @@ void TrainableTransformer::forward(std::span<const int32_t> tokens, int64_t batc
 
 void TrainableTransformer::layer_forward(int64_t l, Activations& a, Buffer& x, ThreadPool& pool) const {
   const ModelConfig& c = config_;
-  const int64_t n = a.n;
-  const int64_t seq = a.seq;
-  const int64_t hidden = c.hidden_size;
-  const int64_t q_dim = c.num_heads * c.head_dim;
-  const int64_t kv_dim = c.num_kv_heads * c.head_dim;
-  const int64_t ffn = c.intermediate_size;
-  const float norm_offset = c.norm_offset_one ? 1.0f : 0.0f;
-  const auto eps = static_cast<float>(c.rms_norm_eps);
+  const auto [n, seq, hidden, q_dim, kv_dim, ffn, norm_offset, eps] = dims(a);
   const auto norm = [&](const float* in, const Parameter* w, int64_t rows, int64_t dim, float* y) {
     kernels::rms_norm(in, w->value.data(), norm_offset, eps, rows, dim, y);
   };
@@ -407,14 +416,7 @@ LossSum TrainableTransformer::forward_backward(std::span<const int32_t> tokens, 
 
 void TrainableTransformer::backward(std::span<const int32_t> tokens, Activations& a, ThreadPool& pool) {
   const ModelConfig& c = config_;
-  const int64_t n = a.n;
-  const int64_t seq = a.seq;
-  const int64_t hidden = c.hidden_size;
-  const int64_t q_dim = c.num_heads * c.head_dim;
-  const int64_t kv_dim = c.num_kv_heads * c.head_dim;
-  const int64_t ffn = c.intermediate_size;
-  const float norm_offset = c.norm_offset_one ? 1.0f : 0.0f;
-  const auto eps = static_cast<float>(c.rms_norm_eps);
+  const auto [n, seq, hidden, q_dim, kv_dim, ffn, norm_offset, eps] = dims(a);
   // dx = ∂L/∂x of rms_norm(x; w), adding ∂L/∂w when w is trained.
   const auto norm_backward = [&](const float* x, Parameter* w, int64_t rows, int64_t dim, const float* dy, float* dx) {
     kernels::rms_norm_backward(x, w->value.data(), norm_offset, eps, rows, dim, dy, dx,

@@ -71,13 +71,13 @@ class TrainableTransformer {
  private:
   struct Layer;
   struct Activations;
+  struct Dims;
 
+  Dims dims(const Activations& a) const;
   void build(const ModelWeights& weights, bool full);
   void add_lora(const LoraOptions& lora, uint64_t seed);
   Parameter* add_parameter(std::string name, Shape shape, std::vector<float> value, bool trainable, bool decay);
   Parameter* add_vector(std::string name, const std::vector<float>& value, bool trainable);
-  TrainableLinear make_linear(const std::string& name, const TensorView& weight, const std::vector<float>& bias,
-                              bool full);
   void forward(std::span<const int32_t> tokens, int64_t batch, bool training, uint64_t dropout_seed, Activations& a,
                ThreadPool& pool) const;
   // One layer: reads x (the layer's input, also in a.layers[l].x_in), fills a.layers[l] and

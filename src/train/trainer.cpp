@@ -99,14 +99,18 @@ uint64_t mix_seed(uint64_t seed, int64_t step, int64_t micro) {
 }
 
 // Keeps metrics.jsonl in step with the checkpoint a run resumes from: rows after it are dropped.
-void truncate_metrics(const fs::path& path, int64_t step) {
+// Keeps the rows of steps up to `step`, the steps the resumed run will not repeat. Resuming a run
+// that had finished evaluates the final model again, so its final eval row goes as well.
+void truncate_metrics(const fs::path& path, int64_t step, bool finished) {
   std::ifstream in(path);
   if (!in) return;
   std::string line, kept;
   while (std::getline(in, line)) {
     try {
       const json row = json::parse(line);
-      if (row.value("step", int64_t{0}) <= step) kept += line + "\n";
+      const int64_t at = row.value("step", int64_t{0});
+      const bool final_eval = finished && at == step && row.contains("eval_loss");
+      if (at <= step && !final_eval) kept += line + "\n";
     } catch (const json::exception&) {
       break;  // a line cut by the kill that interrupted the run
     }
@@ -236,7 +240,7 @@ TrainResult train(const TrainOptions& o) {
     } catch (const json::exception& e) {
       fail("{}/trainer_state.json: {} (the checkpoint is damaged; resume from an earlier one)", directory, e.what());
     }
-    truncate_metrics(metrics_path, step);
+    truncate_metrics(metrics_path, step, step >= total_steps);
     std::fprintf(stderr, "medllm: resumed from %s at step %lld\n", directory.c_str(), static_cast<long long>(step));
   } else {
     std::ofstream(metrics_path, std::ios::trunc);

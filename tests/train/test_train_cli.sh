@@ -72,6 +72,15 @@ check "killed+resumed losses equal the uninterrupted run" cmp -s <(losses "$work
   <(losses "$work/killed/metrics.jsonl")
 check "final weights equal" cmp -s "$work/ref/checkpoint-24/model.safetensors" "$work/killed/checkpoint-24/model.safetensors"
 
+# Resuming the finished run evaluates the final model again without a second final eval row.
+"$medllm" "${train[@]}" --output-dir "$work/killed" --eval-on-start true --resume >/dev/null 2>&1
+check "resuming a finished run keeps one final eval row" /usr/bin/python3 -c "
+import json, sys
+rows = [json.loads(l) for l in open('$work/killed/metrics.jsonl')]
+sys.exit(0 if sum(1 for r in rows if 'eval_loss' in r and r['step'] == 24) == 1 else 1)"
+check "resuming a finished run keeps the losses" cmp -s <(losses "$work/ref/metrics.jsonl") \
+  <(losses "$work/killed/metrics.jsonl")
+
 # 3. Killed while writing a checkpoint: the previous one stays the latest and resumes exactly.
 "$medllm" "${train[@]}" --output-dir "$work/torn" >/dev/null 2>&1 &
 pid=$!

@@ -1,12 +1,16 @@
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
 #include "kernels/attention.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/matmul.hpp"
+#include "kernels/sgemm_tiles.hpp"
+#include "kernels/vector_exp.hpp"
 #include "support/test_support.hpp"
 
 namespace medllm {
@@ -82,6 +86,102 @@ TEST(Matmul, ResultDoesNotDependOnThreadCount) {
   kernels::matmul(w.view(), x.data(), 2, one.data(), pool1);
   kernels::matmul(w.view(), x.data(), 2, three.data(), pool3);
   EXPECT_EQ(one, three);
+}
+
+// The tiled BLAS product against a double-precision product, for every transpose combination, a
+// beta that accumulates, shapes that cut into uneven tiles and k = 0; and the grid must not depend
+// on the thread count, bit for bit.
+TEST(TiledSgemm, MatchesDefinitionAndIgnoresThreadCount) {
+  ThreadPool one(1), three(3);
+  for (const auto [m, n, k] : {std::array<int64_t, 3>{7, 5, 3}, {600, 1100, 40}, {1030, 20, 513}, {9, 9, 0}}) {
+    for (const kernels::Op op_a : {kernels::Op::None, kernels::Op::Transpose}) {
+      for (const kernels::Op op_b : {kernels::Op::None, kernels::Op::Transpose}) {
+        const auto a = random_vector(static_cast<size_t>(m * k), 41);
+        const auto b = random_vector(static_cast<size_t>(k * n), 42);
+        const auto c0 = random_vector(static_cast<size_t>(m * n), 43);
+        const int64_t lda = op_a == kernels::Op::None ? k : m;
+        const int64_t ldb = op_b == kernels::Op::None ? n : k;
+        auto c1 = c0, c3 = c0;
+        kernels::tiled_sgemm(m, n, k, 0.5f, {a.data(), lda, op_a}, {b.data(), ldb, op_b}, 2.0f, c1.data(), n, one);
+        kernels::tiled_sgemm(m, n, k, 0.5f, {a.data(), lda, op_a}, {b.data(), ldb, op_b}, 2.0f, c3.data(), n, three);
+        ASSERT_EQ(c1, c3) << m << "x" << n << "x" << k;
+        for (int64_t i = 0; i < m; i += 7) {
+          for (int64_t j = 0; j < n; j += 3) {
+            double sum = 0;
+            for (int64_t p = 0; p < k; ++p) {
+              const float av = op_a == kernels::Op::None ? a[i * k + p] : a[p * m + i];
+              const float bv = op_b == kernels::Op::None ? b[p * n + j] : b[j * k + p];
+              sum += static_cast<double>(av) * bv;
+            }
+            const double expected = 0.5 * sum + 2.0 * c0[i * n + j];
+            ASSERT_NEAR(c1[i * n + j], expected, 1e-4 * (1 + std::fabs(expected))) << i << "," << j;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ(kernels::sgemm_tile_extent(512), 512);
+  EXPECT_EQ(kernels::sgemm_tile_extent(768), 384);    // two even tiles, not 512 + 256
+  EXPECT_EQ(kernels::sgemm_tile_extent(32000), 512);  // 63 tiles; a multiple of 16 wide
+}
+
+// The vectorised exp within 2 ulp of the C library over the whole useful range, and its edges.
+TEST(VectorExp, WithinTwoUlpOfStdExpAndKeepsSpecialValues) {
+  float worst = 0.0f;
+  for (float x = -103.0f; x < 88.7f; x += 0.00731f) {
+    const float expected = std::exp(x);
+    const float got = kernels::exp1(x);
+    if (expected < std::numeric_limits<float>::min()) {  // subnormal results: absolute error
+      ASSERT_NEAR(got, expected, 2 * std::numeric_limits<float>::denorm_min()) << x;
+      continue;
+    }
+    const float ulp = std::nextafter(expected, INFINITY) - expected;
+    worst = std::max(worst, std::fabs(got - expected) / ulp);
+  }
+  EXPECT_LE(worst, 2.0f);
+  EXPECT_EQ(kernels::exp1(0.0f), 1.0f);
+  EXPECT_EQ(kernels::exp1(-INFINITY), 0.0f);
+  EXPECT_EQ(kernels::exp1(-200.0f), 0.0f);
+  EXPECT_EQ(kernels::exp1(INFINITY), INFINITY);
+  EXPECT_EQ(kernels::exp1(100.0f), INFINITY);
+  EXPECT_TRUE(std::isnan(kernels::exp1(NAN)));
+}
+
+// Softmax and the shifted-exp sum at lengths around the vector width (masked tails), and a NaN
+// anywhere reaches the sum (the trainer's NaN abort depends on it).
+TEST(Softmax, MatchesDefinitionAtEveryTailLengthAndPropagatesNaN) {
+  for (int64_t n : {1, 5, 15, 16, 17, 33, 1000}) {
+    const auto x = random_vector(static_cast<size_t>(n), 51, 4.0f);
+    auto y = x;
+    const float lse = kernels::softmax(y.data(), n);
+    double max = -INFINITY, sum = 0;
+    for (float v : x) max = std::max<double>(max, v);
+    for (float v : x) sum += std::exp(v - max);
+    EXPECT_NEAR(lse, max + std::log(sum), 1e-5 * (1 + std::fabs(lse))) << n;
+    for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(y[i], std::exp(x[i] - max) / sum, 1e-6) << n << " " << i;
+    EXPECT_EQ(kernels::max_value(x.data(), n), static_cast<float>(max));
+    auto with_nan = x;
+    with_nan[static_cast<size_t>(n / 2)] = NAN;
+    EXPECT_TRUE(std::isnan(kernels::exp_shifted(with_nan.data(), 0.0f, n, nullptr))) << n;
+  }
+}
+
+// The SiLU gate's backward against central differences of its forward, over a vector with a tail.
+TEST(Activation, SiluBackwardMatchesFiniteDifferences) {
+  const int64_t n = 37;
+  const auto gate = random_vector(n, 61, 3.0f);
+  const auto up = random_vector(n, 62);
+  const auto dh = random_vector(n, 63);
+  std::vector<float> dgate(n), dup(n);
+  kernels::gated_activation_backward(gate.data(), up.data(), dh.data(), n, kernels::GateActivation::Silu, dgate.data(),
+                                     dup.data());
+  for (int64_t i = 0; i < n; ++i) {
+    const auto silu = [](double g) { return g / (1 + std::exp(-g)); };
+    const double h = 1e-3;
+    const double slope = (silu(gate[i] + h) - silu(gate[i] - h)) / (2 * h);
+    EXPECT_NEAR(dgate[i], dh[i] * up[i] * slope, 1e-4 * (1 + std::fabs(dh[i] * up[i]))) << i;
+    EXPECT_NEAR(dup[i], dh[i] * silu(gate[i]), 1e-5 * (1 + std::fabs(dh[i]))) << i;
+  }
 }
 
 TEST(RmsNorm, MatchesDefinition) {
