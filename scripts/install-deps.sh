@@ -9,6 +9,7 @@ packages=(
   libopenblas-dev                   # f32 GEMM for prefill and training
   libpcre2-dev libicu-dev           # tokenizer regexes and Unicode normalization
   nlohmann-json3-dev libcli11-dev libfmt-dev
+  libtomlplusplus-dev               # TOML recipes (medllm pipeline)
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-torch python3-numpy       # independent numeric reference for tests
   python3-sentencepiece             # reference SentencePiece encoder for tokenizer tests

@@ -4,13 +4,10 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <medllm/tokenizer.hpp>
 #include <memory>
-#include <optional>
 
 #include "cli/commands.hpp"
 #include "data/prepare.hpp"
-#include "tokenizer/chat_template.hpp"
 
 namespace medllm::cli {
 
@@ -27,11 +24,7 @@ void run_prepare(DataFlags& flags) {
   PrepareOptions& options = flags.options;
   options.deduplicate = !flags.keep_duplicates;
   options.add_eos = !flags.no_eos;
-  const auto tokenizer = Tokenizer::from_path(flags.model);
-  std::optional<ChatTemplate> chat;
-  const bool plain_text = options.format == "text" || (options.format == "jsonl" && options.prompt_field.empty());
-  if (!plain_text) chat = ChatTemplate::from_path(flags.model);
-  const PrepareStats stats = prepare_dataset(*tokenizer, chat ? &*chat : nullptr, options);
+  const PrepareStats stats = prepare_dataset(flags.model, options);
   fmt::print("{}\n", stats.to_json().dump(2));
   fmt::print(stderr,
              "medllm: {} records → train {} documents / {} tokens, valid {} documents / {} tokens; dropped {} "

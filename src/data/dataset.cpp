@@ -151,4 +151,18 @@ std::vector<std::unique_ptr<DatasetShard>> open_split(const std::string& directo
   return shards;
 }
 
+void require_tokenizer(const std::vector<std::unique_ptr<DatasetShard>>& shards, const Tokenizer& tokenizer,
+                       const std::string& model) {
+  const std::string fingerprint = tokenizer_fingerprint(tokenizer);
+  for (const auto& shard : shards) {
+    const std::string theirs =
+        shard->header().contains("tokenizer") ? shard->header()["tokenizer"].value("sha256", "") : "";
+    if (theirs != fingerprint)
+      fail(
+          "{}: prepared with another tokenizer than {}'s (vocabulary fingerprint {} vs {}); run `medllm data "
+          "prepare` with this model",
+          shard->path(), model, theirs.substr(0, 12), fingerprint.substr(0, 12));
+  }
+}
+
 }  // namespace medllm

@@ -78,4 +78,9 @@ class DatasetShard {
 // The shards of one split, in file-name order: DIR/<split>-*.mlds.
 std::vector<std::unique_ptr<DatasetShard>> open_split(const std::string& directory, const std::string& split);
 
+// An error naming the shard and the model unless every shard was prepared with this tokenizer
+// (model names it in the message).
+void require_tokenizer(const std::vector<std::unique_ptr<DatasetShard>>& shards, const Tokenizer& tokenizer,
+                       const std::string& model);
+
 }  // namespace medllm

@@ -4,10 +4,12 @@
 #include <filesystem>
 #include <fstream>
 #include <medllm/tokenizer.hpp>
+#include <optional>
 #include <unordered_set>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/json_options.hpp"
 #include "core/progress.hpp"
 #include "core/sha256.hpp"
 #include "data/dataset.hpp"
@@ -30,6 +32,38 @@ nlohmann::json PrepareStats::to_json() const {
           {"train", {{"documents", train_documents}, {"tokens", train_tokens}, {"scored_tokens", train_scored}}},
           {"valid", {{"documents", valid_documents}, {"tokens", valid_tokens}, {"scored_tokens", valid_scored}}},
           {"shards", shards}};
+}
+
+namespace {
+
+template <typename Visitor>
+void visit_fields(PrepareOptions& o, Visitor&& visit) {
+  visit("inputs", o.inputs);
+  visit("out_dir", o.out_dir);
+  visit("format", o.format);
+  visit("sample_by", o.sample_by);
+  visit("text_field", o.text_field);
+  visit("text_template", o.text_template);
+  visit("prompt_field", o.prompt_field);
+  visit("response_field", o.response_field);
+  visit("system_prompt", o.system_prompt);
+  visit("objective", o.objective);
+  visit("valid_fraction", o.valid_fraction);
+  visit("deduplicate", o.deduplicate);
+  visit("min_chars", o.min_chars);
+  visit("add_eos", o.add_eos);
+  visit("shard_tokens", o.shard_tokens);
+}
+
+}  // namespace
+
+PrepareOptions PrepareOptions::from_json(const nlohmann::json& json, const std::string& source) {
+  return options_from_json<PrepareOptions>(json, source,
+                                           [](PrepareOptions& o, auto&& visit) { visit_fields(o, visit); });
+}
+
+nlohmann::json PrepareOptions::to_json() const {
+  return options_to_json(*this, [](PrepareOptions& o, auto&& visit) { visit_fields(o, visit); });
 }
 
 namespace {
@@ -436,6 +470,14 @@ PrepareStats prepare_dataset(const Tokenizer& tokenizer, const ChatTemplate* cha
       {"stats", stats.to_json()}};
   write_file_atomically((fs::path(options.out_dir) / "dataset.json").string(), manifest.dump(2) + "\n");
   return stats;
+}
+
+PrepareStats prepare_dataset(const std::string& model, const PrepareOptions& options) {
+  const auto tokenizer = Tokenizer::from_path(model);
+  std::optional<ChatTemplate> chat;
+  const bool plain_text = options.format == "text" || (options.format == "jsonl" && options.prompt_field.empty());
+  if (!plain_text) chat = ChatTemplate::from_path(model);
+  return prepare_dataset(*tokenizer, chat ? &*chat : nullptr, options);
 }
 
 }  // namespace medllm

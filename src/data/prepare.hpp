@@ -32,6 +32,11 @@ struct PrepareOptions {
   int64_t min_chars = 1;
   bool add_eos = true;  // cpt: end each document with EOS so packed documents are separated
   int64_t shard_tokens = int64_t{1} << 28;
+
+  // The fields above under their names ("text_template", "valid_fraction", ...); unknown keys are
+  // errors naming the key.
+  static PrepareOptions from_json(const nlohmann::json& json, const std::string& source);
+  nlohmann::json to_json() const;
 };
 
 struct PrepareStats {
@@ -51,5 +56,9 @@ struct PrepareStats {
 // chat may be null for objective cpt on plain text. Writes OUT/train-00000.mlds ...,
 // OUT/valid-00000.mlds, and OUT/dataset.json (options and stats).
 PrepareStats prepare_dataset(const Tokenizer& tokenizer, const ChatTemplate* chat, const PrepareOptions& options);
+
+// The same with the tokenizer of a model (directory, .gguf or tokenizer file), and its chat
+// template when the data are conversations.
+PrepareStats prepare_dataset(const std::string& model, const PrepareOptions& options);
 
 }  // namespace medllm

@@ -9,6 +9,17 @@
 
 namespace medllm::kernels {
 
+#if defined(__AVX512F__)
+namespace {
+
+__m512 sigmoid16(__m512 x) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  return _mm512_div_ps(one, _mm512_add_ps(one, exp16(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+}
+
+}  // namespace
+#endif
+
 void rms_norm(const float* x, const float* w, float offset, float eps, int64_t rows, int64_t dim, float* y) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* in = x + r * dim;
@@ -46,12 +57,11 @@ void gated_activation(float* gate, const float* up, int64_t n, GateActivation ac
   switch (activation) {
     case GateActivation::Silu: {
 #if defined(__AVX512F__)
-      const __m512 one = _mm512_set1_ps(1.0f);
       for (int64_t i = 0; i < n; i += 16) {
         const __mmask16 m = lanes(n - i);
         const __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
-        const __m512 sigmoid = _mm512_div_ps(one, _mm512_add_ps(one, exp16(_mm512_sub_ps(_mm512_setzero_ps(), g))));
-        _mm512_mask_storeu_ps(gate + i, m, _mm512_mul_ps(_mm512_mul_ps(g, sigmoid), _mm512_maskz_loadu_ps(m, up + i)));
+        _mm512_mask_storeu_ps(gate + i, m,
+                              _mm512_mul_ps(_mm512_mul_ps(g, sigmoid16(g)), _mm512_maskz_loadu_ps(m, up + i)));
       }
 #else
       for (int64_t i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
@@ -118,7 +128,7 @@ void gated_activation_backward(const float* gate, const float* up, const float* 
         const __mmask16 m = lanes(n - i);
         const __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
         const __m512 d = _mm512_maskz_loadu_ps(m, dh + i);
-        const __m512 sigmoid = _mm512_div_ps(one, _mm512_add_ps(one, exp16(_mm512_sub_ps(_mm512_setzero_ps(), g))));
+        const __m512 sigmoid = sigmoid16(g);
         _mm512_mask_storeu_ps(dup + i, m, _mm512_mul_ps(_mm512_mul_ps(d, g), sigmoid));
         // dh · up · σ · (1 + g·(1 − σ))
         const __m512 slope = _mm512_fmadd_ps(g, _mm512_sub_ps(one, sigmoid), one);

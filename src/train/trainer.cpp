@@ -13,14 +13,15 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/json_file.hpp"
+#include "core/json_options.hpp"
 #include "core/progress.hpp"
 #include "data/dataset.hpp"
+#include "data/packer.hpp"
 #include "model/export.hpp"
 #include "model/model_impl.hpp"
 #include "model/trainable_transformer.hpp"
 #include "train/checkpoint.hpp"
 #include "train/optimizer.hpp"
-#include "train/packer.hpp"
 #include "train/schedule.hpp"
 #include "train/training_report.hpp"
 
@@ -99,50 +100,40 @@ uint64_t mix_seed(uint64_t seed, int64_t step, int64_t micro) {
 }
 
 // Keeps metrics.jsonl in step with the checkpoint a run resumes from: rows after it are dropped.
-// Keeps the rows of steps up to `step`, the steps the resumed run will not repeat. Resuming a run
-// that had finished evaluates the final model again, so its final eval row goes as well.
-void truncate_metrics(const fs::path& path, int64_t step, bool finished) {
+// Keeps the rows of steps up to `step`, the steps the resumed run will not repeat, and returns the
+// last kept training loss. Resuming a run that had finished evaluates the final model again, so its
+// final eval row goes as well.
+double truncate_metrics(const fs::path& path, int64_t step, bool finished) {
+  double last_loss = 0.0;
   std::ifstream in(path);
-  if (!in) return;
+  if (!in) return last_loss;
   std::string line, kept;
   while (std::getline(in, line)) {
     try {
       const json row = json::parse(line);
       const int64_t at = row.value("step", int64_t{0});
       const bool final_eval = finished && at == step && row.contains("eval_loss");
-      if (at <= step && !final_eval) kept += line + "\n";
+      if (at <= step && !final_eval) {
+        kept += line + "\n";
+        if (row.contains("loss")) last_loss = row["loss"].get<double>();
+      }
     } catch (const json::exception&) {
       break;  // a line cut by the kill that interrupted the run
     }
   }
   write_file_atomically(path.string(), kept);
+  return last_loss;
 }
 
 }  // namespace
 
 TrainOptions TrainOptions::from_json(const json& config, const std::string& source) {
-  if (!config.is_object()) fail("{}: a training config must be a JSON object", source);
-  TrainOptions o;
-  std::set<std::string> known;
-  visit_options(o, [&](const char* key, auto& field) {
-    known.insert(key);
-    if (!config.contains(key)) return;
-    try {
-      field = config[key].get<std::remove_reference_t<decltype(field)>>();
-    } catch (const json::exception&) {
-      fail("{}: field '{}' has the wrong type: {}", source, key, json_for_message(config[key]));
-    }
-  });
-  for (const auto& [key, value] : config.items()) {
-    if (!known.contains(key)) fail("{}: unknown field '{}'", source, key);
-  }
-  return o;
+  return options_from_json<TrainOptions>(config, source,
+                                         [](TrainOptions& o, auto&& visit) { visit_options(o, visit); });
 }
 
 json TrainOptions::to_json() const {
-  json out = json::object();
-  visit_options(const_cast<TrainOptions&>(*this), [&](const char* key, auto& field) { out[key] = field; });
-  return out;
+  return options_to_json(*this, [](TrainOptions& o, auto&& visit) { visit_options(o, visit); });
 }
 
 TrainResult train(const TrainOptions& o) {
@@ -160,18 +151,8 @@ TrainResult train(const TrainOptions& o) {
   const auto train_shards = open_split(o.data, "train");
   const auto valid_shards = open_split(o.data, "valid");
   if (train_shards.empty()) fail("{}: no train-*.mlds shards", o.data);
-  const std::string fingerprint = tokenizer_fingerprint(*tokenizer);
-  for (const auto* shards : {&train_shards, &valid_shards}) {
-    for (const auto& shard : *shards) {
-      const std::string their =
-          shard->header().contains("tokenizer") ? shard->header()["tokenizer"].value("sha256", "") : "";
-      if (their != fingerprint)
-        fail(
-            "{}: prepared with another tokenizer than {}'s (vocabulary fingerprint {} vs {}); run `medllm data "
-            "prepare` with this model",
-            shard->path(), o.model, their.substr(0, 12), fingerprint.substr(0, 12));
-    }
-  }
+  require_tokenizer(train_shards, *tokenizer, o.model);
+  require_tokenizer(valid_shards, *tokenizer, o.model);
 
   const ModelConfig& config = model->config();
   std::unique_ptr<TrainableTransformer> net;
@@ -218,6 +199,7 @@ TrainResult train(const TrainOptions& o) {
   const fs::path metrics_path = fs::path(o.output_dir) / "metrics.jsonl";
   int64_t step = 0;
   double elapsed_before = 0.0;
+  double resumed_train_loss = 0.0;  // the last logged loss before the resumed step
   const json identity = run_identity(o);
   if (!o.resume_from_checkpoint.empty()) {
     std::string directory = o.resume_from_checkpoint;
@@ -240,7 +222,7 @@ TrainResult train(const TrainOptions& o) {
     } catch (const json::exception& e) {
       fail("{}/trainer_state.json: {} (the checkpoint is damaged; resume from an earlier one)", directory, e.what());
     }
-    truncate_metrics(metrics_path, step, step >= total_steps);
+    resumed_train_loss = truncate_metrics(metrics_path, step, step >= total_steps);
     std::fprintf(stderr, "medllm: resumed from %s at step %lld\n", directory.c_str(), static_cast<long long>(step));
   } else {
     std::ofstream(metrics_path, std::ios::trunc);
@@ -271,6 +253,7 @@ TrainResult train(const TrainOptions& o) {
     return sum / static_cast<double>(tokens);
   };
   TrainResult result;
+  result.last_train_loss = resumed_train_loss;
   const auto run_eval = [&](int64_t at_step) {
     const auto loss = evaluate();
     if (!loss) return loss;

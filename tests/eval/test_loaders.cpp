@@ -55,16 +55,7 @@ std::vector<std::string> lines_of(const fs::path& path) {
   return lines;
 }
 
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an Error";
-  return {};
-}
+using test::error_of;
 
 void expect_contains(const std::string& message, std::initializer_list<std::string> parts) {
   for (const auto& part : parts)

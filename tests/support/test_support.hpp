@@ -3,8 +3,11 @@
 // tiny random-weight Hugging Face models (for error and robustness tests; numeric parity tests
 // use the PyTorch-written models from tests/reference instead).
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <filesystem>
+#include <medllm/error.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -42,5 +45,17 @@ struct TinyModel {
 TinyModel tiny_llama(DType dtype = DType::F32, uint64_t seed = 7);
 // Writes config.json and model.safetensors into dir.
 void write_hf_model(const std::filesystem::path& dir, const TinyModel& model);
+
+// The message of the medllm::Error that fn() throws; a test failure (and "") when it throws none.
+template <typename Fn>
+std::string error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected an Error";
+  return {};
+}
 
 }  // namespace medllm::test

@@ -15,7 +15,7 @@
 #include "data/prepare.hpp"
 #include "support/test_support.hpp"
 #include "tokenizer/chat_template.hpp"
-#include "train/packer.hpp"
+#include "data/packer.hpp"
 
 namespace medllm {
 namespace {

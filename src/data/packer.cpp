@@ -1,4 +1,4 @@
-#include "train/packer.hpp"
+#include "data/packer.hpp"
 
 #include <algorithm>
 #include <numeric>
