@@ -12,6 +12,7 @@ sentencepiece/: hand-written SentencePiece .model files (Unigram/BPE/WORD/CHAR, 
 jinja/:       chat templates + NUL + a message text: the real Qwen3/Llama-3.1/Gemma-3 templates
               (from tests/node/node_modules when installed), medllm's fallback templates, the test
               templates, and the parity snippets of tests/jinja/snippets.json.
+openai_request/: request bodies for /v1/completions and /v1/chat/completions.
 Standard library only (python3-sentencepiece optional); deterministic.
 """
 import json
@@ -246,6 +247,26 @@ def main():
     }
     for name, text in csv_seeds.items():
         open(os.path.join(out, "csv", name), "w", encoding="utf-8").write(text)
+    # OpenAI request bodies for both endpoints: every field the parsers read, in their accepted forms.
+    os.makedirs(os.path.join(out, "openai_request"), exist_ok=True)
+    request_seeds = {
+        "completion.json": {"model": "m", "prompt": "Q: 熱\nA:", "max_tokens": 0, "echo": True, "logprobs": 5,
+                            "temperature": 0.7, "top_p": 0.9, "seed": -1, "stop": ["\n", "###"], "n": 2,
+                            "stream": True, "stream_options": {"include_usage": True}, "presence_penalty": 0.5,
+                            "frequency_penalty": -0.5, "user": "u", "suffix": None},
+        "completion_tokens.json": {"prompt": [[1, 2, 3]], "stop": "</s>", "max_tokens": 16.0},
+        "chat.json": {"model": "m", "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "name": "pat", "content": [{"type": "text", "text": "熱が"}, {"type": "text", "text": "出た"}]},
+            {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function",
+                                                  "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "42"}],
+            "max_tokens": 10, "max_completion_tokens": 20, "logprobs": True, "top_logprobs": 3,
+            "response_format": {"type": "json_object"}, "tools": [], "tool_choice": "none",
+            "chat_template_kwargs": {"enable_thinking": False}, "store": True, "metadata": {"k": "v"}},
+    }
+    for name, body in request_seeds.items():
+        open(os.path.join(out, "openai_request", name), "w", encoding="utf-8").write(json.dumps(body, ensure_ascii=False))
     # Training shards (.mlds): a small valid one in the layout of src/data/dataset.hpp.
     os.makedirs(os.path.join(out, "dataset"), exist_ok=True)
     docs = [[1, 2, 3], [], [4, 5]]

@@ -11,13 +11,13 @@ cd "$repo"
 
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEDLLM_FUZZ=ON \
   -DMEDLLM_SANITIZE=ON -DMEDLLM_BUILD_TESTS=OFF -DMEDLLM_BUILD_BENCH=OFF >/dev/null
-cmake --build "$build" --target fuzz_safetensors fuzz_gguf fuzz_config fuzz_jinja fuzz_sentencepiece fuzz_tokenizer_json fuzz_csv fuzz_dataset
+cmake --build "$build" --target fuzz_safetensors fuzz_gguf fuzz_config fuzz_jinja fuzz_sentencepiece fuzz_tokenizer_json fuzz_csv fuzz_dataset fuzz_openai_request
 
 seeds="$build/fuzz-seeds"
 rm -rf "$seeds"
 /usr/bin/python3 fuzz/make_seeds.py "$seeds" "$reference"
 
-for target in safetensors gguf config sentencepiece jinja tokenizer_json csv dataset; do
+for target in safetensors gguf config sentencepiece jinja tokenizer_json csv dataset openai_request; do
   corpus="$build/fuzz-corpus/$target"
   mkdir -p "$corpus"
   echo "fuzz_$target: ${seconds}s"

@@ -10,6 +10,7 @@ packages=(
   libpcre2-dev libicu-dev           # tokenizer regexes and Unicode normalization
   nlohmann-json3-dev libcli11-dev libfmt-dev
   libtomlplusplus-dev               # TOML recipes (medllm pipeline)
+  libcpp-httplib-dev                # HTTP server (medllm serve)
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-torch python3-numpy       # independent numeric reference for tests
   python3-sentencepiece             # reference SentencePiece encoder for tokenizer tests

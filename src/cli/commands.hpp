@@ -31,5 +31,6 @@ void add_data_command(CLI::App& app);   // data prepare
 void add_train_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_pipeline_command(CLI::App& app);
+void add_serve_command(CLI::App& app);
 
 }  // namespace medllm::cli
