@@ -259,9 +259,10 @@ ordered_json run_pipeline(const Recipe& recipe) {
       recipe.eval.prompts.empty() ? std::string("Question: What is diabetes?\nAnswer:") : recipe.eval.prompts.front();
   std::fprintf(stderr,
                "\nmedllm pipeline: done in %.0f s. Report: %s\nThe adapted model (Hugging Face format) is in %s; try "
-               "it:\n  medllm generate -m %s -p %s -n 80\n",
+               "it:\n  medllm generate -m %s -p %s -n 80\nor serve it (OpenAI-compatible API on 127.0.0.1:8080):\n"
+               "  medllm serve -m %s\n",
                timing["total_s"].get<double>(), report.c_str(), model.c_str(), model.c_str(),
-               shell_quote(prompt).c_str());
+               shell_quote(prompt).c_str(), model.c_str());
   return result;
 }
 

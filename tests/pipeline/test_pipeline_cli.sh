@@ -30,7 +30,8 @@ short=(--recipe recipes/quickstart.toml --max-steps $STEPS --threads 2 --set eva
 check "pipeline succeeds" test $? -eq 0
 check "pipeline.json written" test -f "$work/a/pipeline.json"
 check "before/after table printed" grep -q "held-out perplexity (lower=better)" "$work/a.err"
-check "the chat command is printed" grep -q "medllm generate -m $work/a/cpt/train" "$work/a.err"
+check "the generate command is printed" grep -q "medllm generate -m $work/a/cpt/train" "$work/a.err"
+check "the serve command is printed" grep -q "medllm serve -m $work/a/cpt/train" "$work/a.err"
 check "held-out perplexity falls by ${MIN_PPL_FACTOR}x" /usr/bin/python3 - "$work/a/pipeline.json" "$MIN_PPL_FACTOR" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
