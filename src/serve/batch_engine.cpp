@@ -270,9 +270,7 @@ void BatchEngine::step(std::vector<std::unique_ptr<Running>>& active) {
   {
     std::lock_guard lock(mutex_);
     ++stats_.passes;
-    for (const Row& row : rows) {
-      if (row.position + 1 < static_cast<int64_t>(row.owner->job->spec.prompt.size())) ++stats_.prompt_tokens;
-    }
+    stats_.prompt_tokens += kPrefillBudget - budget;
   }
 
   for (size_t k = 0; k < rows.size(); ++k) {
