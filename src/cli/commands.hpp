@@ -32,5 +32,6 @@ void add_train_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_pipeline_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
+void add_chat_command(CLI::App& app);
 
 }  // namespace medllm::cli

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   medllm::cli::add_export_command(app);
   medllm::cli::add_pipeline_command(app);
   medllm::cli::add_serve_command(app);
+  medllm::cli::add_chat_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
