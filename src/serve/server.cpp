@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "serve/batch_engine.hpp"
 #include "serve/openai_request.hpp"
+#include "serve/web_ui.hpp"
 #include "tokenizer/chat_template.hpp"
 
 namespace medllm::serve {
@@ -544,6 +545,14 @@ struct Server::Impl {
     // /health and /metrics.
     const size_t threads = static_cast<size_t>(options.parallel + options.queue_limit + 8);
     http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    http.Get("/", [](const httplib::Request&, httplib::Response& res) {
+      // The page talks only to this server; model output is inserted as text, never as HTML.
+      res.set_header("Content-Security-Policy",
+                     "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'");
+      res.set_header("X-Content-Type-Options", "nosniff");
+      const std::string_view page = web_ui_index_html();
+      res.set_content(page.data(), page.size(), "text/html; charset=utf-8");
+    });
     http.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(dump({{"status", "ok"}, {"model", model_name()}}), "application/json");
     });
