@@ -2,9 +2,11 @@
 """`medllm serve` over raw HTTP on the real stories260K model.
 
 - completions and chat, streaming and not: greedy text equals `medllm generate`'s, streamed
-  chunks add up to the non-streamed text, SSE ends with [DONE];
+  chunks add up to the non-streamed text (also for hot samples holding multi-byte characters:
+  no character is split between chunks), SSE ends with [DONE];
 - echo + max_tokens 0 + logprobs: prompt token log-probabilities equal the log-softmax of
-  `medllm logits` (1e-5), so multiple-choice scoring over HTTP equals `medllm eval --method loglik`;
+  `medllm logits` (1e-5), and MedQA choices scored over HTTP as lm-eval's local-completions does
+  equal `medllm eval --method loglik` (log-likelihoods 1e-4, same predictions);
 - 16 simultaneous streaming clients each get their single-client greedy output;
 - 60 malformed or hostile requests each get the right status in OpenAI's error shape (or are
   dropped cleanly), and afterwards the server is healthy and its memory grew by less than 64 MiB;
@@ -97,7 +99,7 @@ def rss_kib(pid):
         return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
 
 
-proc, port = start_server("--parallel", "16", "--ctx", "256", "--model-id", "stories")
+proc, port = start_server("--parallel", "16", "--ctx", "1024", "--model-id", "stories")
 try:
     status, body = request(port, "GET", "/health")
     check("health", status == 200 and json.loads(body)["status"] == "ok")
@@ -135,6 +137,19 @@ try:
     check("chat logprobs", len(lp) == 5 and len(lp[0]["top_logprobs"]) == 2
           and lp[0]["top_logprobs"][0]["logprob"] >= lp[0]["top_logprobs"][1]["logprob"])
 
+    # Streaming never splits a UTF-8 character: hot sampling draws stories260K's byte tokens, which
+    # sometimes form multi-byte characters; a character cut between two chunks would arrive as two
+    # U+FFFD and the streamed text would differ from the non-streamed one.
+    multibyte = 0
+    for seed in range(1, 9):
+        request_body = {"prompt": "医師は", "max_tokens": 300, "temperature": 2, "seed": seed}
+        whole = post(port, "/v1/completions", request_body)[1]["choices"][0]["text"]
+        streamed, _, _ = stream(port, "/v1/completions", request_body)
+        check(f"seed {seed}: streamed text equals the whole text", streamed == whole)
+        multibyte += sum(1 for c in whole if ord(c) >= 0x80 and c != "\ufffd")
+    check("the sampled texts contain multi-byte characters", multibyte > 0)
+    print(f"multi-byte characters streamed intact: {multibyte}")
+
     # Prompt log-probabilities = log-softmax of `medllm logits`.
     tokens = json.loads(subprocess.run([medllm, "tokenize", "-m", stories, "--json", "The doctor said the patient"],
                                        capture_output=True, text=True, check=True).stdout)
@@ -153,6 +168,35 @@ try:
     check("echo logprobs equal medllm logits", got[0] is None and len(got) == len(ids) and worst <= 1e-5,
           f"max |diff| {worst:.2e}")
     print(f"prompt logprobs vs medllm logits: max |diff| {worst:.2e}")
+
+    # Multiple-choice scoring over HTTP as lm-evaluation-harness's local-completions does it (context
+    # + continuation token ids, echo, max_tokens 0) gives `medllm eval --method loglik`'s numbers.
+    import tempfile
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run([medllm, "eval", "-m", stories, "--bench", "medqa", "--limit", "5", "--data",
+                        os.path.join(repo, "data/benchmarks"), "-o", out, "--no-model-hash"],
+                       capture_output=True, check=True)
+        samples = [json.loads(line) for line in open(os.path.join(out, "samples.jsonl"))]
+    worst, same_predictions = 0.0, True
+    untruncated = [sample for sample in samples if not sample["truncated"]]  # (eval cuts long prompts)
+    check("enough MedQA items fit stories260K's context", len(untruncated) >= 3, len(untruncated))
+    for sample in untruncated:
+        context = [t["id"] for t in json.loads(subprocess.run(
+            [medllm, "tokenize", "-m", stories, "--json", sample["prompt"]], capture_output=True, text=True,
+            check=True).stdout)]
+        check("eval context length", len(context) == sample["context_tokens"])
+        scores = []
+        for continuation in sample["continuation_token_ids"]:
+            body = post(port, "/v1/completions", {"prompt": context + continuation, "max_tokens": 0, "echo": True,
+                                                  "logprobs": 1})[1]
+            if "choices" not in body:
+                raise SystemExit(f"scoring request refused: {body}")
+            scores.append(sum(body["choices"][0]["logprobs"]["token_logprobs"][len(context):]))
+        worst = max(worst, max(abs(a - b) for a, b in zip(scores, sample["loglik"])))
+        same_predictions &= sample["choices"][scores.index(max(scores))] == sample["prediction"]
+    check("HTTP choice log-likelihoods equal medllm eval's", worst <= 1e-4, f"max |diff| {worst:.2e}")
+    check("HTTP predictions equal medllm eval's", same_predictions)
+    print(f"MedQA over HTTP vs medllm eval: max |loglik diff| {worst:.2e}, predictions equal: {same_predictions}")
 
     # 16 simultaneous streaming clients: each gets its single-client greedy output.
     prompts = [f"{w} " for w in ["Tom", "Lily", "The cat", "A dog", "Mom", "The sun", "Ben", "Sue",
@@ -191,7 +235,7 @@ try:
         (b'{"prompt": "a", "stream": "yes"}', 400), (b'{"prompt": "a", "model": "gpt-4"}', 404),
         (b'{"prompt": "a", "model": 7}', 400), (b'{"prompt": "a", "seed": "x"}', 400),
         (b'{"prompt": "a", "suffix": "b"}', 400), (b'{"prompt": [99999999]}', 400),
-        (b'{"prompt": "' + b"hello " * 400 + b'"}', 400),
+        (b'{"prompt": "' + b"hello " * 1500 + b'"}', 400),
         (b"[" * 100000 + b"]" * 100000, 400),
         (b'{"prompt": "a", "presence_penalty": 1}', 400),
     ]
@@ -205,7 +249,7 @@ try:
         (b'{"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema"}}', 400),
         (b'{"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]}', 400),
         (b'{"messages": [{"role": "user", "content": "x"}], "model": "other"}', 404),
-        (b'{"messages": [{"role": "user", "content": "' + b"word " * 600 + b'"}]}', 400),
+        (b'{"messages": [{"role": "user", "content": "' + b"word " * 1500 + b'"}]}', 400),
     ]
     answered = 0
     for raw, want in cases:
