@@ -107,11 +107,7 @@ void add_chat_command(CLI::App& app) {
   command->add_option("--system", flags->system, "system prompt");
   command->add_option("-n,--n-predict", flags->options.max_tokens, "reply length limit (-1: until EOS)")
       ->capture_default_str();
-  command->add_option("--temp", s.temperature, "temperature (0: greedy)")->capture_default_str();
-  command->add_option("--top-k", s.top_k, "top-k sampling (0: off)")->capture_default_str();
-  command->add_option("--top-p", s.top_p, "top-p sampling (1: off)")->capture_default_str();
-  command->add_option("--repeat-penalty", s.repeat_penalty, "repetition penalty (1: off)")->capture_default_str();
-  command->add_option("-s,--seed", s.seed, "random seed")->capture_default_str();
+  add_sampling_flags(*command, s);
   command->add_option("-c,--ctx-size", flags->options.context_length, "context length (0: the model's)")
       ->check(CLI::NonNegativeNumber);
   command->add_flag("--ignore-eos", flags->options.ignore_eos, "keep writing past the end-of-sequence token");

@@ -57,14 +57,7 @@ void add_generate_command(CLI::App& app) {
   command->add_option("-p,--prompt", flags->prompt, "prompt text (default: empty, start from BOS)");
   command->add_option("-n,--n-predict", flags->options.max_tokens, "tokens to generate (-1: until EOS or context end)")
       ->capture_default_str();
-  command->add_option("--temp", s.temperature, "temperature (0: greedy)")->capture_default_str();
-  command->add_option("--top-k", s.top_k, "top-k sampling (0: off)")->capture_default_str();
-  command->add_option("--top-p", s.top_p, "top-p sampling (1: off)")->capture_default_str();
-  command->add_option("--min-p", s.min_p, "min-p sampling (0: off)")->capture_default_str();
-  command->add_option("--repeat-penalty", s.repeat_penalty, "repetition penalty (1: off)")->capture_default_str();
-  command->add_option("--repeat-last-n", s.repeat_last_n, "tokens the penalty looks back (-1: all)")
-      ->capture_default_str();
-  command->add_option("-s,--seed", s.seed, "random seed")->capture_default_str();
+  add_sampling_flags(*command, s);
   command->add_option("-c,--ctx-size", flags->options.context_length, "context length (0: the model's)")
       ->check(CLI::NonNegativeNumber);
   command->add_option("-r,--stop", flags->options.stop, "stop string (repeatable)");

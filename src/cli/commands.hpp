@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include <medllm/generate.hpp>
 #include <medllm/model.hpp>
 
 namespace medllm::cli {
@@ -21,13 +22,16 @@ struct ModelFlags {
   std::unique_ptr<Model> load() const;
 };
 
+// llama.cpp's sampling flags: --temp, --top-k, --top-p, --min-p, --repeat-penalty, --repeat-last-n, -s.
+void add_sampling_flags(CLI::App& command, SamplingParams& sampling);
+
 void add_generate_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_logits_command(CLI::App& app);
 void add_tokenize_commands(CLI::App& app);  // tokenize and detokenize
 void add_template_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
-void add_data_command(CLI::App& app);   // data prepare
+void add_data_command(CLI::App& app);  // data prepare
 void add_train_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_pipeline_command(CLI::App& app);

@@ -16,6 +16,17 @@ void ModelFlags::add_to(CLI::App& command) {
   command.add_option("--lora", lora, "merge a PEFT LoRA adapter directory, optionally scaled: PATH[:SCALE]");
 }
 
+void add_sampling_flags(CLI::App& command, SamplingParams& s) {
+  command.add_option("--temp", s.temperature, "temperature (0: greedy)")->capture_default_str();
+  command.add_option("--top-k", s.top_k, "top-k sampling (0: off)")->capture_default_str();
+  command.add_option("--top-p", s.top_p, "top-p sampling (1: off)")->capture_default_str();
+  command.add_option("--min-p", s.min_p, "min-p sampling (0: off)")->capture_default_str();
+  command.add_option("--repeat-penalty", s.repeat_penalty, "repetition penalty (1: off)")->capture_default_str();
+  command.add_option("--repeat-last-n", s.repeat_last_n, "tokens the penalty looks back (-1: all)")
+      ->capture_default_str();
+  command.add_option("-s,--seed", s.seed, "random seed")->capture_default_str();
+}
+
 std::unique_ptr<Model> ModelFlags::load() const {
   LoadOptions options;
   options.threads = threads;

@@ -2,33 +2,19 @@
 // completions and chat, streaming and not, echo + logprobs scoring, models, and the client's
 // error types for refused requests.
 // Usage: node openai_client.mjs MEDLLM_BINARY REPO_DIR NODE_DIR
-import { spawn } from "node:child_process";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+
+import { checker, startServer } from "./serve_helpers.mjs";
 
 const [medllm, repo, nodeDir] = process.argv.slice(2);
 const { default: OpenAI } = await import(pathToFileURL(path.join(nodeDir, "node_modules/openai/index.mjs")).href);
 const stories = path.join(repo, "data/models/stories260K/stories260K.gguf");
 
-const server = spawn(medllm, ["serve", "-m", stories, "--port", "0", "-t", "2", "--parallel", "4",
-  "--model-id", "stories", "--api-key", "k"], { stdio: ["ignore", "ignore", "pipe"] });
-const port = await new Promise((resolve, reject) => {
-  let seen = "";
-  server.stderr.on("data", (chunk) => {
-    seen += chunk;
-    const match = seen.match(/on http:\/\/[^:]+:(\d+)/);
-    if (match) resolve(Number(match[1]));
-  });
-  server.on("exit", (code) => reject(new Error(`server exited with ${code}: ${seen}`)));
-});
-
-let failures = 0;
-const check = (name, condition, detail = "") => {
-  if (!condition) {
-    failures++;
-    console.log(`FAIL: ${name} ${detail}`);
-  }
-};
+const { server, port } = await startServer(medllm, ["-m", stories, "-t", "2", "--parallel", "4",
+  "--model-id", "stories", "--api-key", "k"]);
+const checks = checker();
+const { check } = checks;
 
 try {
   const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: "k", maxRetries: 0 });
@@ -99,5 +85,5 @@ try {
 } finally {
   server.kill("SIGTERM");
 }
-console.log(`${failures} failed`);
-process.exit(failures ? 1 : 0);
+console.log(`${checks.failures} failed`);
+process.exit(checks.failures ? 1 : 0);

@@ -11,15 +11,10 @@ import select
 import sys
 import time
 
+from checks import check, finish
+
 medllm, repo = sys.argv[1], sys.argv[2]
 stories = os.path.join(repo, "data/models/stories260K/stories260K.gguf")
-failures = []
-
-
-def check(name, condition, detail=""):
-    if not condition:
-        failures.append(name)
-        print(f"FAIL: {name} {detail!r}")
 
 
 pid, fd = pty.fork()
@@ -77,5 +72,4 @@ check("the next question is answered", len(answer.strip()) > 0, answer)
 send("/exit\n")
 _, status = os.waitpid(pid, 0)
 check("/exit quits with status 0", os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status)
-print(f"{len(failures)} failed")
-sys.exit(1 if failures else 0)
+finish()

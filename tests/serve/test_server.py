@@ -25,15 +25,10 @@ import sys
 import threading
 import time
 
+from checks import check, finish
+
 medllm, repo = sys.argv[1], sys.argv[2]
 stories = os.path.join(repo, "data/models/stories260K/stories260K.gguf")
-failures = []
-
-
-def check(name, condition, detail=""):
-    if not condition:
-        failures.append(name)
-        print(f"FAIL: {name} {detail}")
 
 
 def start_server(*extra):
@@ -322,5 +317,4 @@ finally:
     proc.terminate()
     proc.wait(timeout=30)
 
-print(f"{len(failures)} failed")
-sys.exit(1 if failures else 0)
+finish()
