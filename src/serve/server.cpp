@@ -4,8 +4,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <map>
 #include <medllm/model.hpp>
 #include <medllm/tokenizer.hpp>
@@ -107,7 +109,11 @@ struct Server::Impl {
   Metrics metrics;
   int bound_port = -1;
 
-  std::string piece(int32_t id) const { return tokenizer.decode(std::span<const int32_t>(&id, 1), false); }
+  // A token as the logprobs objects show it: the bytes it adds to running text (a word's leading
+  // space included), or its spelling for control tokens ("<s>").
+  std::string piece(int32_t id) const {
+    return tokenizer.is_control(id) ? tokenizer.token_text(id) : tokenizer.token_bytes(id, false);
+  }
   std::string model_name() const { return options.model_id.empty() ? model.path() : options.model_id; }
 
   void send_error(httplib::Response& res, const RequestError& e) const {
@@ -193,24 +199,25 @@ struct Server::Impl {
   }
 
   // The completions API's logprobs object over a run of tokens.
-  ordered_json completion_logprobs(std::span<const std::optional<TokenLogprob>> tokens, size_t& text_offset) const {
+  // A token whose logprob is NaN (the first prompt token: nothing predicts it) gets nulls.
+  ordered_json completion_logprobs(std::span<const TokenLogprob> tokens, size_t& text_offset) const {
     ordered_json out = {{"tokens", json::array()},
                         {"token_logprobs", json::array()},
                         {"top_logprobs", json::array()},
                         {"text_offset", json::array()}};
     for (const auto& token : tokens) {
-      const std::string text = piece(token ? token->id : 0);
+      const std::string text = piece(token.id);
       out["tokens"].push_back(text);
       out["text_offset"].push_back(text_offset);
       text_offset += text.size();
-      if (!token || token->logprob != token->logprob) {  // the first prompt token has none
+      if (std::isnan(token.logprob)) {
         out["token_logprobs"].push_back(nullptr);
         out["top_logprobs"].push_back(nullptr);
         continue;
       }
-      out["token_logprobs"].push_back(token->logprob);
+      out["token_logprobs"].push_back(token.logprob);
       ordered_json top = ordered_json::object();
-      for (const auto& alternative : token->top) {
+      for (const auto& alternative : token.top) {
         const std::string key = piece(alternative.id);
         if (!top.contains(key)) top[key] = alternative.logprob;
       }
@@ -321,7 +328,10 @@ struct Server::Impl {
     std::vector<JobResult> results;
     for (const auto& channel : channels) {
       results.push_back(wait(*channel));
-      if (!results.back().error.empty()) throw error(400, results.back().error, param);
+      if (!results.back().error.empty()) {
+        for (const auto& other : channels) other->job->cancelled = true;  // the request has failed
+        throw error(400, results.back().error, param);
+      }
     }
     return results;
   }
@@ -383,8 +393,7 @@ struct Server::Impl {
     const bool echo = r.echo;
     const bool logprobs = r.logprobs.has_value();
     const auto logprobs_of = [this](std::span<const TokenLogprob> generated, size_t& offset) {
-      std::vector<std::optional<TokenLogprob>> tokens(generated.begin(), generated.end());
-      return completion_logprobs(tokens, offset);
+      return completion_logprobs(generated, offset);
     };
     const auto choice = [](size_t i, std::string text, ordered_json lp, ordered_json reason) {
       return ordered_json{
@@ -399,9 +408,9 @@ struct Server::Impl {
         ordered_json lp = nullptr;
         if (logprobs) {
           size_t offset = 0;
-          std::vector<std::optional<TokenLogprob>> tokens;
+          std::vector<TokenLogprob> tokens;
           if (echo) {  // the prompt's tokens first; the first has no log-probability
-            tokens.push_back(std::nullopt);
+            tokens.push_back({spec.prompt.front(), std::numeric_limits<float>::quiet_NaN(), {}});
             tokens.insert(tokens.end(), result.prompt.begin(), result.prompt.end());
           }
           tokens.insert(tokens.end(), result.tokens.begin(), result.tokens.end());

@@ -162,6 +162,9 @@ try:
         worst = max(worst, abs(got[t] - (row[ids[t]] - lse)))
     check("echo logprobs equal medllm logits", got[0] is None and len(got) == len(ids) and worst <= 1e-5,
           f"max |diff| {worst:.2e}")
+    echoed = body["choices"][0]["logprobs"]["tokens"]
+    check("echoed tokens are the prompt's pieces", [t["piece"].replace("\u2581", " ") for t in tokens] == echoed,
+          echoed)
     print(f"prompt logprobs vs medllm logits: max |diff| {worst:.2e}")
 
     # Multiple-choice scoring over HTTP as lm-evaluation-harness's local-completions does it (context
