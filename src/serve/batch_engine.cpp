@@ -130,6 +130,7 @@ void BatchEngine::run() {
   const auto finish_all = [&](std::vector<std::unique_ptr<Running>>& jobs, StopReason reason,
                               const std::string& error) {
     for (auto& running : jobs) {
+      if (running->done) continue;  // finished (and reported) earlier in the failed pass
       running->result.stop_reason = reason;
       running->result.error = error;
       if (running->job->on_done) running->job->on_done(running->result);
