@@ -305,7 +305,11 @@ void TrainableTransformer::forward(std::span<const int32_t> tokens, int64_t batc
 
 void TrainableTransformer::layer_forward(int64_t l, Activations& a, Buffer& x, ThreadPool& pool) const {
   const ModelConfig& c = config_;
-  const auto [n, seq, hidden, q_dim, kv_dim, ffn, norm_offset, eps] = dims(a);
+  // Plain locals, not a structured binding: the norm lambdas capture them (clang 14 cannot
+  // capture bindings).
+  const Dims d = dims(a);
+  const int64_t n = d.n, seq = d.seq, hidden = d.hidden, q_dim = d.q_dim, kv_dim = d.kv_dim, ffn = d.ffn;
+  const float norm_offset = d.norm_offset, eps = d.eps;
   const auto norm = [&](const float* in, const Parameter* w, int64_t rows, int64_t dim, float* y) {
     kernels::rms_norm(in, w->value.data(), norm_offset, eps, rows, dim, y);
   };
@@ -416,7 +420,11 @@ LossSum TrainableTransformer::forward_backward(std::span<const int32_t> tokens, 
 
 void TrainableTransformer::backward(std::span<const int32_t> tokens, Activations& a, ThreadPool& pool) {
   const ModelConfig& c = config_;
-  const auto [n, seq, hidden, q_dim, kv_dim, ffn, norm_offset, eps] = dims(a);
+  // Plain locals, not a structured binding: the norm lambdas capture them (clang 14 cannot
+  // capture bindings).
+  const Dims d = dims(a);
+  const int64_t n = d.n, seq = d.seq, hidden = d.hidden, q_dim = d.q_dim, kv_dim = d.kv_dim, ffn = d.ffn;
+  const float norm_offset = d.norm_offset, eps = d.eps;
   // dx = ∂L/∂x of rms_norm(x; w), adding ∂L/∂w when w is trained.
   const auto norm_backward = [&](const float* x, Parameter* w, int64_t rows, int64_t dim, const float* dy, float* dx) {
     kernels::rms_norm_backward(x, w->value.data(), norm_offset, eps, rows, dim, dy, dx,
