@@ -23,5 +23,5 @@ cmake --build build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs"
 
-echo "== fuzz (libFuzzer, ${MEDLLM_FUZZ_SECONDS:-45} s per target)"
-bash fuzz/run.sh "${MEDLLM_FUZZ_SECONDS:-45}" build-fuzz build/reference
+echo "== fuzz (libFuzzer, ${MEDLLM_FUZZ_SECONDS:-30} s per target)"
+bash fuzz/run.sh "${MEDLLM_FUZZ_SECONDS:-30}" build-fuzz build/reference
