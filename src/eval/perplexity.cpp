@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "data/dataset.hpp"
 #include "data/packer.hpp"
+#include "kernels/elementwise.hpp"
 
 namespace medllm::eval {
 
@@ -33,11 +34,7 @@ HeldoutLoss heldout_loss(const Model& model, const Tokenizer& tokenizer, const s
       const int32_t target = row.targets[static_cast<size_t>(t)];
       if (target < 0) continue;
       const float* x = logits.data() + t * vocab;
-      double max = x[0];
-      for (int64_t i = 1; i < vocab; ++i) max = std::max<double>(max, x[i]);
-      double total = 0.0;
-      for (int64_t i = 0; i < vocab; ++i) total += std::exp(static_cast<double>(x[i]) - max);
-      sum += std::log(total) + max - static_cast<double>(x[target]);
+      sum += kernels::log_sum_exp(x, vocab) - static_cast<double>(x[target]);
       ++out.tokens;
     }
     ++out.rows;

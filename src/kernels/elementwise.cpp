@@ -220,6 +220,14 @@ double exp_shifted(const float* x, float shift, int64_t n, float* y) {
 #endif
 }
 
+double log_sum_exp(const float* x, int64_t n) {
+  float max = x[0];
+  for (int64_t i = 1; i < n; ++i) max = std::max(max, x[i]);
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(x[i]) - max);
+  return std::log(sum) + max;
+}
+
 float softmax(float* x, int64_t n) {
   if (n <= 0) return 0.0f;
   const float max = max_value(x, n);

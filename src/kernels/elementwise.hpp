@@ -30,6 +30,11 @@ void softcap(float* x, int64_t n, float cap);
 // The largest of n values (−inf for none).
 float max_value(const float* x, int64_t n);
 
+// log Σ exp(x[i]) with the sum in double and libm's exp: the reference-grade reduction the scoring
+// paths (multiple-choice log-likelihoods, served log-probabilities, held-out loss) share, so that
+// they give the same numbers as one another.
+double log_sum_exp(const float* x, int64_t n);
+
 // y[i] = exp(x[i] − shift) (y may be x, or null for the sum alone); returns Σ y[i] in double.
 double exp_shifted(const float* x, float shift, int64_t n, float* y);
 

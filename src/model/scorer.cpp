@@ -3,6 +3,7 @@
 #include <medllm/scoring.hpp>
 
 #include "core/error.hpp"
+#include "kernels/elementwise.hpp"
 #include "model/model_impl.hpp"
 
 namespace medllm {
@@ -56,9 +57,7 @@ std::pair<float, bool> token_logprob(const float* logits, int64_t vocab, int32_t
       best = i;
     }
   }
-  double sum = 0.0;
-  for (int64_t i = 0; i < vocab; ++i) sum += std::exp(static_cast<double>(logits[i]) - max);
-  const double value = static_cast<double>(logits[target]) - max - std::log(sum);
+  const double value = static_cast<double>(logits[target]) - kernels::log_sum_exp(logits, vocab);
   return {static_cast<float>(value), best == target};
 }
 

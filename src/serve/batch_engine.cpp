@@ -7,6 +7,7 @@
 #include <medllm/tokenizer.hpp>
 
 #include "core/error.hpp"
+#include "kernels/elementwise.hpp"
 #include "model/model_impl.hpp"
 #include "runtime/stop_matcher.hpp"
 
@@ -27,11 +28,7 @@ double seconds_between(Clock::time_point from, Clock::time_point to) {
 // log p(id) from a row of raw logits, with the `top` most likely tokens (highest first, lowest
 // id first on ties).
 TokenLogprob token_logprob(const float* logits, int64_t vocab, int32_t id, int top) {
-  float max = logits[0];
-  for (int64_t i = 1; i < vocab; ++i) max = std::max(max, logits[i]);
-  double sum = 0.0;
-  for (int64_t i = 0; i < vocab; ++i) sum += std::exp(static_cast<double>(logits[i]) - max);
-  const double log_sum = std::log(sum) + max;
+  const double log_sum = kernels::log_sum_exp(logits, vocab);
   const auto logprob = [&](int64_t i) { return static_cast<float>(static_cast<double>(logits[i]) - log_sum); };
   TokenLogprob out{id, logprob(id), {}};
   if (top <= 0) return out;

@@ -158,6 +158,7 @@ TEST(Softmax, MatchesDefinitionAtEveryTailLengthAndPropagatesNaN) {
     for (float v : x) max = std::max<double>(max, v);
     for (float v : x) sum += std::exp(v - max);
     EXPECT_NEAR(lse, max + std::log(sum), 1e-5 * (1 + std::fabs(lse))) << n;
+    EXPECT_NEAR(kernels::log_sum_exp(x.data(), n), max + std::log(sum), 1e-12 * (1 + std::fabs(lse))) << n;
     for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(y[i], std::exp(x[i] - max) / sum, 1e-6) << n << " " << i;
     EXPECT_EQ(kernels::max_value(x.data(), n), static_cast<float>(max));
     auto with_nan = x;
