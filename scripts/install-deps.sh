@@ -15,6 +15,7 @@ packages=(
   python3-torch python3-numpy       # independent numeric reference for tests
   python3-sentencepiece             # reference SentencePiece encoder for tokenizer tests
   chromium chromium-driver          # the web UI's browser test (headless, via playwright-core)
+  libjs-marked node-dompurify       # Markdown rendering + sanitising, inlined into the web page
 )
 
 # Node.js runs the npm reference implementations in the tests; any Node >= 18 will do (Debian 12

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace medllm {
@@ -25,6 +26,9 @@ struct SamplingParams {
   float repeat_penalty = 1.0f;  // 1: off; divides positive logits, multiplies negative ones
   int32_t repeat_last_n = 64;   // how many recent tokens the penalty looks at
   uint64_t seed = 0;
+  // Added to a token's logit before the penalty and sampling (OpenAI's logit_bias): -100 all but
+  // bans a token, 100 all but forces it. Ids outside the vocabulary are an Error at sampling.
+  std::vector<std::pair<int32_t, float>> logit_bias = {};
 };
 
 class Sampler {

@@ -51,18 +51,31 @@ class Tokenizer {
   std::optional<int32_t> eos_id_;
 };
 
-// Turns a stream of token ids into text pieces that never split a UTF-8 character: bytes of an
-// incomplete character are held back until the character is complete.
+// Turns a stream of token ids into text pieces that never split a UTF-8 character. The pieces of
+// a continuation add up to decode(context + generated) minus decode(context), as the text of the
+// whole sequence would show it: the first generated "▁upon" after the prompt "Once" keeps its
+// space, while after a lone BOS the first word starts the text without one. Each push decodes a
+// short window of recent tokens twice over (with and without the new ones) and emits the
+// difference, so every decoder rule (SentencePiece's leading space, Strip, Metaspace, byte
+// fallback, byte-level) applies exactly as in decode(). Bytes of an incomplete character are held
+// back until the character is complete (or is known to be invalid).
 class StreamDecoder {
  public:
-  explicit StreamDecoder(const Tokenizer& tokenizer) : tokenizer_(tokenizer) {}
+  explicit StreamDecoder(const Tokenizer& tokenizer, std::span<const int32_t> context = {});
   std::string push(int32_t id);  // the complete text that token `id` makes available
   std::string flush();           // whatever is left (invalid bytes become U+FFFD)
 
  private:
+  void prime();
+  std::string take(bool final);
+  bool ends_inside_a_character() const;
+  void restart_window();
+
   const Tokenizer& tokenizer_;
-  std::string pending_;
-  bool at_start_ = true;
+  std::vector<int32_t> window_;  // recent tokens, starting at the sequence start or a token with text
+  size_t read_ = 0;              // window_[read_, end) may still end inside a character
+  std::string window_text_;      // the text of window_ already emitted (or given by the context)
+  bool primed_ = false;          // the context has been read
 };
 
 }  // namespace medllm

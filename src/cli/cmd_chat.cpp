@@ -106,11 +106,16 @@ void add_chat_command(CLI::App& app) {
   SamplingParams& s = flags->options.sampling;
   command->add_option("--system", flags->system, "system prompt");
   command->add_option("-n,--n-predict", flags->options.max_tokens, "reply length limit (-1: until EOS)")
+      ->transform(number<int32_t>(-1))
       ->capture_default_str();
   add_sampling_flags(*command, s);
   command->add_option("-c,--ctx-size", flags->options.context_length, "context length (0: the model's)")
-      ->check(CLI::NonNegativeNumber);
+      ->transform(number<int64_t>(0));
   command->add_flag("--ignore-eos", flags->options.ignore_eos, "keep writing past the end-of-sequence token");
+  command->footer(R"(Examples:
+  medllm chat -m path/to/chat-model
+  medllm chat -m path/to/chat-model --system "You are a careful clinician. Answer briefly." --temp 0.3
+  medllm chat -m BASE --lora runs/lora -n 256)");
   command->callback([flags] { run_chat(*flags); });
 }
 

@@ -26,11 +26,8 @@ void run_prepare(DataFlags& flags) {
   options.add_eos = !flags.no_eos;
   const PrepareStats stats = prepare_dataset(flags.model, options);
   fmt::print("{}\n", stats.to_json().dump(2));
-  fmt::print(stderr,
-             "medllm: {} records → train {} documents / {} tokens, valid {} documents / {} tokens; dropped {} "
-             "duplicates, {} empty, {} too short, {} invalid UTF-8, {} malformed\n",
-             stats.records, stats.train_documents, stats.train_tokens, stats.valid_documents, stats.valid_tokens,
-             stats.duplicates, stats.empty, stats.too_short, stats.invalid_utf8, stats.malformed);
+  for (const std::string& example : stats.malformed_examples) fmt::print(stderr, "medllm: skipped {}\n", example);
+  fmt::print(stderr, "medllm: {}\n", stats.counts_text());
 }
 
 }  // namespace
@@ -55,12 +52,22 @@ void add_data_command(CLI::App& app) {
   prepare->add_option("--prompt-field", o.prompt_field, "jsonl: user turn field (with --response-field: a chat)");
   prepare->add_option("--response-field", o.response_field, "jsonl: assistant turn field");
   prepare->add_option("--system-prompt", o.system_prompt, "system message for conversations without one");
-  prepare->add_option("--valid-fraction", o.valid_fraction, "held-out share, chosen by a hash of each sample")
+  prepare->add_option("--valid-fraction", o.valid_fraction, "held-out share, 0 to 1, chosen by a hash of each sample")
+      ->transform(number<double>(0, 1))
       ->capture_default_str();
-  prepare->add_option("--min-chars", o.min_chars, "drop samples shorter than this")->capture_default_str();
-  prepare->add_option("--shard-tokens", o.shard_tokens, "tokens per shard file")->capture_default_str();
+  prepare->add_option("--min-chars", o.min_chars, "drop samples shorter than this")
+      ->transform(number<int64_t>(0))
+      ->capture_default_str();
+  prepare->add_option("--shard-tokens", o.shard_tokens, "tokens per shard file")
+      ->transform(number<int64_t>(1))
+      ->capture_default_str();
   prepare->add_flag("--keep-duplicates", flags->keep_duplicates, "do not drop exact duplicates");
   prepare->add_flag("--no-eos", flags->no_eos, "cpt: do not end documents with EOS");
+  prepare->footer(R"(Examples:
+  medllm data prepare -m data/models/stories260K/stories260K.gguf -i corpus.txt -o runs/cpt --sample-by paragraph
+  medllm data prepare -m BASE -i medquad.jsonl -o runs/cpt --text-template $'Question: {question}
+Answer: {answer}'
+  medllm data prepare -m path/to/chat-model -i qa.jsonl -o runs/sft --objective sft --prompt-field question       --response-field answer)");
   prepare->callback([flags] { run_prepare(*flags); });
 }
 

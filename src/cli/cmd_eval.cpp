@@ -50,6 +50,8 @@ void run_eval_command(EvalFlags& flags) {
     throw Error("no benchmark data: pass --data DIR (laid out like ../shared/data) or set MEDLLM_DATA");
   }
   if (!flags.score_predictions.empty()) {
+    if (!flags.model.path.empty() || !flags.model.checkpoint.empty() || !flags.model.lora.empty())
+      throw Error("--score-predictions scores another system's answers: --model, --checkpoint and --lora do not apply");
     if (options.benchmarks != std::vector<std::string>{"igakuqa"}) {
       throw Error("--score-predictions scores IgakuQA answers: use it with --bench igakuqa");
     }
@@ -87,28 +89,40 @@ void run_eval_command(EvalFlags& flags) {
 void add_eval_command(CLI::App& app) {
   auto flags = std::make_shared<EvalFlags>();
   CLI::App* command = app.add_subcommand("eval", "evaluate a model on medical exam benchmarks");
-  command->add_option("-m,--model", flags->model.path, "Hugging Face model directory or .gguf file");
-  command->add_option("-t,--threads", flags->model.threads, "worker threads (default: all cores)");
+  flags->model.add_to(*command, false);  // --score-predictions needs no model
   command->add_option("--bench", flags->benchmarks, "benchmarks, comma-separated (--list-benchmarks)")->delimiter(',');
   command->add_option("--data", flags->options.data_root, "benchmark data root (default: $MEDLLM_DATA)");
   command->add_option("--method", flags->options.method, "loglik (lm-eval scoring) or generate")
       ->check(CLI::IsMember({"loglik", "generate"}))
       ->capture_default_str();
-  command->add_option("--shots", flags->options.shots, "few-shot examples")->capture_default_str();
-  command->add_option("--limit", flags->options.limit, "items per benchmark (0: all)")->capture_default_str();
+  command->add_option("--shots", flags->options.shots, "few-shot examples")
+      ->transform(number<int>(0, 64))
+      ->capture_default_str();
+  command->add_option("--limit", flags->options.limit, "items per benchmark (0: all)")
+      ->transform(number<int64_t>(0))
+      ->capture_default_str();
   command->add_option("--batch-size", flags->options.batch_size, "items per forward pass (scores never depend on it)")
+      ->transform(number<int>(1, 4096))
       ->capture_default_str();
   command->add_option("-o,--out", flags->options.out_dir,
                       "write results.json, samples.jsonl, summary.md, report.html here");
   command->add_flag("--no-bos", flags->no_bos, "do not add BOS to prompts (lm-eval's default for HF models)");
   command->add_flag("--cot", flags->options.chain_of_thought, "generate: ask for reasoning before the answer");
-  command->add_option("-n,--max-tokens", flags->options.max_tokens, "generate: reply length")->capture_default_str();
-  command->add_option("--temp", flags->options.sampling.temperature, "generate: temperature (0: greedy)")
+  command->add_option("-n,--max-tokens", flags->options.max_tokens, "generate: reply length")
+      ->transform(number<int32_t>(1))
+      ->capture_default_str();
+  command->add_option("--temp", flags->options.sampling.temperature, "generate: temperature, at least 0 (0: greedy)")
+      ->transform(number<float>(0))
       ->capture_default_str();
   command->add_option("--self-consistency", flags->options.self_consistency, "generate: samples voted per item")
+      ->transform(number<int>(1, 1000))
       ->capture_default_str();
-  command->add_option("--seed", flags->options.sampling.seed, "generate: sampling seed")->capture_default_str();
-  command->add_option("--years", flags->options.igakuqa_years, "IgakuQA years (2018-2022)")->delimiter(',');
+  command->add_option("--seed", flags->options.sampling.seed, "generate: sampling seed")
+      ->transform(number<uint64_t>())
+      ->capture_default_str();
+  command->add_option("--years", flags->options.igakuqa_years, "IgakuQA years (2018-2022)")
+      ->delimiter(',')
+      ->transform(number<int>(2018, 2022));
   command->add_flag("!--no-resume", flags->options.resume, "recompute items already in the out directory's cache");
   command->add_flag("!--no-model-hash", flags->options.hash_model, "skip hashing the model files");
   command->add_option("--score-predictions", flags->score_predictions,
@@ -118,6 +132,11 @@ void add_eval_command(CLI::App& app) {
   command->add_option("--rule", flags->rule, "--score-predictions matching rule: paper or lenient")
       ->capture_default_str();
   command->add_flag("--list-benchmarks", flags->list, "print the benchmark names and exit");
+  command->footer(R"(Examples:
+  medllm eval -m path/to/model --bench medqa,medmcqa,pubmedqa --data ../shared/data -o results/
+  medllm eval -m BASE --lora runs/lora --bench medqa --data ../shared/data    # an adapter, applied at load
+  medllm eval -m BASE --checkpoint runs/cpt/checkpoint-200 --bench igakuqa --method generate --data ../shared/data
+  medllm eval --bench igakuqa --score-predictions ../shared/data/igakuqa/baseline_results --system gpt4 --data ../shared/data)");
   command->callback([flags] { run_eval_command(*flags); });
 }
 

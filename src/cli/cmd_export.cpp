@@ -44,6 +44,10 @@ void add_export_command(CLI::App& app) {
   command->add_option("--merge-lora", flags->model.lora, "same as --lora: PEFT adapter to merge, PATH[:SCALE]");
   command->add_option("-o,--output", flags->output, "output directory")->required();
   command->add_option("--dtype", flags->dtype, "weight dtype: f32, bf16 or f16")->capture_default_str();
+  command->footer(R"(Examples:
+  medllm export -m data/models/stories260K/stories260K.gguf -o stories_hf/
+  medllm export -m BASE --merge-lora runs/lora -o merged/ --dtype bf16
+  medllm export -m BASE --checkpoint runs/cpt/checkpoint-200 -o cpt-200/)");
   command->callback([flags] { run_export(*flags); });
 }
 

@@ -56,14 +56,20 @@ void add_generate_command(CLI::App& app) {
   SamplingParams& s = flags->options.sampling;
   command->add_option("-p,--prompt", flags->prompt, "prompt text (default: empty, start from BOS)");
   command->add_option("-n,--n-predict", flags->options.max_tokens, "tokens to generate (-1: until EOS or context end)")
+      ->transform(number<int32_t>(-1))
       ->capture_default_str();
   add_sampling_flags(*command, s);
   command->add_option("-c,--ctx-size", flags->options.context_length, "context length (0: the model's)")
-      ->check(CLI::NonNegativeNumber);
+      ->transform(number<int64_t>(0));
   command->add_option("-r,--stop", flags->options.stop, "stop string (repeatable)");
   command->add_flag("--ignore-eos", flags->options.ignore_eos, "keep generating after the end-of-sequence token");
   command->add_flag("--no-bos", flags->no_bos, "do not add the BOS token to the prompt");
   command->add_flag("--no-display-prompt", flags->hide_prompt, "print only the generated text");
+  command->footer(R"(Examples:
+  medllm generate -m data/models/stories260K/stories260K.gguf -p "Once upon a time" --temp 0 -n 40
+  medllm generate -m path/to/model -p "Question: What causes gout?" -n 128 --temp 0.7 --top-p 0.9 -s 1
+  medllm generate -m BASE --lora runs/lora:0.5 -p "..." -r "Question:"    # adapter at half strength, stop string
+Flags follow llama.cpp's llama-cli; GPU flags (-ngl, ...) do not apply: medllm runs on the CPU.)");
   command->callback([flags] { run_generate(*flags); });
 }
 

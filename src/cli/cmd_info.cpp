@@ -67,6 +67,10 @@ void add_info_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand("info", "print a model's config and tensor inventory");
   flags->model.add_to(*command);
   command->add_flag("--json", flags->json, "machine-readable output");
+  command->footer(R"(Examples:
+  medllm info -m data/models/stories260K/stories260K.gguf
+  medllm info -m path/to/hf-model-dir --json > info.json
+  medllm info -m BASE --checkpoint runs/cpt/checkpoint-200 --no-check-tensors)");
   command->callback([flags] { run_info(*flags); });
 }
 

@@ -45,9 +45,17 @@ void add_pipeline_command(CLI::App& app) {
   command->add_option("--set", flags->overrides, "override a recipe value: stage.cpt.train.learning_rate=1e-3")
       ->take_all();
   command->add_option("-o,--output-dir", flags->output_dir, "where everything goes (recipe: run.output_dir)");
-  command->add_option("--max-steps", flags->max_steps, "every stage's max_steps (a shortened run)");
-  command->add_option("--seed", flags->seed, "seed of data order, initialisation and sampling (recipe: run.seed)");
-  command->add_option("-t,--threads", flags->threads, "worker threads (default: all cores)");
+  command->add_option("--max-steps", flags->max_steps, "every stage's max_steps (a shortened run)")
+      ->transform(number<int64_t>(1));
+  command->add_option("--seed", flags->seed, "seed of data order, initialisation and sampling (recipe: run.seed)")
+      ->transform(number<int64_t>(0));
+  command->add_option("-t,--threads", flags->threads, "worker threads (default: all cores)")
+      ->transform(number<int>(0, 4096));
+  command->footer(R"(Examples:
+  medllm pipeline --recipe recipes/quickstart.toml
+  medllm pipeline --recipe recipes/quickstart.toml --max-steps 100 --seed 7 -o runs/try
+  medllm pipeline -r my.toml --set stage.cpt.train.learning_rate=1e-3 --set eval.limit=50
+--set values are read as JSON (numbers strictly: 1e-3x, nan and inf are errors), anything else as text.)");
   command->callback([flags] { run(*flags); });
 }
 

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "cli/commands.hpp"
+#include "serve/listen_socket.hpp"
 #include "serve/server.hpp"
 #include "tokenizer/chat_template.hpp"
 
@@ -28,6 +29,12 @@ void on_signal(int) {
 }
 
 void run_serve(ServeFlags& flags) {
+  // A port in use fails now, not after minutes of loading a large model.
+  if (flags.options.port != 0) {
+    const std::string why = serve::why_cannot_listen(flags.options.host, flags.options.port);
+    if (!why.empty())
+      throw Error(fmt::format("cannot listen on {}:{}: {}", flags.options.host, flags.options.port, why));
+  }
   const auto model = flags.model.load();
   const auto tokenizer = Tokenizer::load(*model);
   std::optional<ChatTemplate> chat;
@@ -64,14 +71,27 @@ void add_serve_command(CLI::App& app) {
   flags->model.add_to(*command);
   serve::ServerOptions& o = flags->options;
   command->add_option("--host", o.host, "address to listen on (0.0.0.0: every interface)")->capture_default_str();
-  command->add_option("--port", o.port, "port (0: any free one)")->capture_default_str();
+  command->add_option("--port", o.port, "port (0: any free one)")
+      ->transform(number<int>(0, 65535))
+      ->capture_default_str();
   command->add_option("--api-key", o.api_key, "require 'Authorization: Bearer KEY' on /v1");
   command->add_option("--model-id", o.model_id, "the model name clients send (default: the model's file name)");
-  command->add_option("--parallel", o.parallel, "requests decoded together")->capture_default_str();
-  command->add_option("-c,--ctx", o.context_length, "context per request (0: the model's)")->capture_default_str();
-  command->add_option("--queue", o.queue_limit, "requests that may wait beyond --parallel before 503")
+  command->add_option("--parallel", o.parallel, "requests decoded together")
+      ->transform(number<int>(1, 1024))
       ->capture_default_str();
-  command->add_option("--max-body-mib", flags->max_body_mib, "request body limit in MiB")->capture_default_str();
+  command->add_option("-c,--ctx", o.context_length, "context per request (0: the model's)")
+      ->transform(number<int64_t>(0))
+      ->capture_default_str();
+  command->add_option("--queue", o.queue_limit, "requests that may wait beyond --parallel before 503")
+      ->transform(number<int64_t>(0))
+      ->capture_default_str();
+  command->add_option("--max-body-mib", flags->max_body_mib, "request body limit in MiB")
+      ->transform(number<int64_t>(1, 4096))
+      ->capture_default_str();
+  command->footer(R"(Examples:
+  medllm serve -m runs/quickstart/cpt/train --port 8080 --parallel 8
+  medllm serve -m path/to/model --host 0.0.0.0 --api-key "$KEY" --model-id medllm-ja
+  medllm serve -m BASE --lora runs/lora -c 4096    # the page at http://127.0.0.1:8080/)");
   command->callback([flags] { run_serve(*flags); });
 }
 

@@ -56,6 +56,10 @@ void add_template_command(CLI::App& app) {
   command->add_option("--messages", flags->messages_file, "JSON file: [{\"role\", \"content\"}, ...]")->required();
   command->add_flag("--add-generation-prompt", flags->add_generation_prompt, "end with the assistant turn's header");
   command->add_option("--var", flags->variables, "extra template variable NAME=JSON (e.g. enable_thinking=false)");
+  command->footer(R"(Examples:
+  medllm template -m path/to/Qwen3-dir --messages messages.json --add-generation-prompt
+  medllm template -m path/to/Qwen3-dir --messages request.json --var enable_thinking=false
+messages.json: [{"role": "user", "content": "..."}] or {"messages": [...], "tools": [...]})");
   command->callback([flags] { run_template(*flags); });
 }
 

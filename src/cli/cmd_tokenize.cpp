@@ -68,14 +68,24 @@ void add_tokenize_commands(CLI::App& app) {
   command->add_flag("--stdin", tokenize->from_stdin, "read the text from standard input");
   command->add_flag("--json", tokenize->json, "print [{\"id\", \"piece\"}] instead of ids");
   command->add_flag("--no-special", tokenize->no_special, "do not add BOS/EOS or other template tokens");
+  command->footer(R"(Examples:
+  medllm tokenize -m path/to/Qwen3-dir --no-special "医師国家試験 Hello"
+  medllm tokenize -m data/models/stories260K/stories260K.gguf --json "Once upon a time"
+  echo "text from a file" | medllm tokenize -m path/to/model --stdin)");
   command->callback([tokenize] { run_tokenize(*tokenize); });
 
   auto detokenize = std::make_shared<DetokenizeFlags>();
   CLI::App* decode = app.add_subcommand("detokenize", "print the text of token ids");
   decode->add_option("-m,--model", detokenize->path, "model or tokenizer directory, tokenizer.json, or .gguf")
       ->required();
-  decode->add_option("ids", detokenize->ids, "token ids (space- or comma-separated)")->delimiter(',')->required();
+  decode->add_option("ids", detokenize->ids, "token ids (space- or comma-separated)")
+      ->delimiter(',')
+      ->transform(number<int32_t>(0))
+      ->required();
   decode->add_flag("--keep-special", detokenize->keep_special, "print special tokens instead of dropping them");
+  decode->footer(R"(Examples:
+  medllm detokenize -m path/to/Qwen3-dir 99286 100879 99599
+  medllm detokenize -m data/models/stories260K/stories260K.gguf 1,403,407 --keep-special)");
   decode->callback([detokenize] { run_detokenize(*detokenize); });
 }
 

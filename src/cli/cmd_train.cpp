@@ -4,12 +4,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <medllm/error.hpp>
 
 #include "cli/commands.hpp"
 #include "core/json_file.hpp"
+#include "core/strict_number.hpp"
 #include "train/trainer.hpp"
 
 namespace medllm::cli {
@@ -22,48 +24,112 @@ struct TrainFlags {
   std::map<std::string, std::string> values;  // option key → flag text
 };
 
-// The flag text as the JSON type of the option's default.
-nlohmann::json parse_flag(const std::string& key, const std::string& text, const nlohmann::json& like) {
-  try {
-    if (like.is_string()) return text;
-    if (like.is_boolean()) {
-      if (text == "true" || text == "1") return true;
-      if (text == "false" || text == "0") return false;
-      throw std::invalid_argument(text);
-    }
-    if (like.is_number_float()) return std::stod(text);
-    if (like.is_number_unsigned()) return std::stoull(text);
-    if (like.is_number_integer()) return std::stoll(text);
-    if (like.is_array()) {
-      nlohmann::json list = nlohmann::json::array();
-      size_t start = 0;
-      while (start <= text.size()) {
-        const size_t comma = text.find(',', start);
-        const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (!item.empty()) list.push_back(item);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-      }
-      return list;
-    }
-  } catch (const std::exception&) {
+std::string flag_name(const std::string& key) {
+  std::string flag = "--" + key;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
+
+// The flag text as the JSON value of the setting's type; numbers are read strictly
+// (core/strict_number.hpp) and checked against the field's range and bounds by from_json.
+nlohmann::json parse_flag(const FieldHelp& field, const std::string& text) {
+  const std::string flag = flag_name(field.key);
+  if (field.type == "INT") {
+    if (text.starts_with('-')) return parse_number<int64_t>(text, flag);
+    return parse_number<uint64_t>(text, flag);
   }
-  throw Error(fmt::format("--{}: cannot read '{}' as {}", key, text, like.type_name()));
+  if (field.type == "FLOAT") return parse_number<double>(text, flag);
+  if (field.type == "BOOL") {  // a bare --flag means true, as transformers' HfArgumentParser reads it
+    if (text.empty() || text == "true" || text == "1") return true;
+    if (text == "false" || text == "0") return false;
+    throw Error(fmt::format("{}: '{}' is not true or false", flag, text));
+  }
+  if (field.type == "LIST") {
+    nlohmann::json list = nlohmann::json::array();
+    size_t start = 0;
+    while (start <= text.size()) {
+      const size_t comma = text.find(',', start);
+      const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!item.empty()) list.push_back(item);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return list;
+  }
+  return text;
+}
+
+// The settings given as flags, each checked on its own so an error names the flag's setting.
+nlohmann::json flag_settings(const TrainFlags& flags) {
+  nlohmann::json settings = nlohmann::json::object();
+  for (const FieldHelp& field : TrainOptions::fields()) {
+    const auto given = flags.values.find(field.key);
+    if (given != flags.values.end()) settings[field.key] = parse_flag(field, given->second);
+  }
+  TrainOptions::from_json(settings, "command line");
+  return settings;
 }
 
 void run_train(const TrainFlags& flags) {
   nlohmann::json config = flags.config_file.empty() ? nlohmann::json::object() : read_json_file(flags.config_file);
-  const nlohmann::json defaults = TrainOptions{}.to_json();
-  for (const auto& [key, text] : flags.values) config[key] = parse_flag(key, text, defaults.at(key));
+  if (!flags.config_file.empty()) TrainOptions::from_json(config, flags.config_file);  // its errors name the file
+  config.update(flag_settings(flags));
   if (flags.resume && !config.contains("resume_from_checkpoint")) config["resume_from_checkpoint"] = "latest";
-  const TrainOptions options =
-      TrainOptions::from_json(config, flags.config_file.empty() ? "command line" : flags.config_file);
+  const TrainOptions options = TrainOptions::from_json(config, "settings");
   const TrainResult result = train(options);
-  fmt::print("{{\"steps\": {}, \"train_loss\": {}, \"eval_loss\": {}, \"checkpoint\": \"{}\"}}\n", result.steps,
-             result.last_train_loss, result.final_eval_loss ? fmt::format("{}", *result.final_eval_loss) : "null",
-             result.checkpoint);
+  const nlohmann::json summary = {
+      {"steps", result.steps},
+      {"train_loss", result.last_train_loss},
+      {"eval_loss", result.final_eval_loss ? nlohmann::json(*result.final_eval_loss) : nlohmann::json(nullptr)},
+      {"checkpoint", result.checkpoint}};
+  fmt::print("{}\n", summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (result.interrupted) std::exit(130);
 }
+
+// "[5e-05]" as CLI11 shows defaults; none for an empty text or list.
+std::string default_text(const nlohmann::json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_array()) {
+    std::string joined;
+    for (const auto& item : value) joined += (joined.empty() ? "" : ",") + item.get<std::string>();
+    return joined;
+  }
+  return value.dump();
+}
+
+std::string help_text(const FieldHelp& field) {
+  const std::string bounds = bounds_text(field.doc);
+  return fmt::format("{}{} (setting {})", field.doc.text, bounds.empty() ? "" : "; " + bounds, field.key);
+}
+
+void add_setting_flags(CLI::App& command, const std::shared_ptr<TrainFlags>& flags) {
+  for (const FieldHelp& field : TrainOptions::fields()) {
+    const std::string flag = (field.key == "model" ? "-m," : "") + flag_name(field.key);
+    CLI::Option* option =
+        command
+            .add_option_function<std::string>(
+                flag, [flags, key = field.key](const std::string& text) { flags->values[key] = text; },
+                help_text(field))
+            ->type_name(field.type)
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // a repeated flag: the last wins
+    if (field.type == "BOOL") {
+      // A bare --flag means true. CLI11 hands a bare option its default_str, so a BOOL's default
+      // goes into the description instead.
+      option->expected(0, 1)->description(
+          fmt::format("{} [default {}]", help_text(field), default_text(field.default_value)));
+    } else {
+      option->default_str(default_text(field.default_value));
+    }
+  }
+}
+
+const char* const kExamples = R"(Examples:
+  medllm train -m data/models/stories260K/stories260K.gguf --data runs/medquad --output-dir runs/cpt \
+      --max-steps 600 --learning-rate 2e-3 --lr-scheduler-type cosine --warmup-steps 30 --save-steps 200
+  medllm train -m BASE --data runs/sft --output-dir runs/lora --finetuning-type lora --lora-r 8 \
+      --lora-target-modules q_proj,k_proj,v_proj,o_proj --learning-rate 1e-3
+  medllm train -c settings.json --output-dir runs/cpt --resume    # continue from the latest checkpoint
+Settings use transformers' TrainingArguments and PEFT's LoraConfig names; flags override --config.)";
 
 }  // namespace
 
@@ -71,20 +137,10 @@ void add_train_command(CLI::App& app) {
   auto flags = std::make_shared<TrainFlags>();
   CLI::App* command =
       app.add_subcommand("train", "continued pretraining or SFT, full or LoRA, with checkpoints and exact resume");
-  command->add_option("-c,--config", flags->config_file, "JSON file of training settings");
+  command->add_option("-c,--config", flags->config_file, "JSON file of training settings (the names below)");
   command->add_flag("--resume", flags->resume, "continue from the latest checkpoint in --output-dir");
-  const nlohmann::json defaults = TrainOptions{}.to_json();
-  for (const auto& [key, value] : defaults.items()) {
-    std::string flag = "--" + key;
-    for (char& c : flag) c = c == '_' ? '-' : c;
-    if (key == "model") flag = "-m," + flag;
-    std::string help = "training setting " + key;
-    if (!value.is_string() || !value.get<std::string>().empty()) help += " (default " + value.dump() + ")";
-    command
-        ->add_option_function<std::string>(
-            flag, [flags, key = key](const std::string& text) { flags->values[key] = text; }, help)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // a repeated flag: the last wins
-  }
+  add_setting_flags(*command, flags);
+  command->footer(kExamples);
   command->callback([flags] { run_train(*flags); });
 }
 

@@ -1,5 +1,6 @@
 #include "data/prepare.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -32,6 +33,14 @@ nlohmann::json PrepareStats::to_json() const {
           {"train", {{"documents", train_documents}, {"tokens", train_tokens}, {"scored_tokens", train_scored}}},
           {"valid", {{"documents", valid_documents}, {"tokens", valid_tokens}, {"scored_tokens", valid_scored}}},
           {"shards", shards}};
+}
+
+std::string PrepareStats::counts_text() const {
+  return fmt::format(
+      "{} records → train {} documents / {} tokens, valid {} documents / {} tokens; dropped {} duplicates, {} empty, "
+      "{} too short, {} invalid UTF-8, {} malformed",
+      records, train_documents, train_tokens, valid_documents, valid_tokens, duplicates, empty, too_short, invalid_utf8,
+      malformed);
 }
 
 namespace {
@@ -244,7 +253,17 @@ class Preparer {
 
   void malformed(const std::string& message) {
     ++stats_.records;
-    if (++stats_.malformed <= 5) std::fprintf(stderr, "medllm: skipped %s\n", utf8::sanitize(message).c_str());
+    if (++stats_.malformed <= kExamples) stats_.malformed_examples.push_back(utf8::sanitize(message));
+  }
+
+  // Remembers the fields of the first records, to name them when a field the options ask for is missing.
+  void note_fields(const nlohmann::json& record) {
+    if (!record.is_object() || ++records_noted_ > kRecordsNoted) return;
+    auto& fields = stats_.record_fields;
+    for (const auto& [key, value] : record.items()) {
+      std::string field = utf8::sanitize(key);
+      if (std::find(fields.begin(), fields.end(), field) == fields.end()) fields.push_back(std::move(field));
+    }
   }
 
   PrepareStats finish() {
@@ -366,6 +385,8 @@ class Preparer {
   DatasetWriter train_, valid_;
   int train_shards_ = 0, valid_shards_ = 0;
   PrepareStats stats_;
+  static constexpr int64_t kExamples = 5, kRecordsNoted = 100;
+  int64_t records_noted_ = 0;
 };
 
 void read_text(const std::string& path, std::istream& in, Preparer& preparer, const PrepareOptions& options,
@@ -389,6 +410,17 @@ void read_text(const std::string& path, std::istream& in, Preparer& preparer, co
     }
   }
   emit();
+}
+
+// The counts, the first reasons for dropping records and the fields the records do have.
+std::string explain_empty(const PrepareStats& stats) {
+  std::string text = stats.counts_text();
+  for (const std::string& example : stats.malformed_examples) text += "\n  skipped " + example;
+  if (!stats.record_fields.empty()) {
+    text += "\n  the records have the fields:";
+    for (size_t i = 0; i < stats.record_fields.size(); ++i) text += (i > 0 ? ", " : " ") + stats.record_fields[i];
+  }
+  return text;
 }
 
 }  // namespace
@@ -447,6 +479,7 @@ PrepareStats prepare_dataset(const Tokenizer& tokenizer, const ChatTemplate* cha
               "--prompt-field/--response-field",
               where, options.text_field);
       }
+      preparer.note_fields(record);
       Sample sample;
       try {
         sample = record_to_sample(record, format, options, where);
@@ -459,7 +492,7 @@ PrepareStats prepare_dataset(const Tokenizer& tokenizer, const ChatTemplate* cha
   }
   progress.finish();
   PrepareStats stats = preparer.finish();
-  if (stats.train_documents == 0) fail("data prepare: no training documents left (see the counts above)");
+  if (stats.train_documents == 0) fail("data prepare: no training documents left: {}", explain_empty(stats));
   nlohmann::json manifest = {
       {"inputs", options.inputs},
       {"objective", options.objective},

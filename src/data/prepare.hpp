@@ -44,13 +44,17 @@ struct PrepareStats {
   int64_t empty = 0;         // nothing left after cleaning
   int64_t too_short = 0;     // fewer than min_chars
   int64_t invalid_utf8 = 0;  // dropped: not UTF-8
-  int64_t malformed = 0;     // dropped: JSON or fields unusable (first few reported on stderr)
+  int64_t malformed = 0;     // dropped: JSON or fields unusable (the first few in malformed_examples)
   int64_t duplicates = 0;    // dropped: exact duplicate of an earlier sample
   int64_t train_documents = 0, valid_documents = 0;
   int64_t train_tokens = 0, valid_tokens = 0;
   int64_t train_scored = 0, valid_scored = 0;
   std::vector<std::string> shards;
+  std::vector<std::string> malformed_examples;  // why the first few were dropped: "FILE:LINE: field 'x' is missing"
+  std::vector<std::string> record_fields;       // JSONL: the fields the first records have
   nlohmann::json to_json() const;
+  // "N records → train D documents / T tokens, valid ...; dropped N duplicates, N empty, ..."
+  std::string counts_text() const;
 };
 
 // chat may be null for objective cpt on plain text. Writes OUT/train-00000.mlds ...,

@@ -44,9 +44,40 @@ void add_generation_eos(ModelConfig& config, const fs::path& path) {
   }
 }
 
+// A JSON file's field as text, or `otherwise` when the file or field is missing or unreadable
+// (it only improves an error message, which must not fail in turn).
+std::string json_field_or(const fs::path& path, std::initializer_list<const char*> keys, const std::string& otherwise) {
+  std::ifstream in(path, std::ios::binary);
+  const nlohmann::json file = nlohmann::json::parse(in, nullptr, false);
+  const nlohmann::json* value = &file;
+  for (const char* key : keys) {
+    if (!value->is_object() || !value->contains(key)) return otherwise;
+    value = &(*value)[key];
+  }
+  return value->is_string() && !value->get<std::string>().empty() ? value->get<std::string>() : otherwise;
+}
+
+// Directories users pass as a model that are not one: a PEFT adapter or a `medllm train`
+// checkpoint, which load on top of their base model.
+[[noreturn]] void fail_not_a_model_directory(const fs::path& directory) {
+  const std::string dir = directory.string();
+  if (fs::exists(directory / "adapter_config.json")) {
+    const std::string base =
+        json_field_or(directory / "adapter_config.json", {"base_model_name_or_path"}, "BASE_MODEL");
+    fail("{}: a LoRA adapter (adapter_config.json), not a model; load it on its base model: -m {} --lora {}", dir, base,
+         dir);
+  }
+  if (fs::exists(directory / "trainer_state.json")) {
+    const std::string base = json_field_or(directory / "trainer_state.json", {"run", "model"}, "BASE_MODEL");
+    fail("{}: a `medllm train` checkpoint, not a model; load it on its base model: -m {} --checkpoint {}", dir, base,
+         dir);
+  }
+  fail("{}: no config.json in the model directory", dir);
+}
+
 void load_huggingface(Model::Impl& impl, const fs::path& directory) {
   const fs::path config_path = directory / "config.json";
-  if (!fs::exists(config_path)) fail("{}: no config.json in the model directory", directory.string());
+  if (!fs::exists(config_path)) fail_not_a_model_directory(directory);
   impl.format = "safetensors";
   impl.metadata = read_json_file(config_path.string());
   impl.config = config_from_hf(impl.metadata, config_path.string());

@@ -62,6 +62,8 @@ void prepare_stage_data(const std::string& model, PrepareOptions options, const 
   fs::create_directories(out_dir);
   fs::remove(stamp);
   const PrepareStats stats = prepare_dataset(model, options);
+  for (const std::string& example : stats.malformed_examples)
+    std::fprintf(stderr, "medllm pipeline: skipped %s\n", example.c_str());
   std::fprintf(stderr,
                "medllm pipeline: %lld records → train %lld documents / %lld tokens, valid %lld documents / %lld "
                "tokens; %lld duplicates dropped\n",
@@ -141,6 +143,7 @@ std::string train_stage(const Recipe& recipe, const RecipeStage& stage, const st
       has_checkpoint |= entry.path().filename().string().starts_with("checkpoint-");
   }
   if (has_checkpoint) t.resume_from_checkpoint = "latest";
+  t.overwrite_output_dir = true;  // the stage's own directory: what a run cut before its first checkpoint left
   TrainResult result;
   try {
     result = train(t);

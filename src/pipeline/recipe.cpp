@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/json_file.hpp"
 #include "core/json_options.hpp"
+#include "core/strict_number.hpp"
 
 namespace medllm {
 
@@ -35,18 +36,38 @@ json to_json(const toml::node& node) {
 
 template <typename Visitor>
 void visit_eval(RecipeEval& e, Visitor&& visit) {
-  visit("heldout", e.heldout);
-  visit("heldout_rows", e.heldout_rows);
-  visit("benchmarks", e.benchmarks);
-  visit("data_root", e.data_root);
-  visit("limit", e.limit);
-  visit("method", e.method);
-  visit("shots", e.shots);
-  visit("prompts", e.prompts);
-  visit("max_new_tokens", e.max_new_tokens);
-  visit("temperature", e.temperature);
-  visit("repeat_penalty", e.repeat_penalty);
+  visit("heldout", e.heldout, {"held-out loss / perplexity on the first stage's validation split"});
+  visit("heldout_rows", e.heldout_rows, {"rows of the held-out split measured; 0: all", 0});
+  visit("benchmarks", e.benchmarks, {"`medllm eval` benchmark names"});
+  visit("data_root", e.data_root, {"where the benchmarks' files are"});
+  visit("limit", e.limit, {"items per benchmark; 0: all", 0});
+  visit("method", e.method, {"loglik or generate"});
+  visit("shots", e.shots, {"few-shot examples", 0, 64});
+  visit("prompts", e.prompts, {"sample generations, shown before and after"});
+  visit("max_new_tokens", e.max_new_tokens, {"length of each sample generation", 1});
+  visit("temperature", e.temperature, {"sampling temperature of the sample generations; 0: greedy", 0});
+  visit("repeat_penalty", e.repeat_penalty, {"llama.cpp's repetition penalty; 1: off", 0});
 }
+
+// The [run] and [model] tables.
+struct RunSection {
+  std::string name = "recipe";
+  std::string output_dir;
+  uint64_t seed = 42;
+  int threads = 0;
+};
+
+template <typename Visitor>
+void visit_run(RunSection& r, Visitor&& visit) {
+  visit("name", r.name);
+  visit("output_dir", r.output_dir);
+  visit("seed", r.seed);
+  visit("threads", r.threads, {"worker threads; 0: all cores", 0, 4096});
+}
+
+struct ModelSection {
+  std::string path;
+};
 
 // Walks to the value a dotted override names; stage elements are found by name or index.
 json& override_target(json& config, const std::string& path, const std::string& source) {
@@ -61,9 +82,10 @@ json& override_target(json& config, const std::string& path, const std::string& 
       for (auto& element : *at) {
         if (element.is_object() && element.value("name", "") == part) found = &element;
       }
-      if (found == nullptr && part.find_first_not_of("0123456789") == std::string::npos &&
-          std::stoull(part) < at->size())
-        found = &(*at)[std::stoull(part)];
+      if (found == nullptr && part.find_first_not_of("0123456789") == std::string::npos) {
+        const auto index = parse_number<uint64_t>(part, fmt::format("{}: override '{}': stage index", source, path));
+        if (index < at->size()) found = &(*at)[index];
+      }
       if (found == nullptr) fail("{}: override '{}': no stage named '{}'", source, path, part);
       at = found;
     } else {
@@ -106,24 +128,15 @@ Recipe recipe_from_json(json config, const std::string& source, const std::vecto
   r.source = source;
   r.resolved = config;
 
-  const json& run = section(config, "run", source);
-  for (const auto& [key, value] : run.items()) {
-    if (key != "name" && key != "output_dir" && key != "seed" && key != "threads")
-      fail("{}: [run] unknown field '{}' (known: name, output_dir, seed, threads)", source, key);
-  }
-  try {
-    r.name = run.value("name", std::string("recipe"));
-    r.output_dir = run.value("output_dir", "runs/" + r.name);
-    r.seed = run.value("seed", uint64_t{42});
-    r.threads = run.value("threads", 0);
-    const json& model = section(config, "model", source);
-    for (const auto& [key, value] : model.items()) {
-      if (key != "path") fail("{}: [model] unknown field '{}' (known: path)", source, key);
-    }
-    r.model = model.value("path", std::string());
-  } catch (const json::exception&) {
-    fail("{}: [run] or [model] has a field of the wrong type", source);
-  }
+  const auto run = options_from_json<RunSection>(section(config, "run", source), source + " [run]",
+                                                 [](RunSection& o, auto&& visit) { visit_run(o, visit); });
+  r.name = run.name;
+  r.output_dir = run.output_dir.empty() ? "runs/" + r.name : run.output_dir;
+  r.seed = run.seed;
+  r.threads = run.threads;
+  r.model = options_from_json<ModelSection>(section(config, "model", source), source + " [model]",
+                                            [](ModelSection& o, auto&& visit) { visit("path", o.path); })
+                .path;
   if (r.model.empty()) fail("{}: [model] path is required", source);
 
   r.eval = options_from_json<RecipeEval>(section(config, "eval", source), source + " [eval]",

@@ -52,7 +52,7 @@ GenerateResult generate(const Model& model, const Tokenizer& tokenizer, std::spa
          prompt_tokens.size(), session.context_length());
   }
   Sampler sampler(options.sampling);
-  StreamDecoder decoder(tokenizer);
+  StreamDecoder decoder(tokenizer, prompt_tokens);
   StopMatcher matcher(options.stop);
   std::vector<int32_t> history(prompt_tokens.begin(), prompt_tokens.end());
   // Stop at the tokenizer's EOS and at every end token the model's configs name.

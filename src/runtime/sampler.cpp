@@ -12,8 +12,17 @@ Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.se
 int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history) {
   if (logits.empty()) fail("cannot sample from an empty vocabulary");
   std::span<const float> scores = logits;
-  if (params_.repeat_penalty != 1.0f && params_.repeat_last_n != 0 && !history.empty()) {
+  const bool penalize = params_.repeat_penalty != 1.0f && params_.repeat_last_n != 0 && !history.empty();
+  if (penalize || !params_.logit_bias.empty()) {
     penalized_.assign(logits.begin(), logits.end());
+    for (const auto& [id, bias] : params_.logit_bias) {
+      if (id < 0 || static_cast<size_t>(id) >= penalized_.size())
+        fail("logit_bias names token {}, outside the vocabulary of {}", id, penalized_.size());
+      penalized_[static_cast<size_t>(id)] += bias;
+    }
+    scores = penalized_;
+  }
+  if (penalize) {
     const size_t window = params_.repeat_last_n < 0
                               ? history.size()
                               : std::min(history.size(), static_cast<size_t>(params_.repeat_last_n));

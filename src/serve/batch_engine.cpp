@@ -61,7 +61,7 @@ struct BatchEngine::Running {
       : job(std::move(j)),
         region(r),
         sampler(job->spec.sampling),
-        decoder(tokenizer),
+        decoder(tokenizer, job->spec.prompt),
         matcher(job->spec.stop),
         history(job->spec.prompt) {}
   std::shared_ptr<Job> job;

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <limits>
+#include <span>
 #include <unordered_map>
 #include <utility>
 
@@ -223,6 +225,87 @@ std::vector<std::string> stop_strings(const ordered_json& value) {
   return stops;
 }
 
+std::vector<std::pair<int32_t, float>> as_logit_bias(const ordered_json& value) {
+  if (!value.is_object()) wrong("logit_bias", "an object mapping token ids to numbers between -100 and 100", value);
+  std::vector<std::pair<int32_t, float>> biases;
+  for (const auto& [key, bias] : value.items()) {
+    int64_t id = -1;
+    const auto [end, error] = std::from_chars(key.data(), key.data() + key.size(), id);
+    if (error != std::errc() || end != key.data() + key.size() || key.empty() || id < 0 ||
+        id > std::numeric_limits<int32_t>::max()) {
+      reject("logit_bias", fmt::format("'logit_bias' keys must be token ids (0, 1, ...), got {}", quote(key)));
+    }
+    if (!bias.is_number() || bias.get<double>() < -100 || bias.get<double>() > 100) {
+      wrong(fmt::format("logit_bias.{}", key), "a number between -100 and 100", bias);
+    }
+    biases.emplace_back(static_cast<int32_t>(id), static_cast<float>(bias.get<double>()));
+  }
+  return biases;
+}
+
+void parse_sampling_extras(const ordered_json& body, CommonRequest& out) {
+  if (const auto* v = field(body, "logit_bias")) out.logit_bias = as_logit_bias(*v);
+  if (const auto* v = field(body, "top_k")) {
+    out.top_k = static_cast<int>(
+        as_integer(*v, "top_k", -1, std::numeric_limits<int32_t>::max(), "-1, 0 (off) or a positive integer"));
+  }
+  if (const auto* v = field(body, "min_p")) {
+    out.min_p = as_number(*v, "min_p", "a number between 0 and 1", [](double x) { return x >= 0 && x <= 1; });
+  }
+  if (const auto* v = field(body, "repetition_penalty")) {
+    out.repetition_penalty = as_number(*v, "repetition_penalty", "a number greater than 0 and at most 10",
+                                       [](double x) { return x > 0 && x <= 10; });
+  }
+}
+
+// Fields this server does not honour, with why; a body holding one (not null) is refused.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 10> kUnsupported = {{
+    {"grammar", "grammar-constrained output is not supported yet"},
+    {"json_schema", "JSON-schema-constrained output is not supported yet"},
+    {"guided_json", "guided decoding is not supported yet"},
+    {"guided_regex", "guided decoding is not supported yet"},
+    {"guided_choice", "guided decoding is not supported yet"},
+    {"guided_grammar", "guided decoding is not supported yet"},
+    {"best_of", "best_of is not supported; use n"},
+    {"reasoning_effort", "reasoning_effort is not supported"},
+    {"prediction", "predicted outputs are not supported"},
+    {"audio", "audio output is not supported"},
+}};
+
+// Refuses every member of body that is not in `known` (a null member counts as absent).
+void refuse_unknown_fields(const ordered_json& body, std::span<const std::string_view> known) {
+  for (const auto& [name, value] : body.items()) {
+    if (value.is_null() || std::find(known.begin(), known.end(), name) != known.end()) continue;
+    for (const auto& [unsupported, why] : kUnsupported) {
+      if (name == unsupported) reject(name, fmt::format("'{}': {}", name, why));
+    }
+    reject(name, fmt::format("Unrecognized request argument supplied: '{}' (this server does not implement it)",
+                             utf8::sanitize(name)));
+  }
+}
+
+constexpr std::string_view kCommonFields[] = {"model",
+                                              "temperature",
+                                              "top_p",
+                                              "seed",
+                                              "stop",
+                                              "n",
+                                              "stream",
+                                              "stream_options",
+                                              "presence_penalty",
+                                              "frequency_penalty",
+                                              "user",
+                                              "logit_bias",
+                                              "top_k",
+                                              "min_p",
+                                              "repetition_penalty"};
+
+std::vector<std::string_view> fields_with(std::initializer_list<std::string_view> own) {
+  std::vector<std::string_view> known(std::begin(kCommonFields), std::end(kCommonFields));
+  known.insert(known.end(), own.begin(), own.end());
+  return known;
+}
+
 void parse_common(const ordered_json& body, CommonRequest& out) {
   if (const auto* v = field(body, "model")) out.model = as_string(*v, "model");
   if (const auto* v = field(body, "temperature")) {
@@ -253,7 +336,8 @@ void parse_common(const ordered_json& body, CommonRequest& out) {
   if (const auto* v = field(body, "frequency_penalty")) {
     out.frequency_penalty = as_number(*v, "frequency_penalty", "a number between -2 and 2", penalty);
   }
-  if (const auto* v = field(body, "user")) (void)as_string(*v, "user");
+  if (const auto* v = field(body, "user")) (void)as_string(*v, "user");  // an end-user id: no effect on output
+  parse_sampling_extras(body, out);
 }
 
 std::variant<std::string, std::vector<int32_t>> as_prompt(const ordered_json& value) {
@@ -345,6 +429,7 @@ void parse_messages(const ordered_json& body, ChatRequest& out) {
 
 CompletionRequest parse_completion_request(std::string_view body_text) {
   const ordered_json body = parse_body(body_text);
+  refuse_unknown_fields(body, fields_with({"prompt", "max_tokens", "echo", "logprobs", "suffix"}));
   CompletionRequest out;
   parse_common(body, out);
   const ordered_json* p = field(body, "prompt");
@@ -364,6 +449,9 @@ CompletionRequest parse_completion_request(std::string_view body_text) {
 
 ChatRequest parse_chat_request(std::string_view body_text) {
   const ordered_json body = parse_body(body_text);
+  refuse_unknown_fields(body, fields_with({"messages", "max_tokens", "max_completion_tokens", "logprobs",
+                                           "top_logprobs", "response_format", "tools", "functions", "tool_choice",
+                                           "function_call", "parallel_tool_calls", "store", "chat_template_kwargs"}));
   ChatRequest out;
   parse_common(body, out);
   parse_messages(body, out);
@@ -380,15 +468,13 @@ ChatRequest parse_chat_request(std::string_view body_text) {
     if (!out.logprobs) reject("top_logprobs", "'top_logprobs' requires 'logprobs' to be true");
   }
   if (const auto* v = field(body, "response_format")) {
-    if (!v->is_object()) wrong("response_format", "an object such as {\"type\": \"json_object\"}", *v);
+    if (!v->is_object()) wrong("response_format", "an object such as {\"type\": \"text\"}", *v);
     const ordered_json* type = field(*v, "type");
-    if (type && *type == "json_schema") {
-      reject("response_format", "response_format json_schema is not supported; use json_object");
+    if (type && (*type == "json_object" || *type == "json_schema")) {
+      reject("response_format", fmt::format("response_format {} is not supported yet (structured output); use text",
+                                            type->get<std::string>()));
     }
-    if (!type || (*type != "text" && *type != "json_object")) {
-      wrong("response_format.type", "one of text, json_object", type ? *type : ordered_json());
-    }
-    out.json_object = *type == "json_object";
+    if (!type || *type != "text") wrong("response_format.type", "text", type ? *type : ordered_json());
   }
   // An empty tool list, or a choice of no tool, asks for nothing this server cannot do.
   for (const char* name : {"tools", "functions"}) {
@@ -396,6 +482,11 @@ ChatRequest parse_chat_request(std::string_view body_text) {
   }
   for (const char* name : {"tool_choice", "function_call"}) {
     if (const auto* v = field(body, name); v && *v != "none") reject(name, "tools are not supported");
+  }
+  // Only meaningful with tools, which are refused above.
+  if (const auto* v = field(body, "parallel_tool_calls")) (void)as_bool(*v, "parallel_tool_calls");
+  if (const auto* v = field(body, "store"); v && *v != false) {
+    reject("store", "'store': this server keeps no completions; leave 'store' false or absent");
   }
   if (const auto* v = field(body, "chat_template_kwargs")) {
     if (!v->is_object()) wrong("chat_template_kwargs", "an object", *v);

@@ -1,7 +1,9 @@
 #pragma once
 // The request bodies of POST /v1/completions and POST /v1/chat/completions (OpenAI's API), checked
 // and turned into plain structs. A body comes straight off the network: it may be any bytes, so
-// every mistake is a RequestError that the server can send back as it is.
+// every mistake is a RequestError that the server can send back as it is. Every field a body may
+// hold is one this server honours; any other (grammar, response_format json_object, tools, ...) is
+// a RequestError naming it, never silently ignored.
 
 #include <cstdint>
 #include <exception>
@@ -9,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -43,6 +46,12 @@ struct CommonRequest {
   bool include_usage = false;  // stream_options.include_usage
   double presence_penalty = 0.0;
   double frequency_penalty = 0.0;
+  // token id -> bias added to its logit (-100..100); the server checks the ids against the vocabulary
+  std::vector<std::pair<int32_t, float>> logit_bias;
+  // vLLM's extra sampling parameters (llama.cpp's server takes the first two too)
+  int top_k = 0;                    // 0 or -1: off
+  double min_p = 0.0;               // 0: off
+  double repetition_penalty = 1.0;  // 1: off; over prompt and output, as transformers applies it
 };
 
 struct CompletionRequest : CommonRequest {
@@ -66,7 +75,6 @@ struct ChatRequest : CommonRequest {
   std::optional<int64_t> max_tokens;  // max_completion_tokens, else max_tokens; absent: until the context is full
   bool logprobs = false;
   int top_logprobs = 0;
-  bool json_object = false;                     // response_format {"type": "json_object"}
   nlohmann::ordered_json chat_template_kwargs;  // an object, or null when absent (vLLM's extension)
 };
 

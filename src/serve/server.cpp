@@ -18,6 +18,7 @@
 
 #include "core/error.hpp"
 #include "serve/batch_engine.hpp"
+#include "serve/listen_socket.hpp"
 #include "serve/openai_request.hpp"
 #include "serve/web_ui.hpp"
 #include "tokenizer/chat_template.hpp"
@@ -140,27 +141,36 @@ struct Server::Impl {
     }
   }
 
-  static SamplingParams sampling(double temperature, double top_p, std::optional<uint64_t> seed, int choice) {
+  // OpenAI's sampler (temperature and nucleus; llama.cpp's top-k 40 and min-p 0.05 off) with the
+  // request's logit_bias and vLLM's top_k / min_p / repetition_penalty when it sets them.
+  SamplingParams sampling(const CommonRequest& r, int choice) const {
     SamplingParams s;
-    // OpenAI's sampler: temperature and nucleus only (llama.cpp's top-k 40 and min-p 0.05 off).
-    s.temperature = static_cast<float>(temperature);
-    s.top_p = static_cast<float>(top_p);
-    s.top_k = 0;
-    s.min_p = 0.0f;
-    s.repeat_penalty = 1.0f;
-    s.seed = seed ? *seed + static_cast<uint64_t>(choice) : std::random_device{}();
+    s.temperature = static_cast<float>(r.temperature);
+    s.top_p = static_cast<float>(r.top_p);
+    s.top_k = std::max(r.top_k, 0);
+    s.min_p = static_cast<float>(r.min_p);
+    s.repeat_penalty = static_cast<float>(r.repetition_penalty);
+    s.repeat_last_n = -1;
+    s.seed = r.seed ? *r.seed + static_cast<uint64_t>(choice) : std::random_device{}();
+    const int64_t vocab = model.config().vocab_size;
+    for (const auto& [id, bias] : r.logit_bias) {
+      if (id >= vocab) {
+        throw error(400, fmt::format("logit_bias names token {}, outside the vocabulary (0..{})", id, vocab - 1),
+                    "logit_bias");
+      }
+    }
+    s.logit_bias = r.logit_bias;
     return s;
   }
 
   // Submits one job per choice; 503 when the queue is full.
-  std::vector<std::shared_ptr<Channel>> start(const JobSpec& spec, int n, std::optional<uint64_t> seed,
-                                              double temperature, double top_p) {
+  std::vector<std::shared_ptr<Channel>> start(const JobSpec& spec, const CommonRequest& r) {
     std::vector<std::shared_ptr<Channel>> channels;
-    for (int i = 0; i < n; ++i) {
+    for (int i = 0; i < r.n; ++i) {
       auto channel = std::make_shared<Channel>();
       auto job = std::make_shared<Job>();
       job->spec = spec;
-      job->spec.sampling = sampling(temperature, top_p, seed, i);
+      job->spec.sampling = sampling(r, i);
       std::weak_ptr<Channel> weak = channel;
       job->on_text = [weak](std::string_view text, std::span<const TokenLogprob> tokens) {
         const auto c = weak.lock();
@@ -388,7 +398,7 @@ struct Server::Impl {
     spec.prompt_logprobs = r.echo && r.logprobs.has_value();
     spec.top_logprobs = r.logprobs.value_or(0);
     const auto prompt_tokens = static_cast<int64_t>(spec.prompt.size());
-    auto channels = start(spec, r.n, r.seed, r.temperature, r.top_p);
+    auto channels = start(spec, r);
     const Envelope envelope{random_id("cmpl"), "text_completion", model_name(), unix_time()};
     const bool echo = r.echo;
     const bool logprobs = r.logprobs.has_value();
@@ -460,7 +470,7 @@ struct Server::Impl {
     spec.stop = r.stop;
     spec.top_logprobs = r.logprobs ? r.top_logprobs : 0;
     const auto prompt_tokens = static_cast<int64_t>(spec.prompt.size());
-    auto channels = start(spec, r.n, r.seed, r.temperature, r.top_p);
+    auto channels = start(spec, r);
     const bool logprobs = r.logprobs;
 
     if (!r.stream) {
@@ -544,8 +554,10 @@ struct Server::Impl {
     } catch (const std::exception& e) {
       send_error(res, error(500, fmt::format("internal error: {}", e.what()), "", "", "server_error"));
     }
-    // (A stream's time here is until its first event is scheduled, not its last byte.)
-    metrics.record(req.path, res.status, std::chrono::duration<double>(Clock::now() - started).count());
+    // (A stream's time here is until its first event is scheduled, not its last byte.) A handler that
+    // set no status is answered 200 by httplib after this returns; it still reads -1 here.
+    const int status = res.status == -1 ? 200 : res.status;
+    metrics.record(req.path, status, std::chrono::duration<double>(Clock::now() - started).count());
   }
 
   void routes() {
@@ -598,6 +610,7 @@ struct Server::Impl {
 
 Server::Server(const Model& model, const Tokenizer& tokenizer, const ChatTemplate* chat, const ServerOptions& options)
     : impl_(std::make_unique<Impl>(model, tokenizer, chat, options)) {
+  impl_->http.set_socket_options([](socket_t socket) { set_exclusive_listen_options(socket); });
   impl_->routes();
 }
 
@@ -610,7 +623,10 @@ int Server::bind() {
   const auto& o = impl_->options;
   impl_->bound_port =
       o.port == 0 ? impl_->http.bind_to_any_port(o.host) : (impl_->http.bind_to_port(o.host, o.port) ? o.port : -1);
-  if (impl_->bound_port < 0) fail("cannot listen on {}:{} (in use, or not an address of this machine)", o.host, o.port);
+  if (impl_->bound_port < 0) {
+    const std::string why = why_cannot_listen(o.host, o.port);
+    fail("cannot listen on {}:{}: {}", o.host, o.port, why.empty() ? "the address refused the connection" : why);
+  }
   return impl_->bound_port;
 }
 

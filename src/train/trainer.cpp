@@ -1,5 +1,6 @@
 #include "train/trainer.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -35,40 +36,48 @@ namespace {
 // Every option once: its JSON key and where it lives, for reading, writing and checking.
 template <typename Visitor>
 void visit_options(TrainOptions& o, Visitor&& visit) {
-  visit("model", o.model);
-  visit("data", o.data);
-  visit("output_dir", o.output_dir);
-  visit("finetuning_type", o.finetuning_type);
-  visit("lora_r", o.lora_r);
-  visit("lora_alpha", o.lora_alpha);
-  visit("lora_dropout", o.lora_dropout);
-  visit("lora_target_modules", o.lora_target_modules);
-  visit("use_rslora", o.use_rslora);
-  visit("max_seq_length", o.max_seq_length);
-  visit("per_device_train_batch_size", o.per_device_train_batch_size);
-  visit("gradient_accumulation_steps", o.gradient_accumulation_steps);
-  visit("max_steps", o.max_steps);
-  visit("num_train_epochs", o.num_train_epochs);
-  visit("learning_rate", o.learning_rate);
-  visit("lr_scheduler_type", o.lr_scheduler_type);
-  visit("warmup_steps", o.warmup_steps);
-  visit("warmup_ratio", o.warmup_ratio);
-  visit("min_lr_ratio", o.min_lr_ratio);
-  visit("weight_decay", o.weight_decay);
-  visit("adam_beta1", o.adam_beta1);
-  visit("adam_beta2", o.adam_beta2);
-  visit("adam_epsilon", o.adam_epsilon);
-  visit("max_grad_norm", o.max_grad_norm);
-  visit("gradient_checkpointing", o.gradient_checkpointing);
-  visit("logging_steps", o.logging_steps);
-  visit("eval_steps", o.eval_steps);
-  visit("eval_on_start", o.eval_on_start);
-  visit("max_eval_samples", o.max_eval_samples);
-  visit("save_steps", o.save_steps);
-  visit("save_total_limit", o.save_total_limit);
-  visit("seed", o.seed);
-  visit("threads", o.threads);
-  visit("resume_from_checkpoint", o.resume_from_checkpoint);
+  visit("model", o.model, {"base model: a Hugging Face directory or a .gguf file"});
+  visit("data", o.data, {"training data: a `medllm data prepare` output directory"});
+  visit("output_dir", o.output_dir, {"where checkpoints, metrics.jsonl, the final model and training_report.html go"});
+  visit("finetuning_type", o.finetuning_type, {"full (every weight is trained) or lora (adapters on a frozen base)"});
+  visit("lora_r", o.lora_r, {"LoRA rank: the inner dimension of each adapter", 1});
+  visit("lora_alpha", o.lora_alpha, {"LoRA scale numerator: updates are scaled by lora_alpha / lora_r", 0});
+  visit("lora_dropout", o.lora_dropout, {"dropout probability on the LoRA input", 0, 1});
+  visit("lora_target_modules", o.lora_target_modules,
+        {"linear layers that get adapters: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"});
+  visit("use_rslora", o.use_rslora, {"rank-stabilised LoRA: scale by lora_alpha / sqrt(lora_r)"});
+  visit("max_seq_length", o.max_seq_length, {"tokens per training row", 2});
+  visit("per_device_train_batch_size", o.per_device_train_batch_size,
+        {"rows per forward/backward pass (a micro-batch)", 1});
+  visit("gradient_accumulation_steps", o.gradient_accumulation_steps,
+        {"micro-batches summed into one optimizer step", 1});
+  visit("max_steps", o.max_steps, {"optimizer steps to run; 0: num_train_epochs decides", 0});
+  visit("num_train_epochs", o.num_train_epochs, {"passes over the training split when max_steps is 0", 0});
+  visit("learning_rate", o.learning_rate, {"peak AdamW learning rate (above 0), reached after warmup"});
+  visit("lr_scheduler_type", o.lr_scheduler_type, {"learning-rate decay after warmup: constant, linear or cosine"});
+  visit("warmup_steps", o.warmup_steps, {"steps of linear warmup from 0 to learning_rate", 0});
+  visit("warmup_ratio", o.warmup_ratio, {"warmup as a share of the total steps, used when warmup_steps is 0", 0, 1});
+  visit("min_lr_ratio", o.min_lr_ratio, {"cosine: the final learning rate as a share of learning_rate", 0, 1});
+  visit("weight_decay", o.weight_decay, {"AdamW decoupled weight decay", 0});
+  visit("adam_beta1", o.adam_beta1, {"AdamW decay of the first moment", 0, 1});
+  visit("adam_beta2", o.adam_beta2, {"AdamW decay of the second moment", 0, 1});
+  visit("adam_epsilon", o.adam_epsilon, {"AdamW term added to the denominator", 0});
+  visit("max_grad_norm", o.max_grad_norm, {"clip the global gradient norm to this; 0: no clipping", 0});
+  visit("gradient_checkpointing", o.gradient_checkpointing,
+        {"recompute activations in the backward pass: less memory, more time"});
+  visit("logging_steps", o.logging_steps, {"print and record the training loss every N steps; 0: never", 0});
+  visit("eval_steps", o.eval_steps, {"evaluate on the validation split every N steps; 0: at the end only", 0});
+  visit("eval_on_start", o.eval_on_start, {"evaluate once before the first step"});
+  visit("max_eval_samples", o.max_eval_samples, {"validation rows per evaluation; 0: all", 0});
+  visit("save_steps", o.save_steps, {"write a checkpoint every N steps; 0: at the end only", 0});
+  visit("save_total_limit", o.save_total_limit,
+        {"checkpoints kept in output_dir, older ones are deleted; 0: all", 0, 1e6});
+  visit("seed", o.seed, {"seed of the data order, initialisation and dropout"});
+  visit("threads", o.threads, {"worker threads; 0: all cores", 0, 4096});
+  visit("resume_from_checkpoint", o.resume_from_checkpoint,
+        {"continue from this checkpoint directory, or \"latest\" in output_dir (--resume)"});
+  visit("overwrite_output_dir", o.overwrite_output_dir,
+        {"start over in a non-empty output_dir (its checkpoints are removed)"});
 }
 
 std::atomic<int> g_stop_signal = 0;
@@ -80,10 +89,59 @@ extern "C" void on_stop_signal(int signal) {
 // Settings that must not change across a resume, or the continued run would not be the same run.
 json run_identity(const TrainOptions& o) {
   json identity = o.to_json();
-  for (const char* key : {"output_dir", "resume_from_checkpoint", "threads", "gradient_checkpointing", "logging_steps",
-                          "eval_steps", "save_steps", "save_total_limit", "eval_on_start", "max_eval_samples"})
+  for (const char* key :
+       {"output_dir", "resume_from_checkpoint", "overwrite_output_dir", "threads", "gradient_checkpointing",
+        "logging_steps", "eval_steps", "save_steps", "save_total_limit", "eval_on_start", "max_eval_samples"})
     identity.erase(key);
   return identity;
+}
+
+// One line per setting that differs, "  learning_rate: checkpoint 0.001, now 0.002".
+std::string settings_differences(const json& saved, const json& now) {
+  if (!saved.is_object()) return "  the checkpoint's trainer_state.json records no settings ('run')";
+  std::set<std::string> keys;
+  for (const json* settings : {&saved, &now}) {
+    for (const auto& [key, value] : settings->items()) keys.insert(key);
+  }
+  const auto show = [](const json& settings, const std::string& key) {
+    return settings.contains(key) ? json_for_message(settings[key]) : std::string("(not set)");
+  };
+  std::string lines;
+  for (const std::string& key : keys) {
+    if (saved.value(key, json()) == now.value(key, json())) continue;
+    lines += fmt::format("\n  {}: checkpoint {}, now {}", key, show(saved, key), show(now, key));
+  }
+  return lines.empty() ? lines : lines.substr(1);
+}
+
+// A run that does not resume starts over: it must not mix into another run's files unasked.
+void require_fresh_output_dir(const TrainOptions& o) {
+  if (!o.resume_from_checkpoint.empty() || o.overwrite_output_dir || !fs::is_directory(o.output_dir)) return;
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(o.output_dir)) names.push_back(entry.path().filename().string());
+  if (names.empty()) return;
+  std::sort(names.begin(), names.end());
+  constexpr size_t kShown = 6;
+  std::string listed;
+  for (size_t i = 0; i < std::min(kShown, names.size()); ++i) listed += (i > 0 ? ", " : "") + names[i];
+  if (names.size() > kShown) listed += fmt::format(" and {} more", names.size() - kShown);
+  fail(
+      "{}: the output directory is not empty ({}); continue that run with --resume, or start over in it with "
+      "--overwrite-output-dir (overwrite_output_dir), or choose another --output-dir",
+      o.output_dir, listed);
+}
+
+// Starting over in a used directory: the previous run's checkpoints go, so that neither rotation
+// nor a later --resume mistakes them for this run's.
+void remove_previous_checkpoints(const fs::path& output_dir) {
+  if (!fs::is_directory(output_dir)) return;
+  std::vector<fs::path> stale;
+  for (const auto& entry : fs::directory_iterator(output_dir)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_directory() && (name.starts_with("checkpoint-") || name.starts_with(".checkpoint-")))
+      stale.push_back(entry.path());
+  }
+  for (const fs::path& path : stale) fs::remove_all(path);
 }
 
 std::string format_duration(double seconds) {
@@ -136,6 +194,10 @@ json TrainOptions::to_json() const {
   return options_to_json(*this, [](TrainOptions& o, auto&& visit) { visit_options(o, visit); });
 }
 
+std::vector<FieldHelp> TrainOptions::fields() {
+  return options_help<TrainOptions>([](TrainOptions& o, auto&& visit) { visit_options(o, visit); });
+}
+
 TrainResult train(const TrainOptions& o) {
   if (o.model.empty()) fail("train: no model given (--model)");
   if (o.data.empty()) fail("train: no dataset given (--data, a `medllm data prepare` output)");
@@ -145,6 +207,7 @@ TrainResult train(const TrainOptions& o) {
   if (o.per_device_train_batch_size < 1 || o.gradient_accumulation_steps < 1 || o.max_seq_length < 2)
     fail("batch size, gradient accumulation steps must be ≥ 1 and max_seq_length ≥ 2");
   if (!(o.learning_rate > 0)) fail("learning_rate must be positive, got {}", o.learning_rate);
+  require_fresh_output_dir(o);
 
   auto model = Model::load(o.model, LoadOptions{.threads = o.threads});
   const auto tokenizer = Tokenizer::load(*model);
@@ -195,6 +258,7 @@ TrainResult train(const TrainOptions& o) {
                                 .total_steps = total_steps,
                                 .min_lr_ratio = o.min_lr_ratio};
 
+  if (o.resume_from_checkpoint.empty()) remove_previous_checkpoints(o.output_dir);
   fs::create_directories(o.output_dir);
   const fs::path metrics_path = fs::path(o.output_dir) / "metrics.jsonl";
   int64_t step = 0;
@@ -209,11 +273,12 @@ TrainResult train(const TrainOptions& o) {
       directory = *latest;
     }
     const CheckpointState state = load_checkpoint(directory, optimizer);
-    if (state.trainer.value("run", json()) != identity) {
+    const json saved = state.trainer.value("run", json());
+    if (saved != identity) {
       fail(
-          "{}: made with other settings; a resumed run must use the same model, data and hyper-parameters "
-          "(saved: {}, now: {})",
-          directory, json_for_message(state.trainer.value("run", json())), json_for_message(identity));
+          "{}: made with other settings; a resumed run must use the same model, data and hyper-parameters (to "
+          "start over with the new ones, drop --resume and add --overwrite-output-dir):\n{}",
+          directory, settings_differences(saved, identity));
     }
     step = state.step;
     try {

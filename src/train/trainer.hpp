@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/json_options.hpp"
+
 namespace medllm {
 
 struct TrainOptions {
@@ -50,10 +52,13 @@ struct TrainOptions {
   uint64_t seed = 42;
   int threads = 0;
   std::string resume_from_checkpoint;  // a checkpoint directory, or "latest"
+  bool overwrite_output_dir = false;   // start over in a non-empty output_dir (removes its checkpoints)
 
   // Reads a JSON object of the fields above (unknown keys are errors naming the key).
   static TrainOptions from_json(const nlohmann::json& json, const std::string& source);
   nlohmann::json to_json() const;
+  // Every field with its type, default, meaning and bounds (for `medllm train --help`).
+  static std::vector<FieldHelp> fields();
 };
 
 struct TrainResult {

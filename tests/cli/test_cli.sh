@@ -97,5 +97,84 @@ expect_error "eval without data" "--data" eval -m "$stories" --bench medqa --dat
 printf '{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}}' >"$work/tokenizer.json"
 expect_error "malformed tokenizer.json" "merges\[0\]" tokenize -m "$work/tokenizer.json" a
 
+# 7. Command lines CLI11 would misread: strict numbers everywhere, unknown subcommands and options
+#    with the nearest name, llama.cpp flags medllm lacks. Non-zero exit and a message naming the flag.
+expect_rejected() {  # expect_rejected NAME PATTERN ARGS...: any non-zero exit, the message on stderr
+  local name=$1 pattern=$2
+  shift 2
+  "$medllm" "$@" >"$work/out" 2>"$work/err"
+  local status=$?
+  if [ "$status" -ne 0 ] && grep -q -- "$pattern" "$work/err"; then
+    passes=$((passes + 1))
+  else
+    echo "FAIL: $name (exit $status): $(cat "$work/err")"
+    failures=$((failures + 1))
+  fi
+}
+expect_rejected "trailing garbage in an int" "--n-predict: '3x' is not an integer" generate -m "$stories" -n 3x
+expect_rejected "nan temperature" "--temp: 'nan' is not a finite number" generate -m "$stories" --temp nan
+expect_rejected "infinite temperature" "--temp: 'inf' is not a finite number" chat -m "$stories" --temp inf
+expect_rejected "negative temperature" "--temp: '-0.5' must be at least 0" generate -m "$stories" --temp -0.5
+expect_rejected "top-p above 1" "--top-p: '1.5' must be from 0 to 1" generate -m "$stories" --top-p 1.5
+expect_rejected "zero repeat penalty" "--repeat-penalty: '0' must be above 0" generate -m "$stories" --repeat-penalty 0
+expect_rejected "negative seed" "--seed: '-1' must not be negative" generate -m "$stories" -s -1
+expect_rejected "negative threads" "--threads: '-1' must be from 0 to 4096" info -m "$stories" -t -1
+expect_rejected "octal-looking context is decimal, hex is not a number" "--ctx-size: '0x10' is not an integer" \
+  generate -m "$stories" -c 0x10
+expect_rejected "token id with garbage" "--tokens: '2x' is not an integer" logits -m "$stories" --tokens 1,2x
+expect_rejected "eval limit with garbage" "--limit: '5x' is not an integer" eval -m "$stories" --limit 5x
+expect_rejected "eval year out of range" "--years: '2017' must be from 2018 to 2022" eval --years 2017
+expect_rejected "port out of range" "--port: '70000' must be from 0 to 65535" serve -m "$stories" --port 70000
+expect_rejected "valid fraction above 1" "--valid-fraction: '2' must be from 0 to 1" data prepare -m "$stories" \
+  -i x.txt -o "$work/d" --valid-fraction 2
+expect_rejected "pipeline max steps with garbage" "--max-steps: '3x' is not an integer" pipeline -r x.toml --max-steps 3x
+expect_rejected "lora scale with garbage" "--lora '$work/a:0.5x': scale '0.5x' is not a number" \
+  generate -m "$stories" --lora "$work/a:0.5x"
+expect_rejected "unknown subcommand" "unknown subcommand 'gen'; did you mean 'generate'?" gen -m "$stories"
+expect_rejected "unknown nested subcommand" "unknown subcommand 'prep' of 'medllm data'; did you mean 'prepare'?" \
+  data prep -m "$stories"
+expect_rejected "misspelt option" "unknown option '--temperature'; did you mean '--temp'?" generate -m "$stories" \
+  --temperature 0.5
+expect_rejected "misspelt option without its required ones" "unknown option '--n-predit'; did you mean '--n-predict'?" \
+  generate --n-predit 5
+expect_rejected "-ngl is not -n gl" "-ngl (llama.cpp's GPU layers) is not supported: medllm runs on the CPU" \
+  generate -m "$stories" -ngl 99 -p hi
+expect_rejected "--n-gpu-layers=N" "--n-gpu-layers (llama.cpp's GPU layers) is not supported" \
+  serve -m "$stories" --n-gpu-layers=99
+expect_rejected "--no-mmap" "--no-mmap (llama.cpp's no-mmap) is not supported" generate -m "$stories" --no-mmap
+expect_rejected "-fa" "-fa (llama.cpp's flash attention) is not supported" chat -m "$stories" -fa
+"$medllm" generate -m "$stories" -n3 --temp 0 -p "Once" --no-display-prompt >"$work/attached.txt" 2>/dev/null
+check "a short option with its value attached still works" test -s "$work/attached.txt"
+
+# 8. --version names the build; every subcommand's help has examples; train's help types its settings.
+"$medllm" --version >"$work/version.txt"
+commit=$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+check "--version names the commit" grep -q "^git commit: $commit\$" "$work/version.txt"
+check "--version names the version" grep -q "^medllm [0-9]" "$work/version.txt"
+check "--version names the build type" grep -q "^build type: " "$work/version.txt"
+check "--version names the SIMD compiled and detected" grep -q "^SIMD detected: " "$work/version.txt"
+check "--version names OpenBLAS and its configuration" grep -q "^BLAS: OpenBLAS [0-9]" "$work/version.txt"
+for sub in generate info logits tokenize detokenize template eval "data prepare" train export pipeline serve chat; do
+  # shellcheck disable=SC2086
+  check "$sub --help has examples" bash -c "'$medllm' $sub --help | grep -q '^Examples:'"
+done
+"$medllm" train --help >"$work/train_help.txt"
+# CLI11 shows a default as TYPE=VALUE
+check "train help: FLOAT, default, meaning" grep -q -- "--learning-rate FLOAT=5e-05 *peak AdamW learning rate" \
+  "$work/train_help.txt"
+check "train help: INT with bounds" grep -q -- "--max-steps INT=0 *optimizer steps to run.*at least 0" "$work/train_help.txt"
+check "train help: LIST" grep -q -- "--lora-target-modules LIST=q_proj,v_proj" "$work/train_help.txt"
+check "train help: BOOL" grep -q -- "--use-rslora BOOL=false *rank-stabilised LoRA" "$work/train_help.txt"
+check "train help: every setting has a type and a meaning" /usr/bin/python3 - "$work/train_help.txt" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read().split("Examples:")[0]
+entries = re.split(r"\n  (?=-)", text)[1:]  # one per option, wrapped descriptions included
+settings = [e for e in entries if "(setting " in e]
+typed = r"(-m,)?--[a-z0-9-]+ (INT|FLOAT|BOOL|TEXT|LIST)\b\S*\s+(.*)\(setting "
+bad = [e for e in settings if not re.match(typed, e, re.S) or len(re.match(typed, e, re.S)[3].split()) < 3]
+print(len(settings), "settings;", "undescribed:", bad)
+sys.exit(0 if len(settings) == len(entries) - 3 and len(settings) >= 30 and not bad else 1)
+PY
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -96,6 +96,13 @@ check "re-run gives the same numbers" cmp -s <(numbers "$work/first.json") <(num
 check "unknown train field is an error naming it" grep -q "quickstart.toml \[\[stage\]\] 1 train: unknown field 'learning_rat'" \
   "$work/bad.err"
 check "nothing ran for a bad recipe" test ! -d "$work/bad"
+"$medllm" pipeline "${short[@]}" -o "$work/bad" --set stage.cpt.train.learning_rate=2e-3x >/dev/null 2>"$work/bad.err"
+check "a --set number with trailing characters is an error naming the field" grep -q \
+  "quickstart.toml \[\[stage\]\] 1 train: field 'learning_rate' must be a number, got \"2e-3x\"" "$work/bad.err"
+"$medllm" pipeline --recipe recipes/quickstart.toml -o "$work/bad" --max-steps 3x >/dev/null 2>"$work/bad.err"
+check "--max-steps with trailing characters is an error naming it" grep -q -- "--max-steps: '3x' is not an integer" \
+  "$work/bad.err"
+check "nothing ran for bad numbers" test ! -d "$work/bad"
 printf '[run]\nname = "x"\n[model\npath = "y"\n' >"$work/broken.toml"
 "$medllm" pipeline --recipe "$work/broken.toml" >/dev/null 2>"$work/broken.err"
 check "TOML syntax error names the line" grep -q "broken.toml:3:" "$work/broken.err"

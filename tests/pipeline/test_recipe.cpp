@@ -59,7 +59,8 @@ TEST(Recipe, MistakesNameTheFileAndKey) {
   };
   EXPECT_NE(with("stage.cpt.train.learning_rat=1").find("r.toml [[stage]] 1 train: unknown field 'learning_rat'"),
             std::string::npos);
-  EXPECT_NE(with("stage.cpt.train.max_steps=\"ten\"").find("field 'max_steps' has the wrong type"), std::string::npos);
+  EXPECT_NE(with("stage.cpt.train.max_steps=\"ten\"").find("field 'max_steps' must be an integer, got \"ten\""),
+            std::string::npos);
   EXPECT_NE(with("stage.cpt.train.output_dir=x").find("train.output_dir is set by the pipeline"), std::string::npos);
   EXPECT_NE(with("stage.cpt.data.out_dir=x").find("data.out_dir is set by the pipeline"), std::string::npos);
   EXPECT_NE(with("stage.sft.train.max_steps=1").find("no stage named 'sft'"), std::string::npos);

@@ -134,13 +134,20 @@ TEST_F(Llama2, GgufSpmTokenizerAgrees) {
     types.push_back(static_cast<SpmTokenizer::TokenType>(entry.type));
   }
   const SpmTokenizer gguf(pieces, scores, types, 1, 2, 0, SpmTokenizer::Options{});
+  std::vector<std::vector<int32_t>> sequences;
   for (const auto& [inp, out] : {std::pair{"tokenizer-vectors/llama2-tokenizer/medical-ja-en.inp",
                                            "tokenizer-vectors/llama2-tokenizer/medical-ja-en.out"},
                                  std::pair{"tokenizer-vectors/llama.cpp-models/ggml-vocab-llama-spm.gguf.inp",
                                            "tokenizer-vectors/llama.cpp-models/ggml-vocab-llama-spm.gguf.out"}}) {
     for (const auto& c : read_vectors(test::shared_data(inp), test::shared_data(out))) {
       EXPECT_EQ(join_ids(gguf.encode(c.input, false)), c.expected) << "input: \"" << c.input << "\"";
+      sequences.push_back(gguf.encode(c.input, false));
     }
+  }
+  // Streamed continuations read as decode() does, for the GGUF vocabulary and the .model file.
+  for (int round = 0; round < 4; ++round) {
+    EXPECT_GT(test::check_continuation_streaming(gguf, sequences, round), sequences.size() * 8 / 10);
+    EXPECT_GT(test::check_continuation_streaming(*tokenizer_, sequences, round), sequences.size() * 8 / 10);
   }
 }
 

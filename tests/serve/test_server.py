@@ -132,6 +132,53 @@ try:
     check("chat logprobs", len(lp) == 5 and len(lp[0]["top_logprobs"]) == 2
           and lp[0]["top_logprobs"][0]["logprob"] >= lp[0]["top_logprobs"][1]["logprob"])
 
+    # The text of a continuation is what it adds to the decoded prompt (issue #11): after "Once upon a"
+    # the next word keeps its leading space, so the logprobs' token pieces add up to the text.
+    for body in ({"prompt": "Once upon a", "max_tokens": 8, "temperature": 0, "logprobs": 0},
+                 {"prompt": "Once", "max_tokens": 8, "temperature": 0, "logprobs": 0},
+                 {"prompt": "Lily and Tim", "max_tokens": 12, "temperature": 1, "seed": 4, "logprobs": 0}):
+        status, out = post(port, "/v1/completions", body)
+        choice = out["choices"][0]
+        pieces = "".join(choice["logprobs"]["tokens"])
+        check(f"{body['prompt']!r}: the text is the generated tokens' pieces", choice["text"] == pieces,
+              f"{choice['text']!r} vs {pieces!r}")
+        check(f"{body['prompt']!r}: medllm generate prints the same", body["temperature"] != 0 or
+              cli_generate(body["prompt"], 8) == choice["text"])
+        streamed, _, _ = stream(port, "/v1/completions", body)
+        check(f"{body['prompt']!r}: streamed alike", streamed == choice["text"], f"{streamed!r}")
+    status, out = post(port, "/v1/completions", {"prompt": "Once upon a", "max_tokens": 1, "temperature": 0})
+    check("'Once upon a' continues with a spaced word", out["choices"][0]["text"].startswith(" "), out)
+    status, out = post(port, "/v1/chat/completions", {"messages": messages, "max_tokens": 10, "temperature": 0,
+                                                      "logprobs": True})
+    content = out["choices"][0]["message"]["content"]
+    pieces = "".join(t["token"] for t in out["choices"][0]["logprobs"]["content"])
+    check("chat: the content is the generated tokens' pieces", content == pieces, f"{content!r} vs {pieces!r}")
+
+    # logit_bias is honoured: +100 forces a token, -100 bans it; ids are checked against the vocabulary.
+    def forced(token, **extra):
+        body = {"prompt": "Once upon a time", "max_tokens": 4, "temperature": 0, "logprobs": 0,
+                "logit_bias": {str(token): 100}, **extra}
+        return post(port, "/v1/completions", body)
+    status, out = forced(400)
+    toks = out["choices"][0]["logprobs"]["tokens"]
+    check("logit_bias +100 forces the token", status == 200 and len(toks) == 4 and len(set(toks)) == 1
+          and out["choices"][0]["text"] == toks[0] * 4, out)
+    piece400 = toks[0]
+    piece401 = forced(401)[1]["choices"][0]["logprobs"]["tokens"][0]
+    allowed = {piece400, piece401}
+    ban_others = {str(i): -100 for i in range(512) if i not in (400, 401)}
+    for seed in range(3):
+        status, out = post(port, "/v1/completions", {"prompt": "Once", "max_tokens": 6, "temperature": 1,
+                                                     "seed": seed, "logprobs": 0, "logit_bias": ban_others})
+        toks = out["choices"][0]["logprobs"]["tokens"] if status == 200 else []
+        check(f"logit_bias -100 bans tokens (seed {seed})", status == 200 and set(toks) <= allowed, out)
+    status, out = post(port, "/v1/chat/completions", {"messages": messages, "max_tokens": 3, "temperature": 0,
+                                                      "logit_bias": {"400": 100}})
+    check("chat honours logit_bias", status == 200 and out["choices"][0]["message"]["content"] == piece400 * 3, out)
+    status, out = forced(512)
+    check("logit_bias id outside the vocabulary -> 400 naming it", status == 400
+          and out["error"]["param"] == "logit_bias" and "512" in out["error"]["message"], out)
+
     # Streaming never splits a UTF-8 character: hot sampling draws stories260K's byte tokens, which
     # sometimes form multi-byte characters; a character cut between two chunks would arrive as two
     # U+FFFD and the streamed text would differ from the non-streamed one.
@@ -236,6 +283,9 @@ try:
         (b'{"prompt": "' + b"hello " * 1500 + b'"}', 400),
         (b"[" * 100000 + b"]" * 100000, 400),
         (b'{"prompt": "a", "presence_penalty": 1}', 400),
+        (b'{"prompt": "a", "grammar": "root ::= \\"x\\""}', 400), (b'{"prompt": "a", "temprature": 0}', 400),
+        (b'{"prompt": "a", "logit_bias": {"x": 1}}', 400), (b'{"prompt": "a", "logit_bias": {"1": 200}}', 400),
+        (b'{"prompt": "a", "best_of": 3}', 400),
     ]
     chat_cases = [
         (b"{}", 400), (b'{"messages": []}', 400), (b'{"messages": "hi"}', 400), (b'{"messages": [1]}', 400),
@@ -246,6 +296,9 @@ try:
         (b'{"messages": [{"role": "user", "content": "x"}], "top_logprobs": 3}', 400),
         (b'{"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema"}}', 400),
         (b'{"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]}', 400),
+        (b'{"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}}', 400),
+        (b'{"messages": [{"role": "user", "content": "x"}], "grammar": "root ::= \\"x\\""}', 400),
+        (b'{"messages": [{"role": "user", "content": "x"}], "guided_json": {}}', 400),
         (b'{"messages": [{"role": "user", "content": "x"}], "model": "other"}', 404),
         (b'{"messages": [{"role": "user", "content": "' + b"word " * 1500 + b'"}]}', 400),
     ]
@@ -297,6 +350,8 @@ try:
     text = body.decode()
     check("metrics count requests", status == 200 and 'medllm_requests_total{path="/v1/completions",status="400"}' in text
           and "medllm_generated_tokens_total" in text and "medllm_queue_depth" in text)
+    check("metrics label answered requests with their HTTP status",
+          'medllm_requests_total{path="/v1/completions",status="200"}' in text and 'status="-1"' not in text, text)
 finally:
     proc.terminate()
     proc.wait(timeout=30)
@@ -304,6 +359,12 @@ finally:
 # API key, and the loopback default.
 proc, port = start_server("--api-key", "sekrit")
 try:
+    # A port in use is refused (cpp-httplib's default SO_REUSEPORT would let a second server share it).
+    second = subprocess.run([medllm, "serve", "-m", stories, "--port", str(port), "-t", "1"],
+                            capture_output=True, text=True, timeout=120)
+    check("a second server on the same port fails at start", second.returncode != 0
+          and f"port {port} on 127.0.0.1 is already in use" in second.stderr, second.stderr[-500:])
+
     status, _ = post(port, "/v1/completions", {"prompt": "a", "max_tokens": 1})
     check("no key -> 401", status == 401)
     status, _ = post(port, "/v1/completions", {"prompt": "a", "max_tokens": 1}, headers={"Authorization": "Bearer nope"})

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "formats/safetensors.hpp"
+#include "tokenizer/utf8.hpp"
 
 namespace medllm::test {
 
@@ -107,6 +108,73 @@ void write_hf_model(const fs::path& dir, const TinyModel& model) {
   std::vector<std::pair<std::string, TensorView>> views;
   for (const auto& tensor : model.tensors) views.emplace_back(tensor.name, tensor.view());
   write_safetensors((dir / "model.safetensors").string(), views);
+}
+
+namespace {
+
+// True when each decode of context + continuation[0, j) (less a trailing U+FFFD run: a character
+// still incomplete) is a prefix of `whole`.
+bool decodes_grow_by_appending(const Tokenizer& tokenizer, const std::vector<int32_t>& context,
+                               const std::vector<int32_t>& continuation, const std::string& whole) {
+  std::vector<int32_t> ids = context;
+  for (const int32_t id : continuation) {
+    ids.push_back(id);
+    std::string text = tokenizer.decode(ids);
+    while (text.ends_with("\xEF\xBF\xBD")) text.resize(text.size() - 3);
+    if (!whole.starts_with(text)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+size_t check_continuation_streaming(const Tokenizer& tokenizer, const std::vector<std::vector<int32_t>>& sequences,
+                                    uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  size_t checked = 0, failures = 0;
+  for (const std::vector<int32_t>& sequence : sequences) {
+    const bool bos = tokenizer.bos_id() && rng() % 2 == 0;
+    const bool noise = rng() % 4 == 0;
+    std::vector<int32_t> context, continuation, all;
+    std::string whole, head;
+    // A few tries at a split whose context text is a prefix of the whole (not inside a character).
+    for (int attempt = 0; attempt < 8 && (attempt == 0 || !whole.starts_with(head)); ++attempt) {
+      const size_t split = sequence.empty() ? 0 : rng() % (sequence.size() + 1);
+      context.assign(bos ? 1 : 0, bos ? *tokenizer.bos_id() : 0);
+      context.insert(context.end(), sequence.begin(), sequence.begin() + static_cast<std::ptrdiff_t>(split));
+      continuation.assign(sequence.begin() + static_cast<std::ptrdiff_t>(split), sequence.end());
+      for (int i = 0; noise && i < 4; ++i) {
+        continuation.push_back(static_cast<int32_t>(rng() % static_cast<uint64_t>(tokenizer.vocab_size())));
+      }
+      all = context;
+      all.insert(all.end(), continuation.begin(), continuation.end());
+      whole = tokenizer.decode(all);
+      head = tokenizer.decode(context);
+    }
+    if (!whole.starts_with(head)) continue;
+    // Random ids can form invalid byte runs, which Hugging Face's ByteFallback shows as U+FFFD as a
+    // whole once a later byte spoils them: text already shown changes, so no stream can match.
+    if (noise && !decodes_grow_by_appending(tokenizer, context, continuation, whole)) continue;
+    ++checked;
+    StreamDecoder stream(tokenizer, context);
+    std::string streamed;
+    bool split_character = false;
+    for (const int32_t id : continuation) {
+      const std::string piece = stream.push(id);
+      split_character |= utf8::find_invalid(piece) != std::string::npos;
+      streamed += piece;
+    }
+    streamed += stream.flush();
+    if ((split_character || streamed != whole.substr(head.size())) && ++failures <= 5) {
+      ADD_FAILURE()
+          << "continuation of " << nlohmann::json(context).dump() << " by " << nlohmann::json(continuation).dump()
+          << (split_character ? " split a character" : "") << "\n  streamed "
+          << nlohmann::json(streamed).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n  expected "
+          << nlohmann::json(whole.substr(head.size())).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+  }
+  EXPECT_EQ(failures, 0u) << "continuations whose streamed text differs";
+  return checked;
 }
 
 }  // namespace medllm::test

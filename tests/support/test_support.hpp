@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <medllm/error.hpp>
+#include <medllm/tokenizer.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -45,6 +46,14 @@ struct TinyModel {
 TinyModel tiny_llama(DType dtype = DType::F32, uint64_t seed = 7);
 // Writes config.json and model.safetensors into dir.
 void write_hf_model(const std::filesystem::path& dir, const TinyModel& model);
+
+// Streams a random continuation of each sequence (split at a random point, a BOS in front of half
+// of them, random vocabulary ids after a quarter) through StreamDecoder with the rest as its
+// context, and checks that the pieces never split a character and add up to
+// decode(context + continuation) minus decode(context). Returns how many were checked (a context
+// whose text is not a prefix of the whole, as when it ends inside a character, is skipped).
+size_t check_continuation_streaming(const Tokenizer& tokenizer, const std::vector<std::vector<int32_t>>& sequences,
+                                    uint64_t seed);
 
 // The message of the medllm::Error that fn() throws; a test failure (and "") when it throws none.
 template <typename Fn>

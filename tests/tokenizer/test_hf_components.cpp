@@ -157,12 +157,16 @@ TEST(GgufVocabulary, Gpt2StyleMatchesTokenizerJson) {
   test::write_file(path, gguf);
   const auto from_gguf = Tokenizer::from_path(path.string());
   const auto from_json = Tokenizer::from_path(dir.string());
+  std::vector<std::vector<int32_t>> sequences;
   for (const std::string text :
        {"Hello world! It's 2024.", "医師国家試験の問題です。\n\n  高血圧", "<|im_start|>user\nchest pain?<|im_end|>",
         "   leading and trailing   ", "🧑‍⚕️ 3.14159"}) {
     EXPECT_EQ(from_gguf->encode(text, false), from_json->encode(text, false)) << text;
     EXPECT_EQ(from_gguf->decode(from_gguf->encode(text, false), false), text);
+    sequences.push_back(from_gguf->encode(text, false));
   }
+  for (uint64_t round = 0; round < 20; ++round)
+    EXPECT_GT(test::check_continuation_streaming(*from_gguf, sequences, round), 3u);
   EXPECT_EQ(from_gguf->eos_id(), 151645);
 }
 

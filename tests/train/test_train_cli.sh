@@ -159,5 +159,71 @@ check "bad flag value named" grep -q "max-steps\|max_steps" "$work/bad2.err"
 "$medllm" train -m "$stories" --data "$work/nowhere" --output-dir "$work/x" >/dev/null 2>"$work/bad3.err"
 check "missing dataset named" grep -q "nowhere" "$work/bad3.err"
 
+# 8. Numbers are read strictly: trailing characters, values outside a setting's bounds and
+#    non-finite values are errors naming the setting, never a quietly different run.
+strict_error() {  # strict_error NAME PATTERN ARGS...
+  local name=$1 pattern=$2
+  shift 2
+  "$medllm" train -m "$stories" --data "$work/cpt" --output-dir "$work/strict" "$@" >/dev/null 2>"$work/strict.err"
+  local status=$?
+  if [ "$status" -eq 1 ] && grep -q -- "$pattern" "$work/strict.err" && [ ! -e "$work/strict" ]; then
+    passes=$((passes + 1))
+  else
+    echo "FAIL: $name (exit $status): $(cat "$work/strict.err")"
+    failures=$((failures + 1))
+  fi
+}
+strict_error "learning rate with trailing garbage" "--learning-rate: '2e-3x' is not a number" --learning-rate 2e-3x
+strict_error "steps with trailing garbage" "--max-steps: '3x' is not an integer" --max-steps 3x
+strict_error "nan learning rate" "--learning-rate: 'nan' is not a finite number" --learning-rate nan
+strict_error "negative steps" "field 'max_steps' must be at least 0, got -1" --max-steps -1
+strict_error "warmup ratio above 1" "field 'warmup_ratio' must be from 0 to 1, got 1.5" --warmup-ratio 1.5
+strict_error "threads beyond int" "field 'threads' must be an integer from" --threads 99999999999
+strict_error "bool flag" "--use-rslora: 'yes' is not true or false" --use-rslora yes
+echo '{"max_steps": 2.5}' >"$work/fractional.json"
+strict_error "fractional steps in the config file" "fractional.json: field 'max_steps' must be an integer, got 2.5" \
+  -c "$work/fractional.json"
+
+# 9. The final line on stdout is JSON even when the checkpoint path holds a quote and a backslash.
+odd="$work/odd \"quoted\" \\ dir"
+"$medllm" train -m "$stories" --data "$work/cpt" --output-dir "$odd" --max-steps 2 --max-seq-length 64 \
+  --per-device-train-batch-size 2 --max-eval-samples 2 >"$work/odd.out" 2>/dev/null
+check "train's result line is JSON with the path intact" /usr/bin/python3 -c "
+import json, sys
+r = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+sys.exit(0 if r['steps'] == 2 and r['checkpoint'] == sys.argv[2] + '/checkpoint-2' and r['eval_loss'] > 0 else 1)" \
+  "$work/odd.out" "$odd"
+
+# 10. eval takes --lora and --checkpoint like the other commands: an adapter or a checkpoint applied
+#     at load scores as the merged export of it does (same predictions, log-likelihoods within f32
+#     rounding), and the results name what was applied.
+same_scores() {  # same_scores DIR_A DIR_B
+  /usr/bin/python3 - "$1" "$2" <<'PY'
+import json, sys
+rows = [[json.loads(l) for l in open(d + "/samples.jsonl")] for d in sys.argv[1:3]]
+assert len(rows[0]) == len(rows[1]) == 8, [len(r) for r in rows]
+worst = 0.0
+for a, b in zip(*rows):
+    assert a["id"] == b["id"] and a["prediction"] == b["prediction"], (a["id"], a["prediction"], b["prediction"])
+    worst = max(worst, max(abs(x - y) for x, y in zip(a["loglik"], b["loglik"])))
+print("largest log-likelihood difference", worst)
+sys.exit(0 if worst <= 1e-3 else 1)
+PY
+}
+eval_args=(--bench medqa --limit 8 --data "$shared" --no-model-hash)
+"$medllm" eval -m "$stories" --lora "$work/lora" "${eval_args[@]}" -o "$work/eval_lora" >/dev/null 2>"$work/eval_lora.err"
+"$medllm" eval -m "$work/merged" "${eval_args[@]}" -o "$work/eval_merged" >/dev/null 2>&1
+check "eval --lora scores as the merged export" same_scores "$work/eval_lora" "$work/eval_merged"
+check "eval --lora results name the adapter" /usr/bin/python3 -c "
+import json, sys; m = json.load(open('$work/eval_lora/results.json'))['model']
+sys.exit(0 if m['lora'][0]['path'] == '$work/lora' else 1)"
+"$medllm" eval -m "$stories" --checkpoint "$work/ref/checkpoint-24" --no-check-tensors "${eval_args[@]}" \
+  -o "$work/eval_ckpt" >/dev/null 2>&1
+"$medllm" eval -m "$work/ref" "${eval_args[@]}" -o "$work/eval_export" >/dev/null 2>&1
+check "eval --checkpoint scores as the exported model" same_scores "$work/eval_ckpt" "$work/eval_export"
+"$medllm" eval --bench igakuqa --score-predictions "$shared/igakuqa/baseline_results" --system gpt4 --data "$shared" \
+  --lora "$work/lora" >/dev/null 2>"$work/score_lora.err"
+check "--score-predictions with an adapter is an error" grep -q "do not apply" "$work/score_lora.err"
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <medllm/medllm.hpp>
+#include <random>
 
 #include "support/test_support.hpp"
 #include "tokenizer/utf8.hpp"
@@ -69,6 +70,54 @@ TEST_F(Stories, ByteFallbackStreamsWholeCharactersOnly) {
   joined += decoder.flush();
   EXPECT_EQ(joined, text);
   EXPECT_EQ(tokenizer_->decode(ids), text);
+}
+
+// A continuation's text is what it adds to the decoded prompt: after "Once upon a" the next word
+// keeps its space ("Once upon a time", not "Once upon atime"), after a bare BOS the first word
+// starts the text. Random prompts (multi-byte characters, byte fallback) and sampled outputs.
+TEST_F(Stories, ContinuationTextIsDecodeOfAllMinusDecodeOfPrompt) {
+  std::mt19937 rng(11);
+  const std::vector<std::string> words = {"Once", "upon", "a",  "time", "Lily", "the", "cat", "sat", ",",
+                                          ".",    "\n",   "医", "🩺", "café", "  ",  "x",   "Tim", "\"Hi"};
+  for (int trial = 0; trial < 60; ++trial) {
+    std::string prompt;
+    for (int i = 0, n = static_cast<int>(rng() % 6); i < n; ++i) {
+      if (i > 0 && rng() % 3 != 0) prompt += ' ';
+      prompt += words[rng() % words.size()];
+    }
+    GenerateOptions options = greedy(1 + static_cast<int32_t>(rng() % 16));
+    if (trial % 2 == 1) {
+      options.sampling.temperature = 1.5f;
+      options.sampling.top_k = 0;
+      options.sampling.min_p = 0.0f;
+      options.sampling.seed = static_cast<uint64_t>(trial);
+    }
+    std::string streamed;
+    const GenerateResult result = generate(*model_, *tokenizer_, prompt, options, [&](std::string_view text) {
+      EXPECT_EQ(utf8::find_invalid(text), std::string::npos);
+      streamed += text;
+      return true;
+    });
+    std::vector<int32_t> all = result.prompt_tokens;
+    all.insert(all.end(), result.tokens.begin(), result.tokens.end());
+    const std::string whole = tokenizer_->decode(all), head = tokenizer_->decode(result.prompt_tokens);
+    ASSERT_TRUE(whole.starts_with(head)) << prompt;
+    EXPECT_EQ(result.text, whole.substr(head.size())) << "prompt " << prompt;
+    EXPECT_EQ(streamed, result.text) << "prompt " << prompt;
+  }
+  std::vector<std::vector<int32_t>> sequences;
+  for (const std::string text :
+       {"Once upon a time, Lily saw a cat.", " two  spaces", "医師 café 🩺 done", "\n\nTim"}) {
+    sequences.push_back(tokenizer_->encode(text, false));
+  }
+  for (uint64_t round = 0; round < 25; ++round) {
+    EXPECT_GE(test::check_continuation_streaming(*tokenizer_, sequences, round), 3u);
+  }
+  const GenerateResult once = generate(*model_, *tokenizer_, "Once upon a", greedy(8));
+  ASSERT_FALSE(once.tokens.empty());
+  const bool spaced = tokenizer_->token_text(once.tokens[0]).starts_with("\xE2\x96\x81");
+  ASSERT_TRUE(spaced) << "expected a word token after 'Once upon a'";
+  EXPECT_TRUE(once.text.starts_with(" ")) << once.text;
 }
 
 TEST_F(Stories, InvalidUtf8IsAnError) {
@@ -183,6 +232,28 @@ TEST(Sampler, TruncationsKeepOnlyTheHead) {
     Sampler top_p(SamplingParams{
         .temperature = 1.0f, .top_k = 0, .top_p = 0.3f, .min_p = 0.0f, .seed = static_cast<uint64_t>(seed)});
     EXPECT_EQ(top_p.sample(logits, {}), 0);
+  }
+}
+
+TEST(Sampler, LogitBiasShiftsLogitsBeforeChoosing) {
+  const std::vector<float> logits = {1.0f, 3.0f, 2.0f};
+  SamplingParams p;
+  p.temperature = 0.0f;
+  p.top_k = 0;
+  p.min_p = 0.0f;
+  p.logit_bias = {{1, -100.0f}};
+  EXPECT_EQ(Sampler(p).sample(logits, {}), 2);
+  p.logit_bias = {{0, 2.5f}};
+  EXPECT_EQ(Sampler(p).sample(logits, {}), 0);
+  p.logit_bias = {{0, 1.5f}};  // 2.5 < 3: still token 1
+  EXPECT_EQ(Sampler(p).sample(logits, {}), 1);
+  p.logit_bias = {{3, 1.0f}};
+  EXPECT_THROW(Sampler(p).sample(logits, {}), Error);
+  p.temperature = 1.0f;
+  p.logit_bias = {{1, -100.0f}, {2, -100.0f}};
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    p.seed = seed;
+    EXPECT_EQ(Sampler(p).sample(logits, {}), 0);
   }
 }
 

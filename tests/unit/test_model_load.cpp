@@ -65,6 +65,31 @@ TEST(ModelLoad, MissingPathsAndFiles) {
   EXPECT_NE(load_error(dir / "notes.txt").find("not a model"), std::string::npos);
 }
 
+// A PEFT adapter or a `medllm train` checkpoint given as the model: the error says what it is and
+// how to load it on its base model, named from its own files when they name it.
+TEST(ModelLoad, AdapterAndCheckpointDirectoriesHintHowToLoadThem) {
+  const auto adapter = test::fresh_temp_dir("adapter");
+  test::write_file(adapter / "adapter_config.json", R"({"peft_type": "LORA", "r": 8})");
+  test::write_file(adapter / "adapter_model.safetensors", "");
+  std::string error = load_error(adapter);
+  EXPECT_NE(error.find("a LoRA adapter"), std::string::npos) << error;
+  EXPECT_NE(error.find("-m BASE_MODEL --lora " + adapter.string()), std::string::npos) << error;
+  test::write_file(adapter / "adapter_config.json",
+                   R"({"peft_type": "LORA", "base_model_name_or_path": "base/llama"})");
+  error = load_error(adapter / "adapter_model.safetensors");
+  EXPECT_NE(error.find("-m base/llama --lora " + adapter.string()), std::string::npos) << error;
+
+  const auto checkpoint = test::fresh_temp_dir("checkpoint-12");
+  test::write_file(checkpoint / "model.safetensors", "");
+  test::write_file(checkpoint / "trainer_state.json", R"({"global_step": 12, "run": {"model": "m/stories.gguf"}})");
+  error = load_error(checkpoint);
+  EXPECT_NE(error.find("a `medllm train` checkpoint"), std::string::npos) << error;
+  EXPECT_NE(error.find("-m m/stories.gguf --checkpoint " + checkpoint.string()), std::string::npos) << error;
+  test::write_file(checkpoint / "trainer_state.json", "{broken");  // the hint must not turn into another error
+  error = load_error(checkpoint);
+  EXPECT_NE(error.find("-m BASE_MODEL --checkpoint " + checkpoint.string()), std::string::npos) << error;
+}
+
 TEST(ModelLoad, TruncatedWeightsNameTheFile) {
   const auto dir = test::fresh_temp_dir("truncated");
   test::write_hf_model(dir, test::tiny_llama());
