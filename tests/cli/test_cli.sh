@@ -5,14 +5,7 @@
 set -u
 medllm=$1 repo=$2 shared=$3 reference=$4
 stories="$repo/data/models/stories260K/stories260K.gguf"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0 passes=0
-check() {  # check NAME CONDITION-COMMAND...
-  local name=$1
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
-}
+. "$(dirname "$0")/../support/checks.sh"
 
 # 1. Greedy generation reproduces llama2.c byte for byte.
 "$medllm" generate -m "$stories" --temp 0 -n 200 --no-display-prompt >"$work/greedy.txt" 2>"$work/greedy.err"
@@ -72,18 +65,19 @@ check "eval shows progress" grep -q "items" "$work/eval.err"
 check "GPT-4 2018: 0.755 and 382/499" grep -q "2018 (112th) | 400 | 0.755 | 382/499" "$work/gpt4.md"
 
 # 6. Errors: non-zero exit and a message naming the culprit, never a crash.
-expect_error() {  # expect_error NAME PATTERN ARGS...
-  local name=$1 pattern=$2
-  shift 2
+expect_exit() {  # expect_exit NAME PATTERN STATUS(a number, or "nonzero") ARGS...
+  local name=$1 pattern=$2 want=$3
+  shift 3
   "$medllm" "$@" >"$work/out" 2>"$work/err"
   local status=$?
-  if [ "$status" -eq 1 ] && grep -q -- "$pattern" "$work/err"; then
+  if { [ "$want" = nonzero ] && [ "$status" -ne 0 ] || [ "$status" = "$want" ]; } && grep -q -- "$pattern" "$work/err"; then
     passes=$((passes + 1))
   else
     echo "FAIL: $name (exit $status): $(cat "$work/err")"
     failures=$((failures + 1))
   fi
 }
+expect_error() { expect_exit "$1" "$2" 1 "${@:3}"; }  # a library error: exit 1
 expect_error "missing model" "no such file or directory" generate -m "$work/absent.gguf" -p hi
 head -c 5000 "$stories" >"$work/truncated.gguf"
 expect_error "truncated gguf" "truncated.gguf" info -m "$work/truncated.gguf"
@@ -99,18 +93,7 @@ expect_error "malformed tokenizer.json" "merges\[0\]" tokenize -m "$work/tokeniz
 
 # 7. Command lines CLI11 would misread: strict numbers everywhere, unknown subcommands and options
 #    with the nearest name, llama.cpp flags medllm lacks. Non-zero exit and a message naming the flag.
-expect_rejected() {  # expect_rejected NAME PATTERN ARGS...: any non-zero exit, the message on stderr
-  local name=$1 pattern=$2
-  shift 2
-  "$medllm" "$@" >"$work/out" 2>"$work/err"
-  local status=$?
-  if [ "$status" -ne 0 ] && grep -q -- "$pattern" "$work/err"; then
-    passes=$((passes + 1))
-  else
-    echo "FAIL: $name (exit $status): $(cat "$work/err")"
-    failures=$((failures + 1))
-  fi
-}
+expect_rejected() { expect_exit "$1" "$2" nonzero "${@:3}"; }  # usage errors exit with CLI11's codes
 expect_rejected "trailing garbage in an int" "--n-predict: '3x' is not an integer" generate -m "$stories" -n 3x
 expect_rejected "nan temperature" "--temp: 'nan' is not a finite number" generate -m "$stories" --temp nan
 expect_rejected "infinite temperature" "--temp: 'inf' is not a finite number" chat -m "$stories" --temp inf
@@ -159,12 +142,12 @@ for sub in generate info logits tokenize detokenize template eval "data prepare"
   check "$sub --help has examples" bash -c "'$medllm' $sub --help | grep -q '^Examples:'"
 done
 "$medllm" train --help >"$work/train_help.txt"
-# CLI11 shows a default as TYPE=VALUE
+# CLI11 shows a default as TYPE=VALUE; a BOOL's goes into its description (a bare BOOL flag means true)
 check "train help: FLOAT, default, meaning" grep -q -- "--learning-rate FLOAT=5e-05 *peak AdamW learning rate" \
   "$work/train_help.txt"
 check "train help: INT with bounds" grep -q -- "--max-steps INT=0 *optimizer steps to run.*at least 0" "$work/train_help.txt"
 check "train help: LIST" grep -q -- "--lora-target-modules LIST=q_proj,v_proj" "$work/train_help.txt"
-check "train help: BOOL" grep -q -- "--use-rslora BOOL=false *rank-stabilised LoRA" "$work/train_help.txt"
+check "train help: BOOL" grep -q -- "--use-rslora BOOL *rank-stabilised LoRA.*\[default false\]" "$work/train_help.txt"
 check "train help: every setting has a type and a meaning" /usr/bin/python3 - "$work/train_help.txt" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read().split("Examples:")[0]
@@ -176,5 +159,4 @@ print(len(settings), "settings;", "undescribed:", bad)
 sys.exit(0 if len(settings) == len(entries) - 3 and len(settings) >= 30 and not bad else 1)
 PY
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

@@ -11,17 +11,10 @@
 # Usage: test_pipeline_cli.sh MEDLLM_BINARY REPO_DIR
 set -u
 medllm=$1 repo=$2
+. "$(dirname "$0")/../support/checks.sh"
 cd "$repo" || exit 1  # recipe paths are relative to the repository root
-work=$(mktemp -d)
-trap "rm -rf \"$work\"" EXIT; [ -n "${KEEP_WORK:-}" ] && trap - EXIT && echo "work dir $work"
-failures=0 passes=0
 MIN_PPL_FACTOR=3
 STEPS=150
-check() {  # check NAME CONDITION-COMMAND...
-  local name=$1
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
-}
 # eval.heldout_rows equal to the trainer's max_eval_samples: both measure the same 64 rows.
 short=(--recipe recipes/quickstart.toml --max-steps $STEPS --threads 2 --set eval.limit=20 eval.heldout_rows=64
   stage.cpt.train.max_eval_samples=64 stage.cpt.train.eval_steps=50 stage.cpt.train.save_steps=50)
@@ -107,5 +100,4 @@ printf '[run]\nname = "x"\n[model\npath = "y"\n' >"$work/broken.toml"
 "$medllm" pipeline --recipe "$work/broken.toml" >/dev/null 2>"$work/broken.err"
 check "TOML syntax error names the line" grep -q "broken.toml:3:" "$work/broken.err"
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

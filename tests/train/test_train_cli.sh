@@ -12,15 +12,8 @@ set -u
 medllm=$1 repo=$2 shared=$3
 stories="$repo/data/models/stories260K/stories260K.gguf"
 medquad="$shared/corpus/medquad_en_qa.jsonl"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0 passes=0
+. "$(dirname "$0")/../support/checks.sh"
 MIN_PPL_FACTOR=1.5
-check() {  # check NAME CONDITION-COMMAND...
-  local name=$1
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
-}
 losses() {  # the training losses of a metrics.jsonl, one per line, full precision
   /usr/bin/python3 -c "
 import json, sys
@@ -225,5 +218,4 @@ check "eval --checkpoint scores as the exported model" same_scores "$work/eval_c
   --lora "$work/lora" >/dev/null 2>"$work/score_lora.err"
 check "--score-predictions with an adapter is an error" grep -q "do not apply" "$work/score_lora.err"
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

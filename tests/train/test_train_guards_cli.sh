@@ -12,14 +12,7 @@
 set -u
 medllm=$1 repo=$2 shared=$3
 stories="$repo/data/models/stories260K/stories260K.gguf"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0 passes=0
-check() {  # check NAME CONDITION-COMMAND...
-  local name=$1
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
-}
+. "$(dirname "$0")/../support/checks.sh"
 expect_error() {  # expect_error NAME FILE TEXT: FILE (a command's stderr) holds TEXT; shows FILE if not
   check "$1" grep -qF -- "$3" "$2"
   grep -qF -- "$3" "$2" || sed 's/^/  | /' "$2"
@@ -89,5 +82,4 @@ check "a checkpoint as the model exits 1" test $? -eq 1
 expect_error "a checkpoint as the model says how to load it" "$work/checkpoint.err" \
   "-m $stories --checkpoint $work/run/checkpoint-1"
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish
