@@ -55,10 +55,12 @@ class Tokenizer {
 // a continuation add up to decode(context + generated) minus decode(context), as the text of the
 // whole sequence would show it: the first generated "▁upon" after the prompt "Once" keeps its
 // space, while after a lone BOS the first word starts the text without one. Each push decodes a
-// short window of recent tokens twice over (with and without the new ones) and emits the
-// difference, so every decoder rule (SentencePiece's leading space, Strip, Metaspace, byte
-// fallback, byte-level) applies exactly as in decode(). Bytes of an incomplete character are held
-// back until the character is complete (or is known to be invalid).
+// short window of recent tokens and emits what its text adds to the text already emitted, so every
+// decoder rule (SentencePiece's leading space, Strip, Metaspace, byte fallback, byte-level)
+// applies exactly as in decode(). Bytes of an incomplete character are held back until the
+// character is complete (or is known to be invalid). Text once emitted stays: where a later byte
+// makes a decoder rewrite earlier output (Hugging Face's ByteFallback turns a whole invalid run of
+// bytes into U+FFFD), the stream keeps what it showed.
 class StreamDecoder {
  public:
   explicit StreamDecoder(const Tokenizer& tokenizer, std::span<const int32_t> context = {});

@@ -130,7 +130,7 @@ std::string StreamDecoder::flush() {
 
 // The text the window adds to what was already emitted. While the newest tokens end inside a
 // character, the replacement characters standing for it are held back (the text before them is
-// final); otherwise everything is emitted and the window restarts at the newest token with text.
+// final); otherwise everything is emitted and the window restarts (restart_window).
 std::string StreamDecoder::take(bool final) {
   const std::string text = tokenizer_.decode(window_);
   const bool extends = text.starts_with(window_text_);
