@@ -65,9 +65,9 @@ void add_data_command(CLI::App& app) {
   prepare->add_flag("--no-eos", flags->no_eos, "cpt: do not end documents with EOS");
   prepare->footer(R"(Examples:
   medllm data prepare -m data/models/stories260K/stories260K.gguf -i corpus.txt -o runs/cpt --sample-by paragraph
-  medllm data prepare -m BASE -i medquad.jsonl -o runs/cpt --text-template $'Question: {question}
-Answer: {answer}'
-  medllm data prepare -m path/to/chat-model -i qa.jsonl -o runs/sft --objective sft --prompt-field question       --response-field answer)");
+  medllm data prepare -m BASE -i medquad.jsonl -o runs/cpt --text-template $'Question: {question}\nAnswer: {answer}'
+  medllm data prepare -m path/to/chat-model -i qa.jsonl -o runs/sft --objective sft \
+      --prompt-field question --response-field answer)");
   prepare->callback([flags] { run_prepare(*flags); });
 }
 

@@ -64,12 +64,7 @@ void prepare_stage_data(const std::string& model, PrepareOptions options, const 
   const PrepareStats stats = prepare_dataset(model, options);
   for (const std::string& example : stats.malformed_examples)
     std::fprintf(stderr, "medllm pipeline: skipped %s\n", example.c_str());
-  std::fprintf(stderr,
-               "medllm pipeline: %lld records → train %lld documents / %lld tokens, valid %lld documents / %lld "
-               "tokens; %lld duplicates dropped\n",
-               static_cast<long long>(stats.records), static_cast<long long>(stats.train_documents),
-               static_cast<long long>(stats.train_tokens), static_cast<long long>(stats.valid_documents),
-               static_cast<long long>(stats.valid_tokens), static_cast<long long>(stats.duplicates));
+  std::fprintf(stderr, "medllm pipeline: %s\n", stats.counts_text().c_str());
   write_file_atomically(stamp.string(), wanted.dump(2) + "\n");
 }
 
