@@ -143,7 +143,7 @@ struct Server::Impl {
 
   // OpenAI's sampler (temperature and nucleus; llama.cpp's top-k 40 and min-p 0.05 off) with the
   // request's logit_bias and vLLM's top_k / min_p / repetition_penalty when it sets them.
-  SamplingParams sampling(const CommonRequest& r, int choice) const {
+  static SamplingParams sampling(const CommonRequest& r, int choice) {
     SamplingParams s;
     s.temperature = static_cast<float>(r.temperature);
     s.top_p = static_cast<float>(r.top_p);
@@ -152,6 +152,11 @@ struct Server::Impl {
     s.repeat_penalty = static_cast<float>(r.repetition_penalty);
     s.repeat_last_n = -1;
     s.seed = r.seed ? *r.seed + static_cast<uint64_t>(choice) : std::random_device{}();
+    s.logit_bias = r.logit_bias;
+    return s;
+  }
+
+  void check_logit_bias(const CommonRequest& r) const {
     const int64_t vocab = model.config().vocab_size;
     for (const auto& [id, bias] : r.logit_bias) {
       if (id >= vocab) {
@@ -159,12 +164,11 @@ struct Server::Impl {
                     "logit_bias");
       }
     }
-    s.logit_bias = r.logit_bias;
-    return s;
   }
 
   // Submits one job per choice; 503 when the queue is full.
   std::vector<std::shared_ptr<Channel>> start(const JobSpec& spec, const CommonRequest& r) {
+    check_logit_bias(r);
     std::vector<std::shared_ptr<Channel>> channels;
     for (int i = 0; i < r.n; ++i) {
       auto channel = std::make_shared<Channel>();
