@@ -114,9 +114,9 @@ ModelCost model_cost(const Model& model, const Workload& workload) {
   for (const auto& tensor : model.tensors()) cost.parameters += shape_numel(tensor.shape);
   double layer_bytes = 0.0;
   for (const LayerWeights& layer : weights.layers) {
-    for (const TensorView* m : {&layer.q, &layer.k, &layer.v, &layer.o, &layer.gate, &layer.up, &layer.down}) {
-      cost.layer_matmul_parameters += m->numel();
-      layer_bytes += static_cast<double>(m->nbytes());
+    for (const TensorView& m : layer.projections) {
+      cost.layer_matmul_parameters += m.numel();
+      layer_bytes += static_cast<double>(m.nbytes());
     }
   }
   cost.lm_head_parameters = weights.lm_head.numel();

@@ -19,8 +19,6 @@ namespace medllm {
 
 namespace {
 
-using Buffer = std::vector<float>;
-
 void resize(Buffer& buffer, int64_t size) {
   buffer.resize(static_cast<size_t>(size));
 }
@@ -35,76 +33,81 @@ uint64_t seed_for(uint64_t seed, int64_t layer, int module) {
   return seed ^ (static_cast<uint64_t>(layer + 1) * 0x9e3779b97f4a7c15ull) ^ (static_cast<uint64_t>(module) << 56);
 }
 
-// Runs body(begin, end) over [0, n) in fixed chunks on the pool: element-wise work, so the
-// result does not depend on the thread count.
-void parallel_chunks(ThreadPool& pool, int64_t n, const std::function<void(int64_t, int64_t)>& body) {
-  constexpr int64_t kChunk = 16384;
-  pool.parallel_for((n + kChunk - 1) / kChunk, [&](int64_t first, int64_t end) {
-    for (int64_t c = first; c < end; ++c) body(c * kChunk, std::min(n, (c + 1) * kChunk));
-  });
-}
-
 }  // namespace
-
-void TrainableTransformer::gated(const std::vector<float>& gate, const std::vector<float>& up, std::vector<float>& h,
-                                 ThreadPool& pool) const {
-  parallel_chunks(pool, static_cast<int64_t>(gate.size()), [&](int64_t begin, int64_t end) {
-    std::copy(gate.begin() + begin, gate.begin() + end, h.begin() + begin);
-    kernels::gated_activation(h.data() + begin, up.data() + begin, end - begin, gate_activation(config_.activation));
-  });
-}
 
 float LoraOptions::scale() const {
   return rslora ? alpha / std::sqrt(static_cast<float>(rank)) : alpha / static_cast<float>(rank);
 }
 
 struct TrainableTransformer::Layer {
-  Parameter *attn_norm = nullptr, *q_norm = nullptr, *k_norm = nullptr;
-  Parameter *post_attn_norm = nullptr, *ffn_norm = nullptr, *post_ffn_norm = nullptr;
-  TrainableLinear q, k, v, o, gate, up, down;
+  std::array<Parameter*, kNormCount> norms{};  // null where the family has none
+  std::array<TrainableLinear, kProjectionCount> linears;
+
+  const Parameter* norm(Norm n) const { return norms[index(n)]; }
+  Parameter* norm(Norm n) { return norms[index(n)]; }
+  const TrainableLinear& linear(Projection p) const { return linears[index(p)]; }
+  TrainableLinear& linear(Projection p) { return linears[index(p)]; }
 };
 
-// What the forward keeps for the backward, per layer; names follow the forward's equations.
+// What the forward keeps for the backward, per layer, and the scratch both share. The whole
+// object lives across calls, so a training step reuses the previous step's memory instead of
+// faulting in fresh pages.
 struct TrainableTransformer::Activations {
-  struct LayerActivations {
-    Buffer x_in, attn_normed, q_raw, k_raw, q, k, v, attended, lse, o_out, x_mid, ffn_normed, gate, up, down_out;
-    LoraActivations lora[7];  // q k v o gate up down
+  struct LayerState : LayerActivations {
+    Buffer lse;  // attention's log-sum-exp per query head
+    std::array<LoraActivations, kProjectionCount> lora;
   };
   int64_t batch = 0, seq = 0, n = 0;
   bool training = false;
   uint64_t dropout_seed = 0;
-  std::vector<LayerActivations> layers;
+  std::vector<int64_t> positions;  // token i of a row sits at position i
+  std::vector<LayerState> layers;
+  BlockScratch block;
   Buffer x_final, final_normed, logits;
   LoraActivations head_lora;
-  // Scratch of the forward and the backward. The whole object lives across calls, so a training
-  // step reuses the previous step's memory instead of faulting in fresh pages.
-  Buffer h, dlogits, d_normed, dx, d_branch, d_tmp, dh, d_gate, d_up, dq, dk, dv, d_attended, d_raw;
+  Buffer dlogits, d_normed, dx, d_branch, d_tmp, dh, d_gate, d_up, dq, dk, dv, d_attended, d_raw;
 };
 
-struct TrainableTransformer::Dims {
-  int64_t n, seq, hidden, q_dim, kv_dim, ffn;  // n = batch · seq tokens
-  float norm_offset, eps;                      // of every RMSNorm
+// The forward with trained (or LoRA-adapted) projections, attention within each sequence of the
+// batch, and every layer's activations kept.
+class TrainableTransformer::Policy final : public ForwardPolicy {
+ public:
+  Policy(const TrainableTransformer& net, Activations& a) : net_(net), a_(a) {}
+
+  const TensorView& embedding() const override { return net_.embed_; }
+  const float* norm(int64_t layer, Norm which) const override { return net_.layers_[layer].norm(which)->value.data(); }
+  const float* final_norm() const override { return net_.final_norm_->value.data(); }
+  void project(int64_t layer, Projection which, const float* x, int64_t n, float* y, ThreadPool& pool) override {
+    const uint64_t seed = a_.training ? seed_for(a_.dropout_seed, layer, static_cast<int>(index(which))) : 0;
+    net_.layers_[layer].linear(which).forward(x, n, y, a_.layers[layer].lora[index(which)], seed, pool);
+  }
+  void project_head(const float* x, int64_t n, float* logits, ThreadPool& pool) override {
+    net_.lm_head_.forward(x, n, logits, a_.head_lora, 0, pool);
+  }
+  void attend(int64_t layer, const AttentionCall& call, const float* q, const float* k, const float* v, int64_t n,
+              float* out, ThreadPool& pool) override {
+    Buffer& lse = a_.layers[layer].lse;
+    lse.resize(static_cast<size_t>(n * call.shape.heads));
+    kernels::causal_attention_forward(q, k, v, {a_.batch, a_.seq, call.shape, call.window}, call.options, out,
+                                      lse.data(), pool);
+  }
+  LayerActivations& activations(int64_t layer) override { return a_.layers[layer]; }
+  BlockScratch& scratch() override { return a_.block; }
+  bool keeps_residuals() const override { return true; }
+
+ private:
+  const TrainableTransformer& net_;
+  Activations& a_;
 };
 
-TrainableTransformer::Dims TrainableTransformer::dims(const Activations& a) const {
-  const ModelConfig& c = config_;
-  return {a.n,
-          a.seq,
-          c.hidden_size,
-          c.num_heads * c.head_dim,
-          c.num_kv_heads * c.head_dim,
-          c.intermediate_size,
-          c.norm_offset_one ? 1.0f : 0.0f,
-          static_cast<float>(c.rms_norm_eps)};
-}
-
-TrainableTransformer::TrainableTransformer(const ModelConfig& config, const ModelWeights& weights) : config_(config) {
+TrainableTransformer::TrainableTransformer(const ModelConfig& config, const ModelWeights& weights)
+    : config_(config), forward_(config_) {
   build(weights, true);
 }
 
 TrainableTransformer::TrainableTransformer(const ModelConfig& config, const ModelWeights& weights,
                                            const LoraOptions& lora, uint64_t seed)
-    : config_(config), lora_(lora) {
+    : config_(config), forward_(config_), lora_(lora) {
   if (lora.rank <= 0) fail("LoRA rank must be positive, got {}", lora.rank);
   if (!(lora.dropout >= 0.0f && lora.dropout < 1.0f)) fail("LoRA dropout must be in [0, 1), got {}", lora.dropout);
   build(weights, false);
@@ -163,19 +166,8 @@ void TrainableTransformer::build(const ModelWeights& weights, bool full) {
   for (int64_t i = 0; i < config_.num_layers; ++i) {
     const LayerWeights& w = weights.layers[i];
     Layer layer;
-    layer.attn_norm = vector(w.attn_norm);
-    layer.q_norm = vector(w.q_norm);
-    layer.k_norm = vector(w.k_norm);
-    layer.post_attn_norm = vector(w.post_attn_norm);
-    layer.ffn_norm = vector(w.ffn_norm);
-    layer.post_ffn_norm = vector(w.post_ffn_norm);
-    layer.q = linear(w.q, w.q_bias);
-    layer.k = linear(w.k, w.k_bias);
-    layer.v = linear(w.v, w.v_bias);
-    layer.o = linear(w.o, w.o_bias);
-    layer.gate = linear(w.gate, w.gate_bias);
-    layer.up = linear(w.up, w.up_bias);
-    layer.down = linear(w.down, w.down_bias);
+    for (size_t n = 0; n < kNormCount; ++n) layer.norms[n] = vector(w.norms[n]);
+    for (Projection p : kProjections) layer.linear(p) = linear(w.weight(p), w.bias(p));
     layers_.push_back(std::move(layer));
   }
   final_norm_ = vector(weights.final_norm);
@@ -185,27 +177,23 @@ void TrainableTransformer::build(const ModelWeights& weights, bool full) {
   } else {
     lm_head_ = linear(weights.lm_head, {});
   }
-  for (const auto& layer : config_.layers) {
-    rope_.push_back({rope_inverse_frequencies(layer.rope, config_.head_dim, config_.rope_freq_factors),
-                     static_cast<float>(layer.rope.attention_factor)});
-  }
 }
 
 void TrainableTransformer::add_lora(const LoraOptions& lora, uint64_t seed) {
+  std::array<bool, kProjectionCount> targeted{};
+  for (const std::string& module : lora.target_modules) {
+    const auto p = projection_from_module(module);
+    if (!p) fail("LoRA target module '{}' is not a projection (known: {})", module, known_projection_modules());
+    targeted[index(*p)] = true;
+  }
+  if (lora.target_modules.empty())
+    fail("LoRA needs at least one target module (known: {})", known_projection_modules());
   std::mt19937_64 rng(seed);
-  bool any = false;
   for (int64_t i = 0; i < config_.num_layers; ++i) {
-    Layer& layer = layers_[i];
-    const std::pair<const char*, TrainableLinear*> modules[] = {
-        {"self_attn.q_proj", &layer.q}, {"self_attn.k_proj", &layer.k}, {"self_attn.v_proj", &layer.v},
-        {"self_attn.o_proj", &layer.o}, {"mlp.gate_proj", &layer.gate}, {"mlp.up_proj", &layer.up},
-        {"mlp.down_proj", &layer.down}};
-    for (const auto& [path, linear] : modules) {
-      const std::string module = std::string(path).substr(std::string(path).find('.') + 1);
-      if (std::find(lora.target_modules.begin(), lora.target_modules.end(), module) == lora.target_modules.end())
-        continue;
-      any = true;
-      const std::string name = fmt::format("model.layers.{}.{}", i, path);
+    for (Projection p : kProjections) {
+      if (!targeted[index(p)]) continue;
+      TrainableLinear* linear = &layers_[i].linear(p);
+      const std::string name = fmt::format("model.layers.{}.{}", i, projection_path(p));
       const int64_t in = linear->in();
       const int64_t out = linear->out();
       // PEFT: kaiming_uniform_(a=√5) gives U(−1/√in, 1/√in); B starts at zero so training
@@ -219,12 +207,6 @@ void TrainableTransformer::add_lora(const LoraOptions& lora, uint64_t seed) {
       linear->lora_scale = lora.scale();
       linear->lora_dropout = lora.dropout;
     }
-  }
-  if (!any) {
-    fail(
-        "LoRA target modules [{}] match no projection (known: q_proj k_proj v_proj o_proj gate_proj up_proj "
-        "down_proj)",
-        fmt::join(lora.target_modules, ", "));
   }
 }
 
@@ -264,117 +246,31 @@ void TrainableTransformer::check_batch(std::span<const int32_t> tokens, std::spa
 
 void TrainableTransformer::forward(std::span<const int32_t> tokens, int64_t batch, bool training, uint64_t dropout_seed,
                                    Activations& a, ThreadPool& pool) const {
-  const ModelConfig& c = config_;
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  const int64_t hidden = c.hidden_size;
+  const auto n = static_cast<int64_t>(tokens.size());
   a.batch = batch;
   a.seq = n / batch;
   a.n = n;
   a.training = training;
   a.dropout_seed = dropout_seed;
-  a.layers.resize(static_cast<size_t>(c.num_layers));
+  a.layers.resize(static_cast<size_t>(config_.num_layers));
+  a.positions.resize(static_cast<size_t>(n));
+  for (int64_t t = 0; t < n; ++t) a.positions[t] = t % a.seq;
 
-  // x = embed(tokens) · embedding_scale
-  Buffer x(static_cast<size_t>(n * hidden));
-  for (int64_t t = 0; t < n; ++t) {
-    float* row = x.data() + t * hidden;
-    to_f32(embed_.dtype, embed_.row(tokens[t]), row, hidden);
-    if (c.embedding_scale != 1.0f) {
-      for (int64_t i = 0; i < hidden; ++i) row[i] *= c.embedding_scale;
-    }
-  }
-  for (int64_t l = 0; l < c.num_layers; ++l) {
-    auto& s = a.layers[l];
-    s.x_in = x;
-    layer_forward(l, a, x, pool);
+  Policy policy(*this, a);
+  Buffer x(static_cast<size_t>(n * config_.hidden_size));
+  forward_.embed(tokens.data(), n, x.data(), policy);
+  for (int64_t l = 0; l < config_.num_layers; ++l) {
+    forward_.layer(l, a.positions, x.data(), policy, pool);
     if (recompute_activations_ && training) {  // keep the input only: the backward recomputes the rest
+      auto& s = a.layers[l];
       Buffer input = std::move(s.x_in);
       s = {};
       s.x_in = std::move(input);
     }
   }
-
   a.x_final = std::move(x);
-  resize(a.final_normed, n * hidden);
-  kernels::rms_norm(a.x_final.data(), final_norm_->value.data(), c.norm_offset_one ? 1.0f : 0.0f,
-                    static_cast<float>(c.rms_norm_eps), n, hidden, a.final_normed.data());
-  resize(a.logits, n * c.vocab_size);
-  lm_head_.forward(a.final_normed.data(), n, a.logits.data(), a.head_lora, 0, pool);
-  if (c.final_logit_softcap > 0.0f) kernels::softcap(a.logits.data(), n * c.vocab_size, c.final_logit_softcap);
-}
-
-void TrainableTransformer::layer_forward(int64_t l, Activations& a, Buffer& x, ThreadPool& pool) const {
-  const ModelConfig& c = config_;
-  // Plain locals, not a structured binding: the norm lambdas capture them (clang 14 cannot
-  // capture bindings).
-  const Dims d = dims(a);
-  const int64_t n = d.n, seq = d.seq, hidden = d.hidden, q_dim = d.q_dim, kv_dim = d.kv_dim, ffn = d.ffn;
-  const float norm_offset = d.norm_offset, eps = d.eps;
-  const auto norm = [&](const float* in, const Parameter* w, int64_t rows, int64_t dim, float* y) {
-    kernels::rms_norm(in, w->value.data(), norm_offset, eps, rows, dim, y);
-  };
-  const auto pairing = rope_pairing(c.rope_layout);
-  const Layer& w = layers_[l];
-  auto& s = a.layers[l];
-  const auto seed = [&](int module) { return a.training ? seed_for(a.dropout_seed, l, module) : 0; };
-  Buffer& h = a.h;
-  resize(h, n * std::max(hidden, ffn));
-
-  // Attention block: x_mid = x_in + [post_attn_norm](o(attention(rope(q), rope(k), v)))
-  resize(s.attn_normed, n * hidden);
-  norm(s.x_in.data(), w.attn_norm, n, hidden, s.attn_normed.data());
-  resize(s.q, n * q_dim);
-  resize(s.k, n * kv_dim);
-  resize(s.v, n * kv_dim);
-  w.q.forward(s.attn_normed.data(), n, s.q.data(), s.lora[0], seed(0), pool);
-  w.k.forward(s.attn_normed.data(), n, s.k.data(), s.lora[1], seed(1), pool);
-  w.v.forward(s.attn_normed.data(), n, s.v.data(), s.lora[2], seed(2), pool);
-  if (c.qk_norm) {
-    s.q_raw = s.q;
-    s.k_raw = s.k;
-    norm(s.q_raw.data(), w.q_norm, n * c.num_heads, c.head_dim, s.q.data());
-    norm(s.k_raw.data(), w.k_norm, n * c.num_kv_heads, c.head_dim, s.k.data());
-  }
-  const LayerRope& rope = rope_[l];
-  for (int64_t t = 0; t < n; ++t) {
-    kernels::rope(s.q.data() + t * q_dim, c.num_heads, c.head_dim, t % seq, rope.inv_freq.data(), rope.attention_factor,
-                  pairing);
-    kernels::rope(s.k.data() + t * kv_dim, c.num_kv_heads, c.head_dim, t % seq, rope.inv_freq.data(),
-                  rope.attention_factor, pairing);
-  }
-  const kernels::CausalAttentionShape shape{
-      a.batch, seq, {c.num_heads, c.num_kv_heads, c.head_dim}, c.layers[l].sliding ? c.sliding_window : 0};
-  const kernels::AttentionOptions options{c.attention_scale, c.attn_logit_softcap};
-  resize(s.attended, n * q_dim);
-  resize(s.lse, n * c.num_heads);
-  kernels::causal_attention_forward(s.q.data(), s.k.data(), s.v.data(), shape, options, s.attended.data(), s.lse.data(),
-                                    pool);
-  resize(s.o_out, n * hidden);
-  w.o.forward(s.attended.data(), n, s.o_out.data(), s.lora[3], seed(3), pool);
-  if (c.sandwich_norms) {
-    norm(s.o_out.data(), w.post_attn_norm, n, hidden, h.data());
-    kernels::add(x.data(), h.data(), n * hidden);
-  } else {
-    kernels::add(x.data(), s.o_out.data(), n * hidden);
-  }
-  s.x_mid = x;
-
-  // Feed-forward block: x_out = x_mid + [post_ffn_norm](down(act(gate(x)) · up(x)))
-  resize(s.ffn_normed, n * hidden);
-  norm(s.x_mid.data(), w.ffn_norm, n, hidden, s.ffn_normed.data());
-  resize(s.gate, n * ffn);
-  resize(s.up, n * ffn);
-  w.gate.forward(s.ffn_normed.data(), n, s.gate.data(), s.lora[4], seed(4), pool);
-  w.up.forward(s.ffn_normed.data(), n, s.up.data(), s.lora[5], seed(5), pool);
-  gated(s.gate, s.up, h, pool);
-  resize(s.down_out, n * hidden);
-  w.down.forward(h.data(), n, s.down_out.data(), s.lora[6], seed(6), pool);
-  if (c.sandwich_norms) {
-    norm(s.down_out.data(), w.post_ffn_norm, n, hidden, h.data());
-    kernels::add(x.data(), h.data(), n * hidden);
-  } else {
-    kernels::add(x.data(), s.down_out.data(), n * hidden);
-  }
+  a.logits.resize(static_cast<size_t>(n * config_.vocab_size));
+  forward_.logits(a.x_final.data(), n, a.final_normed, a.logits.data(), policy, pool);
 }
 
 std::vector<float> TrainableTransformer::logits(std::span<const int32_t> tokens, int64_t batch,
@@ -418,101 +314,116 @@ LossSum TrainableTransformer::forward_backward(std::span<const int32_t> tokens, 
   return out;
 }
 
+void TrainableTransformer::norm_backward(const float* x, Parameter* w, int64_t rows, int64_t dim, const float* dy,
+                                         float* dx) const {
+  kernels::rms_norm_backward(x, w->value.data(), forward_.norm_offset(), forward_.norm_eps(), rows, dim, dy, dx,
+                             w->trainable() ? w->grad.data() : nullptr);
+}
+
 void TrainableTransformer::backward(std::span<const int32_t> tokens, Activations& a, ThreadPool& pool) {
   const ModelConfig& c = config_;
-  // Plain locals, not a structured binding: the norm lambdas capture them (clang 14 cannot
-  // capture bindings).
-  const Dims d = dims(a);
-  const int64_t n = d.n, seq = d.seq, hidden = d.hidden, q_dim = d.q_dim, kv_dim = d.kv_dim, ffn = d.ffn;
-  const float norm_offset = d.norm_offset, eps = d.eps;
-  // dx = ∂L/∂x of rms_norm(x; w), adding ∂L/∂w when w is trained.
-  const auto norm_backward = [&](const float* x, Parameter* w, int64_t rows, int64_t dim, const float* dy, float* dx) {
-    kernels::rms_norm_backward(x, w->value.data(), norm_offset, eps, rows, dim, dy, dx,
-                               w->trainable() ? w->grad.data() : nullptr);
-  };
-  const auto pairing = rope_pairing(c.rope_layout);
-
-  Buffer &d_normed = a.d_normed, &dx = a.dx, &d_branch = a.d_branch, &d_tmp = a.d_tmp;
-  Buffer &h = a.h, &dh = a.dh, &d_gate = a.d_gate, &d_up = a.d_up;
-  Buffer &dq = a.dq, &dk = a.dk, &dv = a.dv, &d_attended = a.d_attended, &d_raw = a.d_raw;
-  for (Buffer* buffer : {&d_normed, &dx, &d_branch, &d_tmp})
-    resize(*buffer, n * hidden);  // d_branch: ∂L/∂ a block's branch
-  for (Buffer* buffer : {&h, &dh, &d_gate, &d_up}) resize(*buffer, n * std::max(hidden, ffn));
-  resize(dq, n * q_dim);
-  resize(dk, n * kv_dim);
-  resize(dv, n * kv_dim);
-  resize(d_attended, n * q_dim);
-  resize(d_raw, n * std::max(q_dim, kv_dim));
+  const int64_t n = a.n, hidden = c.hidden_size, ffn = c.intermediate_size;
+  const int64_t q_dim = c.num_heads * c.head_dim, kv_dim = c.num_kv_heads * c.head_dim;
+  for (Buffer* buffer : {&a.d_normed, &a.dx, &a.d_branch, &a.d_tmp}) resize(*buffer, n * hidden);
+  for (Buffer* buffer : {&a.dh, &a.d_gate, &a.d_up}) resize(*buffer, n * ffn);
+  resize(a.dq, n * q_dim);
+  resize(a.dk, n * kv_dim);
+  resize(a.dv, n * kv_dim);
+  resize(a.d_attended, n * q_dim);
+  resize(a.d_raw, n * std::max(q_dim, kv_dim));
 
   // Output head and final norm.
-  lm_head_.backward(a.final_normed.data(), a.logits.data(), n, d_normed.data(), false, a.head_lora, pool);
-  norm_backward(a.x_final.data(), final_norm_, n, hidden, d_normed.data(), dx.data());
+  lm_head_.backward(a.final_normed.data(), a.logits.data(), n, a.d_normed.data(), false, a.head_lora, pool);
+  norm_backward(a.x_final.data(), final_norm_, n, hidden, a.d_normed.data(), a.dx.data());
 
+  Policy policy(*this, a);
   for (int64_t l = c.num_layers - 1; l >= 0; --l) {
-    Layer& w = layers_[l];
-    auto& s = a.layers[l];
     if (recompute_activations_) {
-      Buffer x = s.x_in;
-      layer_forward(l, a, x, pool);
+      Buffer x = a.layers[l].x_in;
+      forward_.layer(l, a.positions, x.data(), policy, pool);
     }
-
-    // Feed-forward block (dx is ∂L/∂x_out; the residual passes it to x_mid unchanged).
-    const float* d_down_out = dx.data();
-    if (c.sandwich_norms) {
-      norm_backward(s.down_out.data(), w.post_ffn_norm, n, hidden, dx.data(), d_branch.data());
-      d_down_out = d_branch.data();
-    }
-    gated(s.gate, s.up, h, pool);
-    w.down.backward(h.data(), d_down_out, n, dh.data(), false, s.lora[6], pool);
-    parallel_chunks(pool, n * ffn, [&](int64_t begin, int64_t end) {
-      kernels::gated_activation_backward(s.gate.data() + begin, s.up.data() + begin, dh.data() + begin, end - begin,
-                                         gate_activation(c.activation), d_gate.data() + begin, d_up.data() + begin);
-    });
-    w.gate.backward(s.ffn_normed.data(), d_gate.data(), n, d_normed.data(), false, s.lora[4], pool);
-    w.up.backward(s.ffn_normed.data(), d_up.data(), n, d_normed.data(), true, s.lora[5], pool);
-    norm_backward(s.x_mid.data(), w.ffn_norm, n, hidden, d_normed.data(), d_tmp.data());
-    kernels::add(dx.data(), d_tmp.data(), n * hidden);  // dx is now ∂L/∂x_mid
-
-    // Attention block.
-    const float* d_o_out = dx.data();
-    if (c.sandwich_norms) {
-      norm_backward(s.o_out.data(), w.post_attn_norm, n, hidden, dx.data(), d_branch.data());
-      d_o_out = d_branch.data();
-    }
-    w.o.backward(s.attended.data(), d_o_out, n, d_attended.data(), false, s.lora[3], pool);
-    const kernels::CausalAttentionShape shape{
-        a.batch, seq, {c.num_heads, c.num_kv_heads, c.head_dim}, c.layers[l].sliding ? c.sliding_window : 0};
-    const kernels::AttentionOptions options{c.attention_scale, c.attn_logit_softcap};
-    kernels::causal_attention_backward(s.q.data(), s.k.data(), s.v.data(), s.attended.data(), s.lse.data(),
-                                       d_attended.data(), shape, options, dq.data(), dk.data(), dv.data(), pool);
-    const LayerRope& rope = rope_[l];
-    for (int64_t t = 0; t < n; ++t) {
-      kernels::rope_backward(dq.data() + t * q_dim, c.num_heads, c.head_dim, t % seq, rope.inv_freq.data(),
-                             rope.attention_factor, pairing);
-      kernels::rope_backward(dk.data() + t * kv_dim, c.num_kv_heads, c.head_dim, t % seq, rope.inv_freq.data(),
-                             rope.attention_factor, pairing);
-    }
-    if (c.qk_norm) {
-      norm_backward(s.q_raw.data(), w.q_norm, n * c.num_heads, c.head_dim, dq.data(), d_raw.data());
-      std::copy(d_raw.begin(), d_raw.begin() + n * q_dim, dq.begin());
-      norm_backward(s.k_raw.data(), w.k_norm, n * c.num_kv_heads, c.head_dim, dk.data(), d_raw.data());
-      std::copy(d_raw.begin(), d_raw.begin() + n * kv_dim, dk.begin());
-    }
-    w.q.backward(s.attn_normed.data(), dq.data(), n, d_normed.data(), false, s.lora[0], pool);
-    w.k.backward(s.attn_normed.data(), dk.data(), n, d_normed.data(), true, s.lora[1], pool);
-    w.v.backward(s.attn_normed.data(), dv.data(), n, d_normed.data(), true, s.lora[2], pool);
-    norm_backward(s.x_in.data(), w.attn_norm, n, hidden, d_normed.data(), d_tmp.data());
-    kernels::add(dx.data(), d_tmp.data(), n * hidden);  // dx is now ∂L/∂x_in
+    feed_forward_backward(l, a, pool);  // a.dx: ∂L/∂x_out → ∂L/∂x_mid
+    attention_backward(l, a, pool);     // a.dx: ∂L/∂x_mid → ∂L/∂x_in
   }
 
   // Embedding: each token's row receives its gradient (times the embedding scale).
   if (embed_param_ != nullptr) {
     for (int64_t t = 0; t < n; ++t) {
       float* row = embed_param_->grad.data() + static_cast<int64_t>(tokens[t]) * hidden;
-      const float* g = dx.data() + t * hidden;
+      const float* g = a.dx.data() + t * hidden;
       for (int64_t i = 0; i < hidden; ++i) row[i] += g[i] * c.embedding_scale;
     }
   }
+}
+
+void TrainableTransformer::feed_forward_backward(int64_t l, Activations& a, ThreadPool& pool) {
+  const ModelConfig& c = config_;
+  const int64_t n = a.n, hidden = c.hidden_size, ffn = c.intermediate_size;
+  Layer& w = layers_[l];
+  auto& s = a.layers[l];
+  const auto lora = [&](Projection p) -> const LoraActivations& { return s.lora[index(p)]; };
+  // dx is ∂L/∂x_out; the residual passes it to x_mid unchanged.
+  const float* d_down_out = a.dx.data();
+  if (c.sandwich_norms) {
+    norm_backward(s.down_out.data(), w.norm(Norm::PostFeedForward), n, hidden, a.dx.data(), a.d_branch.data());
+    d_down_out = a.d_branch.data();
+  }
+  Buffer& h = a.block.hidden;
+  forward_.gated(s.gate, s.up, n * ffn, h, pool);
+  w.linear(Projection::Down).backward(h.data(), d_down_out, n, a.dh.data(), false, lora(Projection::Down), pool);
+  const auto activation = gate_activation(c.activation);
+  parallel_chunks(pool, n * ffn, [&](int64_t begin, int64_t end) {
+    kernels::gated_activation_backward(s.gate.data() + begin, s.up.data() + begin, a.dh.data() + begin, end - begin,
+                                       activation, a.d_gate.data() + begin, a.d_up.data() + begin);
+  });
+  w.linear(Projection::Gate)
+      .backward(s.ffn_normed.data(), a.d_gate.data(), n, a.d_normed.data(), false, lora(Projection::Gate), pool);
+  w.linear(Projection::Up)
+      .backward(s.ffn_normed.data(), a.d_up.data(), n, a.d_normed.data(), true, lora(Projection::Up), pool);
+  norm_backward(s.x_mid.data(), w.norm(Norm::FeedForward), n, hidden, a.d_normed.data(), a.d_tmp.data());
+  kernels::add(a.dx.data(), a.d_tmp.data(), n * hidden);
+}
+
+void TrainableTransformer::attention_backward(int64_t l, Activations& a, ThreadPool& pool) {
+  const ModelConfig& c = config_;
+  const int64_t n = a.n, hidden = c.hidden_size;
+  const int64_t q_dim = c.num_heads * c.head_dim, kv_dim = c.num_kv_heads * c.head_dim;
+  Layer& w = layers_[l];
+  auto& s = a.layers[l];
+  const auto lora = [&](Projection p) -> const LoraActivations& { return s.lora[index(p)]; };
+  const float* d_o_out = a.dx.data();
+  if (c.sandwich_norms) {
+    norm_backward(s.o_out.data(), w.norm(Norm::PostAttention), n, hidden, a.dx.data(), a.d_branch.data());
+    d_o_out = a.d_branch.data();
+  }
+  w.linear(Projection::O)
+      .backward(s.attended.data(), d_o_out, n, a.d_attended.data(), false, lora(Projection::O), pool);
+  const AttentionCall call = forward_.attention_call(l);
+  kernels::causal_attention_backward(s.q.data(), s.k.data(), s.v.data(), s.attended.data(), s.lse.data(),
+                                     a.d_attended.data(), {a.batch, a.seq, call.shape, call.window}, call.options,
+                                     a.dq.data(), a.dk.data(), a.dv.data(), pool);
+  const TransformerForward::Rope& rope = forward_.rope(l);
+  const auto pairing = rope_pairing(c.rope_layout);
+  for (int64_t t = 0; t < n; ++t) {
+    kernels::rope_backward(a.dq.data() + t * q_dim, c.num_heads, c.head_dim, a.positions[t], rope.inv_freq.data(),
+                           rope.attention_factor, pairing);
+    kernels::rope_backward(a.dk.data() + t * kv_dim, c.num_kv_heads, c.head_dim, a.positions[t], rope.inv_freq.data(),
+                           rope.attention_factor, pairing);
+  }
+  if (c.qk_norm) {
+    norm_backward(s.q_raw.data(), w.norm(Norm::Query), n * c.num_heads, c.head_dim, a.dq.data(), a.d_raw.data());
+    std::copy(a.d_raw.begin(), a.d_raw.begin() + n * q_dim, a.dq.begin());
+    norm_backward(s.k_raw.data(), w.norm(Norm::Key), n * c.num_kv_heads, c.head_dim, a.dk.data(), a.d_raw.data());
+    std::copy(a.d_raw.begin(), a.d_raw.begin() + n * kv_dim, a.dk.begin());
+  }
+  w.linear(Projection::Q)
+      .backward(s.attn_normed.data(), a.dq.data(), n, a.d_normed.data(), false, lora(Projection::Q), pool);
+  w.linear(Projection::K)
+      .backward(s.attn_normed.data(), a.dk.data(), n, a.d_normed.data(), true, lora(Projection::K), pool);
+  w.linear(Projection::V)
+      .backward(s.attn_normed.data(), a.dv.data(), n, a.d_normed.data(), true, lora(Projection::V), pool);
+  norm_backward(s.x_in.data(), w.norm(Norm::Attention), n, hidden, a.d_normed.data(), a.d_tmp.data());
+  kernels::add(a.dx.data(), a.d_tmp.data(), n * hidden);
 }
 
 }  // namespace medllm

@@ -1,8 +1,8 @@
 #pragma once
-// The forward pass of transformer.cpp as a trainable function over a batch of whole sequences,
-// with hand-written backward passes. Full fine-tuning copies every weight to an f32 Parameter
-// and trains all of them; LoRA freezes the base where it lies (any dtype, memory-mapped) and
-// trains low-rank adapters on the chosen projections, as PEFT does.
+// The one transformer forward (model/forward.hpp) as a trainable function over a batch of whole
+// sequences, keeping each layer's activations, with hand-written backward passes. Full fine-tuning copies every weight
+// to an f32 Parameter and trains all of them; LoRA freezes the base where it lies (any dtype, memory-mapped) and trains
+// low-rank adapters on the chosen projections, as PEFT does.
 
 #include <cstdint>
 #include <memory>
@@ -13,6 +13,7 @@
 
 #include <medllm/config.hpp>
 #include "core/thread_pool.hpp"
+#include "model/forward.hpp"
 #include "model/parameter.hpp"
 #include "model/trainable_linear.hpp"
 #include "model/weights.hpp"
@@ -71,25 +72,23 @@ class TrainableTransformer {
  private:
   struct Layer;
   struct Activations;
-  struct Dims;
+  class Policy;
 
-  Dims dims(const Activations& a) const;
   void build(const ModelWeights& weights, bool full);
   void add_lora(const LoraOptions& lora, uint64_t seed);
   Parameter* add_parameter(std::string name, Shape shape, std::vector<float> value, bool trainable, bool decay);
   Parameter* add_vector(std::string name, const std::vector<float>& value, bool trainable);
   void forward(std::span<const int32_t> tokens, int64_t batch, bool training, uint64_t dropout_seed, Activations& a,
                ThreadPool& pool) const;
-  // One layer: reads x (the layer's input, also in a.layers[l].x_in), fills a.layers[l] and
-  // leaves the layer's output in x.
-  void layer_forward(int64_t l, Activations& a, std::vector<float>& x, ThreadPool& pool) const;
   void backward(std::span<const int32_t> tokens, Activations& a, ThreadPool& pool);
-  // h = act(gate) ⊙ up over the first gate.size() elements of h.
-  void gated(const std::vector<float>& gate, const std::vector<float>& up, std::vector<float>& h,
-             ThreadPool& pool) const;
+  void feed_forward_backward(int64_t layer, Activations& a, ThreadPool& pool);
+  void attention_backward(int64_t layer, Activations& a, ThreadPool& pool);
+  // dx = ∂L/∂x of rms_norm(x; w), adding ∂L/∂w when w is trained.
+  void norm_backward(const float* x, Parameter* w, int64_t rows, int64_t dim, const float* dy, float* dx) const;
   void check_batch(std::span<const int32_t> tokens, std::span<const int32_t> targets, int64_t batch) const;
 
   ModelConfig config_;
+  TransformerForward forward_;  // reads config_
   std::optional<LoraOptions> lora_;
   std::vector<std::unique_ptr<Parameter>> parameters_;
   std::vector<Layer> layers_;
@@ -97,11 +96,6 @@ class TrainableTransformer {
   Parameter* embed_param_ = nullptr;  // set when the embedding is trained
   TrainableLinear lm_head_;           // the embedding when tied
   Parameter* final_norm_ = nullptr;
-  struct LayerRope {
-    std::vector<float> inv_freq;
-    float attention_factor;
-  };
-  std::vector<LayerRope> rope_;
   bool recompute_activations_ = false;
   Activations& workspace() const;
   mutable std::unique_ptr<Activations> workspace_;  // reused by every call; not thread-safe

@@ -1,7 +1,6 @@
 #pragma once
-// The decoder-only transformer forward pass shared by every supported family: pre-norm blocks
-// of grouped-query self-attention and a gated MLP, with the family's features switched on by
-// ModelConfig flags.
+// Inference over a key/value cache: runs the one transformer forward (model/forward.hpp) on
+// tokens placed anywhere in the cache, with the weights as stored (any dtype, memory-mapped).
 
 #include <cstdint>
 #include <span>
@@ -11,6 +10,7 @@
 #include <medllm/model.hpp>
 #include "core/thread_pool.hpp"
 #include "kernels/attention.hpp"
+#include "model/forward.hpp"
 #include "model/weights.hpp"
 
 namespace medllm {
@@ -44,11 +44,14 @@ struct TokenPlacement {
   int64_t own_slot = 0;
 };
 
-// Activation buffers for a chunk of tokens, reused across calls.
+// Activation buffers for a chunk of tokens, reused by every layer and across calls.
 struct ForwardScratch {
-  std::vector<float> x, normed, q, k, v, attended, out, gate, up;
+  std::vector<float> x, normed;
+  std::vector<int64_t> positions;
+  LayerActivations layer;
+  BlockScratch block;
   std::vector<kernels::QuerySlots> full_slots, window_slots;  // what each token attends to
-  void resize(const ModelConfig& config, int64_t tokens);
+  int64_t window_slots_for = -1;                              // the window window_slots were made for
 };
 
 class Transformer {
@@ -68,24 +71,14 @@ class Transformer {
                       float* logits) const;
 
  private:
-  void run_layers(const int32_t* tokens, std::span<const TokenPlacement> placements, KVCache& cache, ForwardScratch& s,
+  class Policy;
+  void run_layers(const int32_t* tokens, std::span<const int64_t> positions, Policy& policy, ForwardScratch& s,
                   ThreadPool& pool) const;
-  void embed(const int32_t* tokens, int64_t n, float* x) const;
-  void self_attention(int64_t layer, std::span<const TokenPlacement> placements, KVCache& cache, ForwardScratch& s,
-                      ThreadPool& pool) const;
-  void feed_forward(const LayerWeights& w, int64_t n, ForwardScratch& s, ThreadPool& pool) const;
-  void norm(const float* x, const std::vector<float>& weight, int64_t rows, int64_t dim, float* y) const;
-  void output_logits(const float* hidden, int64_t n, float* logits, ForwardScratch& s, ThreadPool& pool) const;
   void check_tokens(std::span<const int32_t> tokens) const;
-
-  struct LayerRope {
-    std::vector<float> inv_freq;
-    float attention_factor;
-  };
 
   const ModelConfig& config_;
   const ModelWeights& weights_;
-  std::vector<LayerRope> rope_;
+  TransformerForward forward_;
 };
 
 }  // namespace medllm

@@ -1,7 +1,7 @@
 #pragma once
 // The model's weights bound by role. Matrices stay in their stored dtype (memory-mapped);
-// vectors (norms, biases) are converted to f32 once. Tensor names for Hugging Face and GGUF
-// layouts come from one table, so loading, validation and `medllm info` cannot drift apart.
+// vectors (norms, biases) are converted to f32 once. What is bound, under which Hugging Face or
+// GGUF name and with which shape, comes from the weight table (model/weight_table.hpp).
 
 #include <set>
 #include <string>
@@ -11,15 +11,23 @@
 #include "core/tensor.hpp"
 #include "core/thread_pool.hpp"
 #include "formats/tensor_store.hpp"
+#include "model/weight_table.hpp"
 
 namespace medllm {
 
 enum class WeightLayout { HuggingFace, Gguf };
 
 struct LayerWeights {
-  std::vector<float> attn_norm, q_norm, k_norm, post_attn_norm, ffn_norm, post_ffn_norm;
-  std::vector<float> q_bias, k_bias, v_bias, o_bias, gate_bias, up_bias, down_bias;
-  TensorView q, k, v, o, gate, up, down;
+  std::array<TensorView, kProjectionCount> projections;
+  std::array<std::vector<float>, kProjectionCount> biases;  // empty where the family has none
+  std::array<std::vector<float>, kNormCount> norms;         // empty where the family has none
+
+  TensorView& weight(Projection p) { return projections[index(p)]; }
+  const TensorView& weight(Projection p) const { return projections[index(p)]; }
+  std::vector<float>& bias(Projection p) { return biases[index(p)]; }
+  const std::vector<float>& bias(Projection p) const { return biases[index(p)]; }
+  std::vector<float>& norm(Norm n) { return norms[index(n)]; }
+  const std::vector<float>& norm(Norm n) const { return norms[index(n)]; }
 };
 
 struct ModelWeights {

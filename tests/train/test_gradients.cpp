@@ -248,13 +248,17 @@ TEST(Lora, DropoutGradientMatchesFiniteDifferences) {
 
 TEST(Lora, UnknownTargetModuleIsAnError) {
   Case c = load_case("llama_basic");
-  LoraOptions options;
-  options.target_modules = {"query_key_value"};
-  try {
-    TrainableTransformer model(c.model->config(), c.model->impl().weights, options, 1);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("query_key_value"), std::string::npos) << e.what();
+  // Alone, and beside known modules: a misspelt module is never silently left out.
+  for (const std::vector<std::string>& modules :
+       {std::vector<std::string>{"query_key_value"}, std::vector<std::string>{"q_proj", "query_key_value"}}) {
+    LoraOptions options;
+    options.target_modules = modules;
+    try {
+      TrainableTransformer model(c.model->config(), c.model->impl().weights, options, 1);
+      FAIL() << "no error";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("'query_key_value' is not a projection"), std::string::npos) << e.what();
+    }
   }
 }
 
