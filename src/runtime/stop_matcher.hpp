@@ -1,7 +1,7 @@
 #pragma once
-// Stop strings over streamed text: generation (runtime/generate) and the server's batched
-// decoding (serve/batch_engine) both stream text that must end before a stop string, never show
-// part of one, and find stop strings that span several tokens.
+// Stop strings over streamed text, for the sequence decoder (runtime/sequence_decoder): streamed
+// text must end before a stop string, never show part of one, and find stop strings that span
+// several tokens.
 
 #include <algorithm>
 #include <string>

@@ -17,7 +17,7 @@
 #include <random>
 
 #include "core/error.hpp"
-#include "serve/batch_engine.hpp"
+#include "runtime/batch_engine.hpp"
 #include "serve/listen_socket.hpp"
 #include "serve/openai_request.hpp"
 #include "serve/web_ui.hpp"

@@ -12,10 +12,10 @@
 #include <medllm/tokenizer.hpp>
 #include <mutex>
 
-#include "serve/batch_engine.hpp"
+#include "runtime/batch_engine.hpp"
 #include "support/test_support.hpp"
 
-namespace medllm::serve {
+namespace medllm {
 namespace {
 
 const std::vector<std::string> kPrompts = {
@@ -183,4 +183,4 @@ TEST_F(BatchEngineOnStories, StopStringsCancellationAndBadPromptsEndOnlyTheirReq
 }
 
 }  // namespace
-}  // namespace medllm::serve
+}  // namespace medllm

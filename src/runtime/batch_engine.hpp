@@ -1,5 +1,5 @@
 #pragma once
-// Continuous batching for the server: requests join and leave one running batch between forward
+// Continuous batching (the server runs it): requests join and leave one running batch between forward
 // passes. A single engine thread owns the decoding state; every pass carries each active
 // request's next token (or the next chunk of its prompt) through the model together, each
 // sequence in its own region of one KV cache (model/transformer's placed forward), so a
@@ -21,11 +21,9 @@
 #include <vector>
 
 namespace medllm {
+
 class Model;
 class Tokenizer;
-}  // namespace medllm
-
-namespace medllm::serve {
 
 struct TopLogprob {
   int32_t id = 0;
@@ -103,7 +101,7 @@ class BatchEngine {
   const int parallel_;
   const int64_t context_length_;
   const int64_t queue_limit_;
-  std::vector<int32_t> stop_ids_;
+  std::vector<int32_t> end_ids_;
   std::unique_ptr<State> state_;  // used by the engine thread only
 
   mutable std::mutex mutex_;
@@ -114,4 +112,4 @@ class BatchEngine {
   std::thread thread_;
 };
 
-}  // namespace medllm::serve
+}  // namespace medllm

@@ -1,4 +1,4 @@
-#include "serve/batch_engine.hpp"
+#include "runtime/batch_engine.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -9,9 +9,9 @@
 #include "core/error.hpp"
 #include "kernels/elementwise.hpp"
 #include "model/model_impl.hpp"
-#include "runtime/stop_matcher.hpp"
+#include "runtime/sequence_decoder.hpp"
 
-namespace medllm::serve {
+namespace medllm {
 
 namespace {
 
@@ -57,21 +57,16 @@ struct BatchEngine::State {
 
 // A job holding one of the KV cache's regions.
 struct BatchEngine::Running {
-  Running(std::shared_ptr<Job> j, int64_t r, const Tokenizer& tokenizer)
+  Running(std::shared_ptr<Job> j, int64_t r, const BatchEngine& engine)
       : job(std::move(j)),
         region(r),
-        sampler(job->spec.sampling),
-        decoder(tokenizer, job->spec.prompt),
-        matcher(job->spec.stop),
-        history(job->spec.prompt) {}
+        sequence(engine.tokenizer_, job->spec.prompt,
+                 {job->spec.sampling, job->spec.stop, engine.end_ids_, job->spec.ignore_eos, job->spec.max_tokens,
+                  engine.context_length_}) {}
   std::shared_ptr<Job> job;
   int64_t region;
-  Sampler sampler;
-  StreamDecoder decoder;
-  StopMatcher matcher;
-  std::vector<int32_t> history;  // prompt and generated tokens, for the repetition penalty
-  int64_t fed = 0;               // prompt tokens in the cache
-  int64_t produced = 0;
+  SequenceDecoder sequence;
+  int64_t fed = 0;    // prompt tokens in the cache
   int32_t last = -1;  // the newest generated token, fed in the next pass
   JobResult result;
   Clock::time_point started_at, first_token_at;
@@ -89,8 +84,7 @@ BatchEngine::BatchEngine(const Model& model, const Tokenizer& tokenizer, int par
       state_(std::make_unique<State>(model.config())) {
   if (parallel < 1) fail("--parallel must be at least 1, got {}", parallel);
   if (queue_limit < 0) fail("the queue limit must not be negative, got {}", queue_limit);
-  stop_ids_.assign(model.config().eos_token_ids.begin(), model.config().eos_token_ids.end());
-  if (tokenizer.eos_id()) stop_ids_.push_back(*tokenizer.eos_id());
+  end_ids_ = end_of_sequence_ids(model.config(), tokenizer);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -141,7 +135,7 @@ void BatchEngine::run() {
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !active.empty(); });
       if (stopping_) {
         std::vector<std::unique_ptr<Running>> waiting;
-        for (auto& job : queue_) waiting.push_back(std::make_unique<Running>(job, -1, tokenizer_));
+        for (auto& job : queue_) waiting.push_back(std::make_unique<Running>(job, -1, *this));
         queue_.clear();
         lock.unlock();
         finish_all(active, StopReason::Cancelled, "the server is shutting down");
@@ -149,7 +143,7 @@ void BatchEngine::run() {
         return;
       }
       while (!free_regions.empty() && !queue_.empty()) {
-        auto running = std::make_unique<Running>(queue_.front(), free_regions.back(), tokenizer_);
+        auto running = std::make_unique<Running>(queue_.front(), free_regions.back(), *this);
         queue_.pop_front();
         free_regions.pop_back();
         admitted.push_back(std::move(running));
@@ -181,27 +175,18 @@ void BatchEngine::step(std::vector<std::unique_ptr<Running>>& active) {
   const int64_t vocab = impl.config.vocab_size;
   const int64_t ctx = context_length_;
 
-  const auto finish = [&](Running& r, StopReason reason, std::string error = {}) {
-    if (reason != StopReason::Cancelled && reason != StopReason::StopString && error.empty()) {
-      bool late_stop = false;  // bytes the decoder held back may complete a stop string
-      std::string tail = r.matcher.append(r.decoder.flush(), late_stop);
-      if (late_stop) {
-        reason = StopReason::StopString;
-      } else {
-        tail += r.matcher.flush();
-      }
-      if (!tail.empty()) {
-        r.result.text += tail;
-        if (r.job->on_text) r.job->on_text(tail, {});
-      }
-    }
-    const auto now = Clock::now();
-    r.result.stop_reason = reason;
+  // Reports a job whose sequence has ended.
+  const auto finish = [&](Running& r, std::string error = {}) {
+    r.result.stop_reason = r.sequence.stop_reason();
     r.result.error = std::move(error);
     r.result.queue_seconds = seconds_between(r.job->submitted_at, r.started_at);
-    if (r.produced > 0) r.result.generate_seconds = seconds_between(r.first_token_at, now);
+    if (r.sequence.produced() > 0) r.result.generate_seconds = seconds_between(r.first_token_at, Clock::now());
     r.done = true;
     if (r.job->on_done) r.job->on_done(r.result);
+  };
+  const auto refuse = [&](Running& r, std::string error) {
+    r.sequence.cancel();
+    finish(r, std::move(error));
   };
 
   struct Row {
@@ -217,24 +202,24 @@ void BatchEngine::step(std::vector<std::unique_ptr<Running>>& active) {
     Running& r = *running;
     const JobSpec& spec = r.job->spec;
     if (r.job->cancelled) {
-      finish(r, StopReason::Cancelled);
+      r.sequence.cancel();
+      finish(r);
       continue;
     }
     const auto prompt_length = static_cast<int64_t>(spec.prompt.size());
-    if (r.fed == 0 && r.produced == 0) {  // not started: check what the pass cannot
+    if (r.fed == 0 && r.sequence.produced() == 0) {  // not started: check what the pass cannot
       if (prompt_length == 0) {
-        finish(r, StopReason::Cancelled, "the prompt is empty");
+        refuse(r, "the prompt is empty");
         continue;
       }
       if (prompt_length > ctx || (prompt_length == ctx && spec.max_tokens != 0)) {
-        finish(r, StopReason::Cancelled,
-               fmt::format("the prompt has {} tokens but the context holds {}", prompt_length, ctx));
+        refuse(r, fmt::format("the prompt has {} tokens but the context holds {}", prompt_length, ctx));
         continue;
       }
       const auto bad =
           std::find_if(spec.prompt.begin(), spec.prompt.end(), [&](int32_t id) { return id < 0 || id >= vocab; });
       if (bad != spec.prompt.end()) {
-        finish(r, StopReason::Cancelled, fmt::format("token id {} is outside the vocabulary (0..{})", *bad, vocab - 1));
+        refuse(r, fmt::format("token id {} is outside the vocabulary (0..{})", *bad, vocab - 1));
         continue;
       }
     }
@@ -253,7 +238,7 @@ void BatchEngine::step(std::vector<std::unique_ptr<Running>>& active) {
       }
       r.fed += take;
     } else {
-      const int64_t position = prompt_length + r.produced - 1;
+      const int64_t position = prompt_length + r.sequence.produced() - 1;
       logit_rows.push_back(static_cast<int64_t>(tokens.size()));
       rows.push_back({&r, position});
       placements.push_back({position, base + position, 0, 0, base});
@@ -284,38 +269,23 @@ void BatchEngine::step(std::vector<std::unique_ptr<Running>>& active) {
       continue;
     }
     if (position + 1 == prompt_length) r.result.prompt_seconds = seconds_between(r.started_at, Clock::now());
-    if (spec.max_tokens >= 0 && r.produced >= spec.max_tokens) {
-      finish(r, StopReason::Length);
-      continue;
+    const SequenceDecoder::Step step = r.sequence.next(std::span<const float>(row_logits, static_cast<size_t>(vocab)));
+    std::span<const TokenLogprob> generated;
+    if (step.token >= 0) {
+      if (r.sequence.produced() == 1) r.first_token_at = Clock::now();
+      r.last = step.token;
+      {
+        std::lock_guard lock(mutex_);
+        ++stats_.generated_tokens;
+      }
+      r.result.tokens.push_back(token_logprob(row_logits, vocab, step.token, spec.top_logprobs));
+      generated = std::span<const TokenLogprob>(&r.result.tokens.back(), 1);
     }
-    const int32_t next = r.sampler.sample(std::span<const float>(row_logits, static_cast<size_t>(vocab)), r.history);
-    if (!spec.ignore_eos && std::find(stop_ids_.begin(), stop_ids_.end(), next) != stop_ids_.end()) {
-      finish(r, StopReason::Eos);
-      continue;
-    }
-    if (r.produced == 0) r.first_token_at = Clock::now();
-    ++r.produced;
-    r.last = next;
-    r.history.push_back(next);
-    {
-      std::lock_guard lock(mutex_);
-      ++stats_.generated_tokens;
-    }
-    const TokenLogprob info = token_logprob(row_logits, vocab, next, spec.top_logprobs);
-    r.result.tokens.push_back(info);
-    bool stopped = false;
-    const std::string text = r.matcher.append(r.decoder.push(next), stopped);
-    r.result.text += text;
-    if (r.job->on_text && !r.job->on_text(text, std::span<const TokenLogprob>(&r.result.tokens.back(), 1))) {
-      finish(r, StopReason::Cancelled);
-    } else if (stopped) {
-      finish(r, StopReason::StopString);
-    } else if (spec.max_tokens >= 0 && r.produced >= spec.max_tokens) {
-      finish(r, StopReason::Length);
-    } else if (prompt_length + r.produced >= ctx) {
-      finish(r, StopReason::Context);
-    }
+    r.result.text += step.text;
+    const bool news = step.token >= 0 || !step.text.empty();
+    if (news && r.job->on_text && !r.job->on_text(step.text, generated)) r.sequence.cancel();
+    if (r.sequence.done()) finish(r);
   }
 }
 
-}  // namespace medllm::serve
+}  // namespace medllm
