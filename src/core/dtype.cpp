@@ -1,7 +1,9 @@
 #include "core/dtype.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 
 #if defined(__F16C__)
 #include <immintrin.h>
@@ -11,19 +13,8 @@
 
 namespace medllm {
 
-const DTypeInfo& dtype_info(DType type) {
-  static constexpr DTypeInfo kInfo[] = {
-      {"f32", 1, 4},
-      {"f16", 1, 2},
-      {"bf16", 1, 2},
-      {"q8_0", kQ8_0BlockElems, sizeof(BlockQ8_0)},
-      {"q4_0", kQ4_0BlockElems, sizeof(BlockQ4_0)},
-  };
-  return kInfo[static_cast<size_t>(type)];
-}
-
 size_t dtype_bytes(DType type, int64_t elems) {
-  const DTypeInfo& info = dtype_info(type);
+  const DTypeTraits& info = dtype_traits(type);
   if (elems < 0 || elems % info.block_elems != 0) {
     fail("{} elements do not fill whole {} blocks of {}", elems, info.name, info.block_elems);
   }
@@ -89,56 +80,67 @@ uint16_t f32_to_bf16(float value) {
   return static_cast<uint16_t>(bits >> 16);
 }
 
-void to_f32(DType type, const void* src, float* dst, int64_t n) {
-  switch (type) {
-    case DType::F32:
-      std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
-      return;
-    case DType::F16: {
-      const auto* in = static_cast<const uint16_t*>(src);
-      int64_t i = 0;
+namespace {
+
+void f32_to_f32(const void* src, float* dst, int64_t n) {
+  std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+}
+
+void f16_row_to_f32(const void* src, float* dst, int64_t n) {
+  const auto* in = static_cast<const uint16_t*>(src);
+  int64_t i = 0;
 #if defined(__F16C__)
-      for (; i + 8 <= n; i += 8) {  // exact conversion in hardware, same values as f16_to_f32
-        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i))));
-      }
+  for (; i + 8 <= n; i += 8) {  // exact conversion in hardware, same values as f16_to_f32
+    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i))));
+  }
 #endif
-      for (; i < n; ++i) dst[i] = f16_to_f32(in[i]);
-      return;
-    }
-    case DType::BF16: {
-      const auto* in = static_cast<const uint16_t*>(src);
-      for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(in[i]);
-      return;
-    }
-    case DType::Q8_0: {
-      const auto* blocks = static_cast<const BlockQ8_0*>(src);
-      for (int64_t b = 0; b < n / kQ8_0BlockElems; ++b) {
-        const float scale = f16_to_f32(blocks[b].scale_f16);
-        for (int64_t i = 0; i < kQ8_0BlockElems; ++i) {
-          dst[b * kQ8_0BlockElems + i] = scale * static_cast<float>(blocks[b].quants[i]);
-        }
-      }
-      return;
-    }
-    case DType::Q4_0: {
-      const auto* blocks = static_cast<const BlockQ4_0*>(src);
-      constexpr int64_t kHalf = kQ4_0BlockElems / 2;
-      for (int64_t b = 0; b < n / kQ4_0BlockElems; ++b) {
-        const float scale = f16_to_f32(blocks[b].scale_f16);
-        float* out = dst + b * kQ4_0BlockElems;
-        for (int64_t i = 0; i < kHalf; ++i) {
-          out[i] = scale * static_cast<float>((blocks[b].quants[i] & 0x0f) - 8);
-          out[i + kHalf] = scale * static_cast<float>((blocks[b].quants[i] >> 4) - 8);
-        }
-      }
-      return;
+  for (; i < n; ++i) dst[i] = f16_to_f32(in[i]);
+}
+
+void bf16_row_to_f32(const void* src, float* dst, int64_t n) {
+  const auto* in = static_cast<const uint16_t*>(src);
+  for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(in[i]);
+}
+
+void q8_0_to_f32(const void* src, float* dst, int64_t n) {
+  const auto* blocks = static_cast<const BlockQ8_0*>(src);
+  for (int64_t b = 0; b < n / kQ8_0BlockElems; ++b) {
+    const float scale = f16_to_f32(blocks[b].scale_f16);
+    for (int64_t i = 0; i < kQ8_0BlockElems; ++i) {
+      dst[b * kQ8_0BlockElems + i] = scale * static_cast<float>(blocks[b].quants[i]);
     }
   }
 }
 
-namespace {
+void q4_0_to_f32(const void* src, float* dst, int64_t n) {
+  const auto* blocks = static_cast<const BlockQ4_0*>(src);
+  constexpr int64_t kHalf = kQ4_0BlockElems / 2;
+  for (int64_t b = 0; b < n / kQ4_0BlockElems; ++b) {
+    const float scale = f16_to_f32(blocks[b].scale_f16);
+    float* out = dst + b * kQ4_0BlockElems;
+    for (int64_t i = 0; i < kHalf; ++i) {
+      out[i] = scale * static_cast<float>((blocks[b].quants[i] & 0x0f) - 8);
+      out[i + kHalf] = scale * static_cast<float>((blocks[b].quants[i] >> 4) - 8);
+    }
+  }
+}
 
-void quantize_q8_0(const float* src, BlockQ8_0* blocks, int64_t n) {
+void f32_from_f32(const float* src, void* dst, int64_t n) {
+  std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+}
+
+void f16_from_f32(const float* src, void* dst, int64_t n) {
+  auto* out = static_cast<uint16_t*>(dst);
+  for (int64_t i = 0; i < n; ++i) out[i] = f32_to_f16(src[i]);
+}
+
+void bf16_from_f32(const float* src, void* dst, int64_t n) {
+  auto* out = static_cast<uint16_t*>(dst);
+  for (int64_t i = 0; i < n; ++i) out[i] = f32_to_bf16(src[i]);
+}
+
+void q8_0_from_f32(const float* src, void* dst, int64_t n) {
+  auto* blocks = static_cast<BlockQ8_0*>(dst);
   for (int64_t b = 0; b < n / kQ8_0BlockElems; ++b) {
     const float* x = src + b * kQ8_0BlockElems;
     float absmax = 0.0f;
@@ -152,7 +154,8 @@ void quantize_q8_0(const float* src, BlockQ8_0* blocks, int64_t n) {
   }
 }
 
-void quantize_q4_0(const float* src, BlockQ4_0* blocks, int64_t n) {
+void q4_0_from_f32(const float* src, void* dst, int64_t n) {
+  auto* blocks = static_cast<BlockQ4_0*>(dst);
   constexpr int64_t kHalf = kQ4_0BlockElems / 2;
   for (int64_t b = 0; b < n / kQ4_0BlockElems; ++b) {
     const float* x = src + b * kQ4_0BlockElems;
@@ -170,31 +173,54 @@ void quantize_q4_0(const float* src, BlockQ4_0* blocks, int64_t n) {
   }
 }
 
+constexpr uint16_t kScaleAtStart[] = {0};
+
+constexpr DTypeTraits kTraits[] = {
+    {"f32", 1, 4, f32_to_f32, f32_from_f32, {}},
+    {"f16", 1, 2, f16_row_to_f32, f16_from_f32, {}},
+    {"bf16", 1, 2, bf16_row_to_f32, bf16_from_f32, {}},
+    {"q8_0", kQ8_0BlockElems, sizeof(BlockQ8_0), q8_0_to_f32, q8_0_from_f32, kScaleAtStart},
+    {"q4_0", kQ4_0BlockElems, sizeof(BlockQ4_0), q4_0_to_f32, q4_0_from_f32, kScaleAtStart},
+};
+static_assert(std::size(kTraits) == kDTypeCount);
+
 }  // namespace
+
+const DTypeTraits& dtype_traits(DType type) {
+  const auto i = static_cast<size_t>(type);
+  if (i >= kDTypeCount) fail("unknown dtype {}", i);
+  return kTraits[i];
+}
 
 void from_f32(DType type, const float* src, void* dst, int64_t n) {
   dtype_bytes(type, n);  // validates the block count
-  switch (type) {
-    case DType::F32:
-      std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
-      return;
-    case DType::F16: {
-      auto* out = static_cast<uint16_t*>(dst);
-      for (int64_t i = 0; i < n; ++i) out[i] = f32_to_f16(src[i]);
-      return;
+  dtype_traits(type).from_f32(src, dst, n);
+}
+
+bool all_finite(DType type, const void* src, int64_t n) {
+  const DTypeTraits& traits = dtype_traits(type);
+  const auto* bytes = static_cast<const std::byte*>(src);
+  if (!traits.f16_scale_offsets.empty()) {
+    const size_t size = dtype_bytes(type, n);
+    for (size_t block = 0; block < size; block += traits.block_bytes) {
+      for (const uint16_t offset : traits.f16_scale_offsets) {
+        uint16_t scale;
+        std::memcpy(&scale, bytes + block + offset, sizeof scale);
+        if ((scale & 0x7c00u) == 0x7c00u) return false;
+      }
     }
-    case DType::BF16: {
-      auto* out = static_cast<uint16_t*>(dst);
-      for (int64_t i = 0; i < n; ++i) out[i] = f32_to_bf16(src[i]);
-      return;
-    }
-    case DType::Q8_0:
-      quantize_q8_0(src, static_cast<BlockQ8_0*>(dst), n);
-      return;
-    case DType::Q4_0:
-      quantize_q4_0(src, static_cast<BlockQ4_0*>(dst), n);
-      return;
+    return true;
   }
+  constexpr int64_t kChunk = 1024;  // whole blocks of every type
+  float values[kChunk];
+  for (int64_t begin = 0; begin < n; begin += kChunk) {
+    const int64_t count = std::min(kChunk, n - begin);
+    traits.to_f32(bytes + dtype_bytes(type, begin), values, count);
+    float sum = 0.0f;  // NaN and inf turn the sum into NaN (inf * 0 is NaN)
+    for (int64_t i = 0; i < count; ++i) sum += values[i] * 0.0f;
+    if (sum != 0.0f) return false;
+  }
+  return true;
 }
 
 }  // namespace medllm

@@ -1,27 +1,35 @@
 #pragma once
-// Element types of weights and their conversions. Block-quantized types (q8_0, q4_0) use the
-// GGUF block layouts so GGUF files load without conversion.
+// Element types of weights: the traits table and the conversions. Block-quantized types (q8_0,
+// q4_0) use the GGUF block layouts so GGUF files load without conversion.
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace medllm {
 
 enum class DType : uint8_t { F32, F16, BF16, Q8_0, Q4_0 };
+inline constexpr size_t kDTypeCount = 5;  // tables indexed by DType static_assert this size
 
-struct DTypeInfo {
+// Everything medllm knows of an element type, one row per type (core/dtype.cpp). Adding a type
+// is a row here plus its kernels (each kernel table is indexed by DType and sized kDTypeCount,
+// so a missing kernel fails the build, never falls back to another type's code).
+struct DTypeTraits {
   std::string_view name;
   int64_t block_elems;  // elements per block: 1 for plain types
   size_t block_bytes;   // bytes per block
+  // n elements (whole blocks) to or from f32; from_f32 quantizes with the GGUF reference rounding.
+  void (*to_f32)(const void* src, float* dst, int64_t n);
+  void (*from_f32)(const float* src, void* dst, int64_t n);
+  // Byte offsets of a block's f16 scales. A block-quantized value is scale · integer, so a block
+  // is finite exactly when its scales are; empty for plain types, whose values are all checked.
+  std::span<const uint16_t> f16_scale_offsets;
 };
 
-const DTypeInfo& dtype_info(DType type);
+const DTypeTraits& dtype_traits(DType type);
 inline std::string_view dtype_name(DType type) {
-  return dtype_info(type).name;
-}
-inline bool is_block_quantized(DType type) {
-  return dtype_info(type).block_elems > 1;
+  return dtype_traits(type).name;
 }
 
 // Bytes that `elems` consecutive elements occupy; throws if elems is not a whole number of blocks.
@@ -50,8 +58,12 @@ inline float bf16_to_f32(uint16_t bits) {
 uint16_t f32_to_bf16(float value);  // round to nearest even, NaN stays NaN
 
 // Converts n elements (a whole number of blocks) of `type` at src to f32.
-void to_f32(DType type, const void* src, float* dst, int64_t n);
+inline void to_f32(DType type, const void* src, float* dst, int64_t n) {
+  dtype_traits(type).to_f32(src, dst, n);
+}
 // Converts n f32 values to `type` (quantizing with the GGUF reference rounding for blocks).
 void from_f32(DType type, const float* src, void* dst, int64_t n);
+// Whether n elements (whole blocks) of `type` hold no NaN or infinity.
+bool all_finite(DType type, const void* src, int64_t n);
 
 }  // namespace medllm

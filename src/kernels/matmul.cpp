@@ -7,6 +7,8 @@
 #endif
 
 #include <algorithm>
+#include <cmath>
+#include <iterator>
 #include <type_traits>
 #include <vector>
 
@@ -31,9 +33,12 @@ float sum_lanes(const float* acc) {
 }
 
 // Dot products of R f32 weight rows (stride `stride`) with K input rows (same stride), every
-// one computed exactly as the R = K = 1 case computes it: 16 lanes (lane j sums the elements
-// j, j+16, ..., multiply then add, no fused multiply-add), the lanes summed in order, then the
-// scalar tail. Blocking only saves loads; it never changes a result. out[r * K + k].
+// one computed exactly as the R = K = 1 case computes it: 16 lanes (lane j accumulates the
+// elements j, j+16, ... with a fused multiply-add), the lanes summed in order, then the tail
+// with fused multiply-adds. The fused operations are written out (intrinsics, std::fma), so
+// the result does not depend on whether the compiler contracts a * b + c, and the decode path
+// (dot_row_fused) computes the same values. Blocking only saves loads; it never changes a
+// result. out[r * K + k].
 template <int R, int K>
 void dot_block(const float* w, const float* x, int64_t stride, int64_t length, float* out) {
   alignas(64) float lanes[R][K][kLanes];
@@ -53,7 +58,7 @@ void dot_block(const float* w, const float* x, int64_t stride, int64_t length, f
     for (int k = 0; k < K; ++k) {
       const __m512 xv = _mm512_loadu_ps(x + k * stride + i);
 #pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) acc[r][k] = _mm512_add_ps(acc[r][k], _mm512_mul_ps(wv[r], xv));
+      for (int r = 0; r < R; ++r) acc[r][k] = _mm512_fmadd_ps(wv[r], xv, acc[r][k]);
     }
   }
 #pragma GCC unroll 8
@@ -72,7 +77,7 @@ void dot_block(const float* w, const float* x, int64_t stride, int64_t length, f
       for (int r = 0; r < R; ++r) wv[r] = _mm256_loadu_ps(w + r * stride + i + 8 * h);
       for (int k = 0; k < K; ++k) {
         const __m256 xv = _mm256_loadu_ps(x + k * stride + i + 8 * h);
-        for (int r = 0; r < R; ++r) acc[r][k][h] = _mm256_add_ps(acc[r][k][h], _mm256_mul_ps(wv[r], xv));
+        for (int r = 0; r < R; ++r) acc[r][k][h] = _mm256_fmadd_ps(wv[r], xv, acc[r][k][h]);
       }
     }
   }
@@ -89,7 +94,8 @@ void dot_block(const float* w, const float* x, int64_t stride, int64_t length, f
   for (; i + kLanes <= length; i += kLanes) {
     for (int r = 0; r < R; ++r) {
       for (int k = 0; k < K; ++k) {
-        for (int j = 0; j < kLanes; ++j) lanes[r][k][j] += w[r * stride + i + j] * x[k * stride + i + j];
+        for (int j = 0; j < kLanes; ++j)
+          lanes[r][k][j] = std::fma(w[r * stride + i + j], x[k * stride + i + j], lanes[r][k][j]);
       }
     }
   }
@@ -97,7 +103,7 @@ void dot_block(const float* w, const float* x, int64_t stride, int64_t length, f
   for (int r = 0; r < R; ++r) {
     for (int k = 0; k < K; ++k) {
       float tail = 0.0f;
-      for (int64_t t = i; t < length; ++t) tail += w[r * stride + t] * x[k * stride + t];
+      for (int64_t t = i; t < length; ++t) tail = std::fma(w[r * stride + t], x[k * stride + t], tail);
       out[r * K + k] = sum_lanes(lanes[r][k]) + tail;
     }
   }
@@ -127,6 +133,7 @@ __m512 load_weights(const std::byte* data, int64_t i) {
     const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.quants + i % kQ8_0BlockElems));
     return _mm512_mul_ps(_mm512_set1_ps(f16_to_f32(block.scale_f16)), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)));
   } else {
+    static_assert(D == DType::Q4_0, "load_weights: no loader for this dtype");
     const auto& block = reinterpret_cast<const BlockQ4_0*>(data)[i / kQ4_0BlockElems];
     const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.quants));
     // Elements 0..15 of a block are the low nibbles, 16..31 the high ones.
@@ -149,7 +156,7 @@ float dot_row_fused_as(const std::byte* data, const float* x, int64_t length) {
   if (i < length) {
     float rest[kLanes];
     to_f32(D, data + dtype_bytes(D, i), rest, length - i);
-    for (int64_t t = i; t < length; ++t) tail += rest[t - i] * x[t];
+    for (int64_t t = i; t < length; ++t) tail = std::fma(rest[t - i], x[t], tail);
   }
   return sum_lanes(lanes) + tail;
 }
@@ -162,19 +169,13 @@ float dot_row_fused(const TensorView& weight, int64_t row, const float* x) {
   const int64_t length = weight.cols();
   const std::byte* data = weight.row(row);
 #if defined(__AVX512F__)
-  switch (weight.dtype) {
-    case DType::F32:
-      return dot_row_fused_as<DType::F32>(data, x, length);
-    case DType::BF16:
-      return dot_row_fused_as<DType::BF16>(data, x, length);
-    case DType::F16:
-      return dot_row_fused_as<DType::F16>(data, x, length);
-    case DType::Q8_0:
-      return dot_row_fused_as<DType::Q8_0>(data, x, length);
-    case DType::Q4_0:
-      return dot_row_fused_as<DType::Q4_0>(data, x, length);
-  }
-  return 0.0f;
+  // One row per dtype, in DType order: a dtype without its kernel fails to compile.
+  using RowDot = float (*)(const std::byte*, const float*, int64_t);
+  static constexpr RowDot kRowDot[] = {dot_row_fused_as<DType::F32>, dot_row_fused_as<DType::F16>,
+                                       dot_row_fused_as<DType::BF16>, dot_row_fused_as<DType::Q8_0>,
+                                       dot_row_fused_as<DType::Q4_0>};
+  static_assert(std::size(kRowDot) == kDTypeCount);
+  return kRowDot[static_cast<size_t>(weight.dtype)](data, x, length);
 #else
   std::vector<float> converted(static_cast<size_t>(length));
   to_f32(weight.dtype, data, converted.data(), length);

@@ -12,12 +12,11 @@ namespace medllm::kernels {
 
 namespace {
 
-// Columns (or rows) per task: a multiple of every quantized block size, so block-quantized rows
-// can be converted a slice at a time.
-constexpr int64_t kBlock = 128;
-
-int64_t blocks_of(int64_t n) {
-  return (n + kBlock - 1) / kBlock;
+// Columns per task: 128, rounded up to whole blocks of the weight's dtype (256-element K-quant
+// blocks give 256), so block-quantized rows can be converted a slice at a time.
+int64_t columns_per_task(DType type) {
+  const int64_t block = dtype_traits(type).block_elems;
+  return (128 + block - 1) / block * block;
 }
 
 }  // namespace
@@ -38,11 +37,12 @@ void matmul_backward_input(const TensorView& weight, const float* dy, int64_t n,
                 beta, dx, in, pool);
     return;
   }
-  pool.parallel_for(blocks_of(in), [&](int64_t first_block, int64_t end_block) {
+  const int64_t width = columns_per_task(weight.dtype);
+  pool.parallel_for((in + width - 1) / width, [&](int64_t first_block, int64_t end_block) {
     std::vector<float> converted;
     for (int64_t block = first_block; block < end_block; ++block) {
-      const int64_t first = block * kBlock;
-      const int64_t cols = std::min(kBlock, in - first);
+      const int64_t first = block * width;
+      const int64_t cols = std::min(width, in - first);
       converted.resize(static_cast<size_t>(out * cols));
       const size_t offset = dtype_bytes(weight.dtype, first);
       for (int64_t r = 0; r < out; ++r) to_f32(weight.dtype, weight.row(r) + offset, converted.data() + r * cols, cols);

@@ -93,28 +93,6 @@ ModelWeights bind_weights(ModelConfig& config, const TensorStore& store, WeightL
   return weights;
 }
 
-namespace {
-
-bool row_finite(DType type, const std::byte* row, int64_t cols, std::vector<float>& scratch) {
-  if (type == DType::Q8_0 || type == DType::Q4_0) {  // only the f16 scales can be non-finite
-    const size_t block_bytes = dtype_info(type).block_bytes;
-    const size_t bytes = dtype_bytes(type, cols);
-    for (size_t offset = 0; offset < bytes; offset += block_bytes) {
-      uint16_t scale;
-      std::memcpy(&scale, row + offset, sizeof scale);
-      if ((scale & 0x7c00u) == 0x7c00u) return false;
-    }
-    return true;
-  }
-  scratch.resize(static_cast<size_t>(cols));
-  to_f32(type, row, scratch.data(), cols);
-  float sum = 0.0f;  // NaN and inf turn the sum into NaN (inf * 0 is NaN)
-  for (float v : scratch) sum += v * 0.0f;
-  return sum == 0.0f;
-}
-
-}  // namespace
-
 void check_finite(const ModelWeights& weights, const TensorStore& store, ThreadPool& pool) {
   for (const auto& name : weights.used_names) {
     const TensorEntry* entry = store.find(name);
@@ -122,9 +100,8 @@ void check_finite(const ModelWeights& weights, const TensorStore& store, ThreadP
     const TensorView view{*entry->dtype, entry->shape, entry->data};
     std::atomic<bool> finite = true;
     pool.parallel_for(view.rows(), [&](int64_t begin, int64_t end) {
-      std::vector<float> scratch;
       for (int64_t r = begin; r < end && finite.load(std::memory_order_relaxed); ++r) {
-        if (!row_finite(view.dtype, view.row(r), view.cols(), scratch)) finite = false;
+        if (!all_finite(view.dtype, view.row(r), view.cols())) finite = false;
       }
     });
     if (!finite) fail("{}: tensor '{}' contains NaN or infinite values; the weights are corrupt", entry->file, name);

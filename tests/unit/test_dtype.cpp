@@ -125,3 +125,52 @@ TEST(DType, Q4_0QuantizationErrorIsWithinOneStep) {
 
 }  // namespace
 }  // namespace medllm
+
+namespace medllm {
+namespace {
+
+// all_finite over every dtype: clean data is finite; one NaN or infinity anywhere is found,
+// whether the type stores values (checked one by one) or block scales (checked per block; the
+// quantizer itself never writes a non-finite scale, so the test writes one into the block).
+TEST(DType, AllFiniteFindsANonFiniteValueInEveryType) {
+  constexpr int64_t n = 2048;
+  std::vector<float> values(n);
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> uniform(-2.0f, 2.0f);
+  for (float& v : values) v = uniform(rng);
+  for (size_t t = 0; t < kDTypeCount; ++t) {
+    const auto type = static_cast<DType>(t);
+    const DTypeTraits& traits = dtype_traits(type);
+    std::vector<std::byte> stored(dtype_bytes(type, n));
+    from_f32(type, values.data(), stored.data(), n);
+    EXPECT_TRUE(all_finite(type, stored.data(), n)) << traits.name;
+    for (const float bad : {std::nanf(""), INFINITY, -INFINITY}) {
+      for (const int64_t at : {int64_t{0}, int64_t{1100}, n - 1}) {
+        std::vector<std::byte> poisoned = stored;
+        if (traits.f16_scale_offsets.empty()) {
+          std::vector<float> changed = values;
+          changed[at] = bad;
+          from_f32(type, changed.data(), poisoned.data(), n);
+        } else {
+          const uint16_t scale = f32_to_f16(bad);
+          const size_t block = static_cast<size_t>(at / traits.block_elems) * traits.block_bytes;
+          std::memcpy(poisoned.data() + block + traits.f16_scale_offsets.back(), &scale, sizeof scale);
+        }
+        EXPECT_FALSE(all_finite(type, poisoned.data(), n)) << traits.name << " " << bad << " at " << at;
+      }
+    }
+  }
+}
+
+TEST(DType, TraitsAgreeWithTheirConversions) {
+  for (size_t t = 0; t < kDTypeCount; ++t) {
+    const DTypeTraits& traits = dtype_traits(static_cast<DType>(t));
+    EXPECT_EQ(dtype_bytes(static_cast<DType>(t), traits.block_elems), traits.block_bytes) << traits.name;
+    EXPECT_THROW(dtype_bytes(static_cast<DType>(t), traits.block_elems + (traits.block_elems > 1 ? 1 : -2)), Error)
+        << traits.name;
+  }
+  EXPECT_THROW(dtype_traits(static_cast<DType>(kDTypeCount)), Error);
+}
+
+}  // namespace
+}  // namespace medllm
