@@ -20,7 +20,7 @@
 
 #include "core/error.hpp"
 #include "machine_reference.hpp"
-#include "model/model_impl.hpp"
+#include "model/model_state.hpp"
 #include "random_llama.hpp"
 #include "run_info.hpp"
 #include "timing.hpp"
@@ -109,7 +109,7 @@ std::vector<int32_t> random_tokens(int64_t count, int64_t vocab, uint64_t seed) 
 
 ModelCost model_cost(const Model& model, const Workload& workload) {
   const ModelConfig& c = model.config();
-  const ModelWeights& weights = model.impl().weights;
+  const ModelWeights& weights = model_state(model).weights;
   ModelCost cost;
   for (const auto& tensor : model.tensors()) cost.parameters += shape_numel(tensor.shape);
   double layer_bytes = 0.0;
@@ -161,7 +161,7 @@ DecodeResult measure_decode(const Model& model, const Workload& workload, const 
   const std::vector<int32_t> prompt = random_tokens(workload.decode_prompt_tokens, c.vocab_size, 2);
   const std::vector<int32_t> next = random_tokens(workload.decode_tokens, c.vocab_size, 3);
   // The model's own pool: the reference reads with exactly the threads that decoding uses.
-  MemoryReadProbe memory(static_cast<size_t>(cost.decode_bytes_per_token), *model.impl().pool);
+  MemoryReadProbe memory(static_cast<size_t>(cost.decode_bytes_per_token), *model_state(model).pool);
   auto run_decode = [&](int64_t steps) {
     Session session(model);
     session.forward(prompt, LogitsFor::Last);

@@ -20,7 +20,7 @@
 #include <random>
 
 #include "machine_reference.hpp"
-#include "model/model_impl.hpp"
+#include "model/model_state.hpp"
 #include "model/trainable_transformer.hpp"
 #include "random_llama.hpp"
 #include "run_info.hpp"
@@ -43,13 +43,13 @@ Run run_medllm(const std::string& model_dir, const std::string& mode, int thread
   const auto model = Model::load(model_dir, LoadOptions{.threads = threads, .check_weights = false});
   std::unique_ptr<TrainableTransformer> net;
   if (mode == "full") {
-    net = std::make_unique<TrainableTransformer>(model->config(), model->impl().weights);
+    net = std::make_unique<TrainableTransformer>(model->config(), model_state(*model).weights);
   } else {
     LoraOptions lora;
     lora.rank = 16;
     lora.alpha = 32.0f;
     lora.target_modules = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
-    net = std::make_unique<TrainableTransformer>(model->config(), model->impl().weights, lora, 1);
+    net = std::make_unique<TrainableTransformer>(model->config(), model_state(*model).weights, lora, 1);
   }
   const auto params = net->trainable_parameters();
   AdamW optimizer(params, AdamWOptions{});
@@ -62,9 +62,10 @@ Run run_medllm(const std::string& model_dir, const std::string& mode, int thread
     for (auto& t : targets) t = token(rng);
     const double seconds = bench::time_seconds([&] {
       net->zero_grad();
-      net->forward_backward(tokens, targets, batch, 1.0f / static_cast<float>(batch * seq), 0, *model->impl().pool);
-      clip_grad_norm(params, 1.0, model->impl().pool.get());
-      optimizer.step(1e-4, model->impl().pool.get());
+      net->forward_backward(tokens, targets, batch, 1.0f / static_cast<float>(batch * seq), 0,
+                            *model_state(*model).pool);
+      clip_grad_norm(params, 1.0, model_state(*model).pool.get());
+      optimizer.step(1e-4, model_state(*model).pool.get());
     });
     if (step >= warmup) times.push_back(seconds);
   }

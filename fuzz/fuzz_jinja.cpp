@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "tokenizer/jinja/template.hpp"
+#include "templating/jinja/template.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);

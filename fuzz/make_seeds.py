@@ -205,7 +205,7 @@ def jinja_seeds(out):
             template = json.load(open(config, encoding="utf-8")).get("chat_template")
             if isinstance(template, str):
                 templates[name] = template
-    for folder in (os.path.join(repo, "src", "tokenizer", "jinja", "templates"), os.path.join(repo, "tests", "jinja", "templates")):
+    for folder in (os.path.join(repo, "src", "templating", "jinja", "templates"), os.path.join(repo, "tests", "jinja", "templates")):
         if os.path.isdir(folder):
             for name in sorted(os.listdir(folder)):
                 if name.endswith(".jinja"):

@@ -1,8 +1,10 @@
 #pragma once
 // One ModelConfig covers every supported family; families differ only by the feature flags
-// below, read from a Hugging Face config.json or from GGUF metadata.
+// below, read from a Hugging Face config.json or from GGUF metadata through one family table
+// (src/model/config.cpp). The config is final once parsed.
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -71,8 +73,8 @@ struct ModelConfig {
   std::vector<int64_t> eos_token_ids;  // generation stops at any of them
 
   // Prefix of the text model's weight names in HF checkpoints ("model." or, for multimodal
-  // wrappers, "language_model.model." / "model.language_model."); fixed when weights load.
-  std::vector<std::string> weight_prefixes = {"model."};
+  // wrappers, "language_model.model." / "model.language_model."); empty for GGUF.
+  std::string weight_prefix = "model.";
 
   // Checks the invariants the forward pass relies on; throws Error naming the field.
   void validate() const;
@@ -80,12 +82,20 @@ struct ModelConfig {
   nlohmann::json to_json() const;
 };
 
-// Parses a Hugging Face config.json (already read as JSON). `source` names the file in errors.
-ModelConfig config_from_hf(const nlohmann::json& config, const std::string& source);
+// Whether the weight files hold a tensor of this name: for what a config leaves to its files (which
+// name prefix a multimodal wrapper's weights use; a GGUF file without output.weight has tied
+// embeddings). Without it, the config takes the first prefix and untied embeddings.
+using HasTensor = std::function<bool(const std::string& name)>;
 
-// Builds the config from GGUF metadata (llama architecture). The vocabulary size comes from the
-// embedded tokenizer, else from embedding_rows (the token_embd tensor's rows).
-ModelConfig config_from_gguf(const nlohmann::json& metadata, const std::string& source, int64_t embedding_rows);
+// Parses a Hugging Face config.json (already read as JSON) into the final config. `source` names
+// the file in errors.
+ModelConfig config_from_hf(const nlohmann::json& config, const std::string& source, const HasTensor& has_tensor = {});
+
+// Builds the final config from GGUF metadata (the architectures of the family table: llama,
+// qwen2). The vocabulary size comes from the embedded tokenizer, else from embedding_rows (the
+// token_embd tensor's rows).
+ModelConfig config_from_gguf(const nlohmann::json& metadata, const std::string& source, int64_t embedding_rows,
+                             const HasTensor& has_tensor = {});
 
 // The rotary inverse frequencies of a layer (head_dim / 2 values), including rope scaling.
 std::vector<float> rope_inverse_frequencies(const RopeConfig& rope, int64_t head_dim,

@@ -12,6 +12,8 @@
 
 namespace medllm {
 
+struct ModelState;
+
 struct LoraAdapterSpec {
   std::string path;    // a PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors)
   float scale = 1.0f;  // multiplies the adapter's own alpha / r
@@ -53,12 +55,12 @@ class Model {
   const std::string& checkpoint() const;
   const std::vector<LoraAdapterSpec>& lora_adapters() const;
 
-  struct Impl;
-  const Impl& impl() const { return *impl_; }
-
  private:
-  explicit Model(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  // The loaded weights, store and runtime pieces; the library reaches them through
+  // model_state() in its internal header src/model/model_state.hpp.
+  friend const ModelState& model_state(const Model& model);
+  explicit Model(std::unique_ptr<ModelState> state);
+  std::unique_ptr<ModelState> state_;
 };
 
 enum class LogitsFor { Last, All };

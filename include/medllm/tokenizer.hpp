@@ -19,7 +19,8 @@ class Tokenizer {
   virtual ~Tokenizer() = default;
 
   // The model's own tokenizer: the vocabulary embedded in a GGUF file, or the tokenizer files of
-  // a Hugging Face directory. Errors say what is missing or unsupported.
+  // a Hugging Face directory. Errors say what is missing or unsupported. (Defined by the model
+  // layer, src/model/model_tokenizer.cpp: the tokenizer layer does not depend on the model.)
   static std::unique_ptr<Tokenizer> load(const Model& model);
   // A tokenizer without its model: a directory holding tokenizer.json (+ tokenizer_config.json)
   // or tokenizer.model, one of those files, or a .gguf file (only its metadata is read).

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/console.hpp"
 #include "data/prepare.hpp"
 
 namespace medllm::cli {
@@ -24,7 +25,7 @@ void run_prepare(DataFlags& flags) {
   PrepareOptions& options = flags.options;
   options.deduplicate = !flags.keep_duplicates;
   options.add_eos = !flags.no_eos;
-  const PrepareStats stats = prepare_dataset(flags.model, options);
+  const PrepareStats stats = prepare_dataset(flags.model, options, console_progress());
   fmt::print("{}\n", stats.to_json().dump(2));
   for (const std::string& example : stats.malformed_examples) fmt::print(stderr, "medllm: skipped {}\n", example);
   fmt::print(stderr, "medllm: {}\n", stats.counts_text());

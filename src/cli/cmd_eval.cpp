@@ -12,6 +12,7 @@
 #include <medllm/tokenizer.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/console.hpp"
 #include "core/atomic_file.hpp"
 #include "eval/baseline_predictions.hpp"
 #include "eval/benchmarks.hpp"
@@ -75,6 +76,7 @@ void run_eval_command(EvalFlags& flags) {
     throw Error(fmt::format("--bench is required (known: {})", fmt::join(eval::benchmark_names(), ", ")));
   }
   options.add_bos = !flags.no_bos;
+  options.progress = console_progress();
   const auto model = flags.model.load();
   const auto tokenizer = Tokenizer::load(*model);
   const nlohmann::ordered_json results = eval::run_eval(*model, *tokenizer, options);

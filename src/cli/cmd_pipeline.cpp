@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/console.hpp"
 #include "pipeline/pipeline.hpp"
 
 namespace medllm::cli {
@@ -19,6 +20,24 @@ struct PipelineFlags {
   int threads = -1;
 };
 
+// A word for bash, in $'...' form so that newlines in prompts survive copy and paste.
+std::string shell_quote(const std::string& text) {
+  std::string out = "$'";
+  for (const char c : text) {
+    if (c == '\\' || c == '\'') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
 void run(const PipelineFlags& flags) {
   std::vector<std::string> overrides;
   // Shortcuts first, so an explicit --set wins.
@@ -32,7 +51,18 @@ void run(const PipelineFlags& flags) {
   }
   overrides.insert(overrides.end(), flags.overrides.begin(), flags.overrides.end());
   recipe = read_recipe(flags.recipe, overrides);
-  run_pipeline(recipe);
+  CancelToken stop;
+  const StopOnSignals signals(stop);  // Ctrl-C: the running training stage saves a checkpoint and stops
+  const nlohmann::ordered_json result = run_pipeline(recipe, console_events(&stop));
+  fmt::print(stderr, "\n{}", before_after_table(result["before"], result["after"]));
+  const std::string model = result["adapted_model"].get<std::string>();
+  const std::string prompt =
+      recipe.eval.prompts.empty() ? std::string("Question: What is diabetes?\nAnswer:") : recipe.eval.prompts.front();
+  fmt::print(stderr,
+             "\nmedllm pipeline: done in {:.0f} s. Report: {}/report.html\nThe adapted model (Hugging Face format) is "
+             "in {}; try it:\n  medllm generate -m {} -p {} -n 80\nor serve it (OpenAI-compatible API on "
+             "127.0.0.1:8080):\n  medllm serve -m {}\n",
+             result["timing"]["total_s"].get<double>(), recipe.output_dir, model, model, shell_quote(prompt), model);
 }
 
 }  // namespace

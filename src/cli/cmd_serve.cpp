@@ -10,7 +10,7 @@
 #include "cli/commands.hpp"
 #include "serve/listen_socket.hpp"
 #include "serve/server.hpp"
-#include "tokenizer/chat_template.hpp"
+#include "templating/chat_template.hpp"
 
 namespace medllm::cli {
 

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
-#include "tokenizer/chat_template.hpp"
+#include "templating/chat_template.hpp"
 
 namespace medllm::cli {
 

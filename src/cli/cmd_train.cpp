@@ -10,6 +10,7 @@
 #include <medllm/error.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/console.hpp"
 #include "core/json_file.hpp"
 #include "core/strict_number.hpp"
 #include "train/trainer.hpp"
@@ -76,7 +77,9 @@ void run_train(const TrainFlags& flags) {
   config.update(flag_settings(flags));
   if (flags.resume && !config.contains("resume_from_checkpoint")) config["resume_from_checkpoint"] = "latest";
   const TrainOptions options = TrainOptions::from_json(config, "settings");
-  const TrainResult result = train(options);
+  CancelToken stop;
+  const StopOnSignals signals(stop);  // Ctrl-C: save a checkpoint, then stop
+  const TrainResult result = train(options, console_events(&stop));
   const nlohmann::json summary = {
       {"steps", result.steps},
       {"train_loss", result.last_train_loss},

@@ -14,7 +14,7 @@
 #include "core/progress.hpp"
 #include "core/sha256.hpp"
 #include "data/dataset.hpp"
-#include "tokenizer/chat_template.hpp"
+#include "templating/chat_template.hpp"
 #include "tokenizer/utf8.hpp"
 
 namespace medllm {
@@ -425,7 +425,8 @@ std::string explain_empty(const PrepareStats& stats) {
 
 }  // namespace
 
-PrepareStats prepare_dataset(const Tokenizer& tokenizer, const ChatTemplate* chat, const PrepareOptions& options) {
+PrepareStats prepare_dataset(const Tokenizer& tokenizer, const ChatTemplate* chat, const PrepareOptions& options,
+                             const ProgressCallback& report_progress) {
   if (options.inputs.empty()) fail("data prepare: no input files given");
   if (options.objective != "cpt" && options.objective != "sft")
     fail("unknown objective '{}' (cpt, sft)", options.objective);
@@ -445,7 +446,7 @@ PrepareStats prepare_dataset(const Tokenizer& tokenizer, const ChatTemplate* cha
     total_bytes += static_cast<int64_t>(fs::file_size(path));
   }
   Preparer preparer(tokenizer, chat, options);
-  Progress progress("preparing", total_bytes, "bytes");
+  Progress progress("preparing", total_bytes, "bytes", report_progress);
   for (const auto& path : options.inputs) {
     std::ifstream in(path, std::ios::binary);
     if (!in) fail("{}: cannot open", path);
@@ -505,12 +506,13 @@ PrepareStats prepare_dataset(const Tokenizer& tokenizer, const ChatTemplate* cha
   return stats;
 }
 
-PrepareStats prepare_dataset(const std::string& model, const PrepareOptions& options) {
+PrepareStats prepare_dataset(const std::string& model, const PrepareOptions& options,
+                             const ProgressCallback& progress) {
   const auto tokenizer = Tokenizer::from_path(model);
   std::optional<ChatTemplate> chat;
   const bool plain_text = options.format == "text" || (options.format == "jsonl" && options.prompt_field.empty());
   if (!plain_text) chat = ChatTemplate::from_path(model);
-  return prepare_dataset(*tokenizer, chat ? &*chat : nullptr, options);
+  return prepare_dataset(*tokenizer, chat ? &*chat : nullptr, options, progress);
 }
 
 }  // namespace medllm

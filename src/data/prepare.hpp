@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/events.hpp"
+
 namespace medllm {
 
 class Tokenizer;
@@ -59,10 +61,13 @@ struct PrepareStats {
 
 // chat may be null for objective cpt on plain text. Writes OUT/train-00000.mlds ...,
 // OUT/valid-00000.mlds, and OUT/dataset.json (options and stats).
-PrepareStats prepare_dataset(const Tokenizer& tokenizer, const ChatTemplate* chat, const PrepareOptions& options);
+// progress counts input bytes.
+PrepareStats prepare_dataset(const Tokenizer& tokenizer, const ChatTemplate* chat, const PrepareOptions& options,
+                             const ProgressCallback& progress = {});
 
 // The same with the tokenizer of a model (directory, .gguf or tokenizer file), and its chat
 // template when the data are conversations.
-PrepareStats prepare_dataset(const std::string& model, const PrepareOptions& options);
+PrepareStats prepare_dataset(const std::string& model, const PrepareOptions& options,
+                             const ProgressCallback& progress = {});
 
 }  // namespace medllm

@@ -24,7 +24,7 @@
 #include "eval/metrics.hpp"
 #include "eval/prompts.hpp"
 #include "eval/report.hpp"
-#include "tokenizer/chat_template.hpp"
+#include "templating/chat_template.hpp"
 
 namespace medllm::eval {
 
@@ -454,7 +454,7 @@ nlohmann::ordered_json run_eval(const Model& model, const Tokenizer& tokenizer, 
     for (const Item* item : items) {
       if (cache.find(item->id) == nullptr) todo.push_back(item);
     }
-    Progress progress(name, static_cast<int64_t>(todo.size()), "items", options.show_progress ? stderr : nullptr);
+    Progress progress(name, static_cast<int64_t>(todo.size()), "items", options.progress);
     if (options.method == "loglik") {
       run_loglik(model, tokenizer, options, bench, todo, cache, progress);
     } else {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/events.hpp"
+
 namespace medllm {
 class Model;
 class Tokenizer;
@@ -32,7 +34,7 @@ struct EvalOptions {
   bool resume = true;
   bool hash_model = true;
   std::vector<int> igakuqa_years = {2018, 2019, 2020, 2021, 2022};
-  bool show_progress = true;
+  ProgressCallback progress;  // per benchmark; empty: none
 
   static SamplingParams greedy_sampling() {
     SamplingParams params;

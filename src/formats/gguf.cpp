@@ -161,11 +161,6 @@ void strings_from_binary(json& value) {
 
 }  // namespace
 
-std::string ggml_type_name(uint32_t ggml_type) {
-  const GgmlType* type = find_ggml_type(ggml_type);
-  return type ? type->name : fmt::format("type {}", ggml_type);
-}
-
 GgufFile parse_gguf(std::span<const std::byte> bytes) {
   Reader reader(bytes);
   if (reader.read<uint32_t>("the magic number") != kMagic) fail("not a GGUF file (bad magic number)");

@@ -33,9 +33,6 @@ struct GgufFile {
 // offset checked against the buffer). Errors say what is wrong; the caller adds the path.
 GgufFile parse_gguf(std::span<const std::byte> file);
 
-// The ggml type's name ("Q8_0", "Q4_K", ...) or "type N" for an unknown one.
-std::string ggml_type_name(uint32_t ggml_type);
-
 // Maps a GGUF file, adds its tensors to the store (shapes reversed to outermost-first) and
 // returns its metadata.
 GgufFile load_gguf(const std::string& path, TensorStore& store);

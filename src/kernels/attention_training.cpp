@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/elementwise.hpp"
+#include "kernels/sgemm_tiles.hpp"
 
 namespace medllm::kernels {
 
@@ -57,6 +58,7 @@ void block_scores(const HeadView& h, int64_t first, int64_t rows, int64_t lowest
 
 void causal_attention_forward(const float* q, const float* k, const float* v, const CausalAttentionShape& shape,
                               const AttentionOptions& options, float* out, float* lse, ThreadPool& pool) {
+  blas_single_threaded();
   const int64_t heads = shape.heads.heads;
   const int64_t hd = shape.heads.head_dim;
   const int64_t group = heads / shape.heads.kv_heads;
@@ -94,6 +96,7 @@ void causal_attention_forward(const float* q, const float* k, const float* v, co
 void causal_attention_backward(const float* q, const float* k, const float* v, const float* out, const float* lse,
                                const float* dout, const CausalAttentionShape& shape, const AttentionOptions& options,
                                float* dq, float* dk, float* dv, ThreadPool& pool) {
+  blas_single_threaded();
   const int64_t heads = shape.heads.heads;
   const int64_t kv_heads = shape.heads.kv_heads;
   const int64_t hd = shape.heads.head_dim;

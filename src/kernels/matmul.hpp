@@ -21,7 +21,4 @@ void matmul_blas(const TensorView& weight, const float* x, int64_t n, float* y, 
 // The scalar oracle: converts each row to f32 and accumulates in double.
 void matmul_reference(const TensorView& weight, const float* x, int64_t n, float* y);
 
-// matmul runs BLAS inside its own thread pool; BLAS's own threads would compete for the cores.
-void use_single_threaded_blas();
-
 }  // namespace medllm::kernels

@@ -23,6 +23,7 @@ int64_t columns_per_task(DType type) {
 
 void matmul_backward_input(const TensorView& weight, const float* dy, int64_t n, float* dx, bool accumulate,
                            ThreadPool& pool) {
+  blas_single_threaded();
   if (weight.shape.size() != 2) fail("matmul_backward_input: weight must be a matrix");
   const int64_t out = weight.rows();
   const int64_t in = weight.cols();

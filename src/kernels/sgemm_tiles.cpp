@@ -3,6 +3,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <mutex>
 
 namespace medllm::kernels {
 
@@ -13,8 +14,14 @@ int64_t sgemm_tile_extent(int64_t size) {
   return (even + 15) / 16 * 16;
 }
 
+void blas_single_threaded() {
+  static std::once_flag once;
+  std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+
 void tiled_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const SgemmOperand& a, const SgemmOperand& b, float beta,
                  float* c, int64_t ldc, ThreadPool& pool) {
+  blas_single_threaded();
   if (m <= 0 || n <= 0) return;
   const int64_t tile_m = sgemm_tile_extent(m);
   const int64_t tile_n = sgemm_tile_extent(n);

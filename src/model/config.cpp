@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/json_file.hpp"
+#include "model/weight_table.hpp"
 
 namespace medllm {
 
@@ -127,8 +128,76 @@ RopeConfig parse_rope(double theta, const json* scaling, int64_t max_position_em
   return rope;
 }
 
+// How a family's sliding-window layers are chosen when the config does not list layer_types.
+enum class SlidingRule {
+  None,                  // no sliding layers (llama)
+  AllLayers,             // every layer when sliding_window is set (mistral)
+  AfterMaxWindowLayers,  // layers from max_window_layers on, with use_sliding_window (qwen2, qwen3)
+  EveryOther,            // even layers, always (gemma2)
+  Pattern,               // all but every sliding_window_pattern-th layer, always (gemma3)
+};
+
+// Which biases a family has: read from attention_bias / mlp_bias, or q/k/v always (qwen2).
+enum class BiasRule { FromFields, QkvAlways };
+
+// One row per family: the defaults of its config.json, the flags it switches on, and the GGUF
+// architecture that loads as it. Adding a family is a row here (and its tensors, if new, a row
+// in model/weight_table).
+struct Family {
+  const char* model_type;
+  const char* gguf_architecture;  // nullptr: not read from GGUF
+  const char* activation;         // default hidden_act
+  bool tie_word_embeddings;       // default
+  double rope_theta;              // default
+  BiasRule bias;
+  bool qk_norm;
+  // Gemma: (1 + w) norms, sandwich norms, sqrt(hidden) embedding scale, soft-caps,
+  // query_pre_attn_scalar.
+  bool gemma;
+  double attn_softcap, final_softcap;  // defaults of attn_/final_logit_softcapping (0: off)
+  SlidingRule sliding;
+  bool local_rope;              // sliding layers have their own rope base (rope_local_base_freq)
+  RopeLayout gguf_rope_layout;  // llama.cpp permutes llama q/k rows; qwen2 (NEOX rope) keeps them
+};
+
+// clang-format off
+constexpr Family kFamilies[] = {
+//  model_type     GGUF      activation           tied   rope_theta  bias                   qk_norm gemma  softcaps    sliding                            local_rope GGUF q/k rows
+    {"llama",       "llama",  "silu",              false, 10000.0,   BiasRule::FromFields,  false,  false, 0.0,  0.0,  SlidingRule::None,                 false, RopeLayout::AdjacentPairs},
+    {"mistral",     nullptr,  "silu",              false, 10000.0,   BiasRule::FromFields,  false,  false, 0.0,  0.0,  SlidingRule::AllLayers,            false, RopeLayout::Halves},
+    {"qwen2",       "qwen2",  "silu",              false, 10000.0,   BiasRule::QkvAlways,   false,  false, 0.0,  0.0,  SlidingRule::AfterMaxWindowLayers, false, RopeLayout::Halves},
+    {"qwen3",       nullptr,  "silu",              false, 10000.0,   BiasRule::FromFields,  true,   false, 0.0,  0.0,  SlidingRule::AfterMaxWindowLayers, false, RopeLayout::Halves},
+    {"gemma2",      nullptr,  "gelu_pytorch_tanh", true,  10000.0,   BiasRule::FromFields,  false,  true,  50.0, 30.0, SlidingRule::EveryOther,           false, RopeLayout::Halves},
+    {"gemma3_text", nullptr,  "gelu_pytorch_tanh", true,  1000000.0, BiasRule::FromFields,  true,   true,  0.0,  0.0,  SlidingRule::Pattern,              true,  RopeLayout::Halves},
+};
+// clang-format on
+
+std::string known_families(bool gguf) {
+  std::string out;
+  for (const Family& f : kFamilies) {
+    const char* name = gguf ? f.gguf_architecture : f.model_type;
+    if (name != nullptr) out += fmt::format("{}{}", out.empty() ? "" : ", ", name);
+  }
+  return out;
+}
+
+const Family& family_of(const std::string& model_type, const std::string& source) {
+  for (const Family& f : kFamilies) {
+    if (model_type == f.model_type) return f;
+  }
+  fail("{}: model_type '{}' is not supported ({}, gemma3 are)", source, model_type, known_families(false));
+}
+
+const Family& family_of_gguf(const std::string& architecture, const std::string& source) {
+  for (const Family& f : kFamilies) {
+    if (f.gguf_architecture != nullptr && architecture == f.gguf_architecture) return f;
+  }
+  fail("{}: GGUF architecture '{}' is not supported yet ({} are); load the Hugging Face directory instead", source,
+       architecture, known_families(true));
+}
+
 // The layer kinds: "layer_types" when the config lists them, else the family's rule.
-std::vector<bool> sliding_layers(const Fields& fields, const std::string& model_type, int64_t layers, bool has_window) {
+std::vector<bool> sliding_layers(const Fields& fields, SlidingRule rule, int64_t layers, bool has_window) {
   std::vector<bool> sliding(static_cast<size_t>(layers), false);
   if (fields.has("layer_types")) {
     const json& types = fields.raw("layer_types");
@@ -146,14 +215,14 @@ std::vector<bool> sliding_layers(const Fields& fields, const std::string& model_
     }
   } else if (!has_window) {
     return sliding;
-  } else if (model_type == "mistral") {
+  } else if (rule == SlidingRule::AllLayers) {
     sliding.assign(sliding.size(), true);
-  } else if (model_type == "qwen2" || model_type == "qwen3") {
+  } else if (rule == SlidingRule::AfterMaxWindowLayers) {
     const int64_t first = fields.integer("max_window_layers", 28);
     for (int64_t i = first; i < layers; ++i) sliding[static_cast<size_t>(i)] = true;
-  } else if (model_type == "gemma2") {
+  } else if (rule == SlidingRule::EveryOther) {
     for (int64_t i = 0; i < layers; i += 2) sliding[static_cast<size_t>(i)] = true;
-  } else if (model_type == "gemma3_text") {
+  } else if (rule == SlidingRule::Pattern) {
     const int64_t pattern = fields.integer("sliding_window_pattern", fields.integer("_sliding_window_pattern", 6));
     if (pattern <= 0) fail("{}: sliding_window_pattern must be positive", fields.source());
     for (int64_t i = 0; i < layers; ++i) sliding[static_cast<size_t>(i)] = (i + 1) % pattern != 0;
@@ -181,25 +250,22 @@ void check_dimensions(const ModelConfig& c, const std::string& source) {
   within(c.max_position_embeddings, int64_t{1} << 32, "max_position_embeddings");
 }
 
-struct FamilyDefaults {
-  const char* model_type;
-  const char* activation;
-  bool tie_word_embeddings;
-  double rope_theta;
-};
-
-constexpr FamilyDefaults kFamilies[] = {
-    {"llama", "silu", false, 10000.0},
-    {"mistral", "silu", false, 10000.0},
-    {"qwen2", "silu", false, 10000.0},
-    {"qwen3", "silu", false, 10000.0},
-    {"gemma2", "gelu_pytorch_tanh", true, 10000.0},
-    {"gemma3_text", "gelu_pytorch_tanh", true, 1000000.0},
-};
+// The prefix of the text model's weight names: "model.", or for a multimodal wrapper whichever
+// of its layouts the files use (the first when the files are not known).
+std::string weight_prefix(bool multimodal_wrapper, const HasTensor& has_tensor, const std::string& source) {
+  if (!multimodal_wrapper) return "model.";
+  constexpr const char* kWrapped[] = {"language_model.model.", "model.language_model."};
+  if (!has_tensor) return kWrapped[0];
+  for (const char* prefix : kWrapped) {
+    if (has_tensor(std::string(prefix) + kEmbeddingTensor.hf)) return prefix;
+  }
+  fail("{}: no embedding tensor found (looked for {}{} and {}{})", source, kWrapped[0], kEmbeddingTensor.hf,
+       kWrapped[1], kEmbeddingTensor.hf);
+}
 
 }  // namespace
 
-ModelConfig config_from_hf(const json& root, const std::string& source) {
+ModelConfig config_from_hf(const json& root, const std::string& source, const HasTensor& has_tensor) {
   const Fields top(root, source);
   std::string model_type = top.string("model_type", "");
   const json* text = &root;
@@ -212,15 +278,8 @@ ModelConfig config_from_hf(const json& root, const std::string& source) {
   }
   const Fields fields(*text, text_source);
   if (model_type.empty()) fail("{}: field 'model_type' is missing", source);
-  const FamilyDefaults* family = nullptr;
-  for (const auto& f : kFamilies) {
-    if (model_type == f.model_type) family = &f;
-  }
-  if (family == nullptr) {
-    fail("{}: model_type '{}' is not supported (llama, mistral, qwen2, qwen3, gemma2, gemma3_text, gemma3 are)", source,
-         model_type);
-  }
-  const bool gemma = model_type == "gemma2" || model_type == "gemma3_text";
+  const Family& family = family_of(model_type, source);
+  const bool gemma = family.gemma;
 
   ModelConfig config;
   config.model_type = model_type;
@@ -243,32 +302,27 @@ ModelConfig config_from_hf(const json& root, const std::string& source) {
     fail("{}: partial_rotary_factor != 1 is not supported", text_source);
   }
 
-  config.activation = parse_activation(
-      fields.string("hidden_activation", fields.string("hidden_act", family->activation)), text_source);
+  config.activation =
+      parse_activation(fields.string("hidden_activation", fields.string("hidden_act", family.activation)), text_source);
   if (gemma && fields.string("hidden_activation", "") == "" && fields.string("hidden_act", "") == "gelu") {
     config.activation = Activation::GeluTanh;  // Gemma configs say "gelu" but the models use the tanh form
   }
   config.tie_word_embeddings =
-      top.boolean("tie_word_embeddings", fields.boolean("tie_word_embeddings", family->tie_word_embeddings));
+      top.boolean("tie_word_embeddings", fields.boolean("tie_word_embeddings", family.tie_word_embeddings));
 
-  if (model_type == "llama") {
+  if (family.bias == BiasRule::QkvAlways) {
+    config.qkv_bias = true;
+  } else {
     config.qkv_bias = config.o_bias = fields.boolean("attention_bias", false);
     config.mlp_bias = fields.boolean("mlp_bias", false);
-  } else if (model_type == "qwen2") {
-    config.qkv_bias = true;
-  } else if (model_type == "qwen3") {
-    config.qkv_bias = config.o_bias = fields.boolean("attention_bias", false);
-    config.qk_norm = true;
-  } else if (gemma) {
-    config.qkv_bias = config.o_bias = fields.boolean("attention_bias", false);
+  }
+  config.qk_norm = family.qk_norm;
+  if (gemma) {
     config.norm_offset_one = true;
     config.sandwich_norms = true;
-    config.qk_norm = model_type == "gemma3_text";
     config.embedding_scale = static_cast<float>(std::sqrt(static_cast<double>(config.hidden_size)));
-    config.attn_logit_softcap =
-        static_cast<float>(fields.number("attn_logit_softcapping", model_type == "gemma2" ? 50.0 : 0.0));
-    config.final_logit_softcap =
-        static_cast<float>(fields.number("final_logit_softcapping", model_type == "gemma2" ? 30.0 : 0.0));
+    config.attn_logit_softcap = static_cast<float>(fields.number("attn_logit_softcapping", family.attn_softcap));
+    config.final_logit_softcap = static_cast<float>(fields.number("final_logit_softcapping", family.final_softcap));
   }
   const double query_scalar =
       gemma ? fields.number("query_pre_attn_scalar", 256.0) : static_cast<double>(config.head_dim);
@@ -277,18 +331,18 @@ ModelConfig config_from_hf(const json& root, const std::string& source) {
 
   // Sliding windows. Mistral: every layer; Qwen: only with use_sliding_window.
   bool has_window = fields.has("sliding_window");
-  if ((model_type == "qwen2" || model_type == "qwen3") && !fields.boolean("use_sliding_window", false))
+  if (family.sliding == SlidingRule::AfterMaxWindowLayers && !fields.boolean("use_sliding_window", false))
     has_window = false;
-  if (model_type == "gemma2" || model_type == "gemma3_text") has_window = true;
+  if (family.sliding == SlidingRule::EveryOther || family.sliding == SlidingRule::Pattern) has_window = true;
   if (has_window) {
     config.sliding_window = fields.integer("sliding_window", 4096);
     if (config.sliding_window <= 0) fail("{}: sliding_window must be positive", text_source);
   }
-  const std::vector<bool> sliding = sliding_layers(fields, model_type, config.num_layers, has_window);
+  const std::vector<bool> sliding = sliding_layers(fields, family.sliding, config.num_layers, has_window);
 
   // Rope: rope_theta + rope_scaling (transformers 4.x) or rope_parameters (5.x).
   const json* scaling = fields.has("rope_scaling") ? &fields.raw("rope_scaling") : nullptr;
-  double theta = fields.number("rope_theta", family->rope_theta);
+  double theta = fields.number("rope_theta", family.rope_theta);
   const json* local_parameters = nullptr;
   if (fields.has("rope_parameters")) {
     const json& parameters = fields.raw("rope_parameters");
@@ -302,7 +356,7 @@ ModelConfig config_from_hf(const json& root, const std::string& source) {
   }
   const RopeConfig global_rope = parse_rope(theta, scaling, config.max_position_embeddings, text_source);
   RopeConfig local_rope = global_rope;
-  if (model_type == "gemma3_text") {
+  if (family.local_rope) {
     if (local_parameters != nullptr) {
       const double local_theta =
           Fields(*local_parameters, text_source + " rope_parameters").number("rope_theta", 10000.0);
@@ -319,9 +373,7 @@ ModelConfig config_from_hf(const json& root, const std::string& source) {
 
   config.bos_token_ids = top.has("bos_token_id") ? top.integers("bos_token_id") : fields.integers("bos_token_id");
   config.eos_token_ids = top.has("eos_token_id") ? top.integers("eos_token_id") : fields.integers("eos_token_id");
-  if (root.value("model_type", "") == "gemma3") {
-    config.weight_prefixes = {"language_model.model.", "model.language_model."};
-  }
+  config.weight_prefix = weight_prefix(root.value("model_type", "") == "gemma3", has_tensor, source);
   with_context(source, [&] { config.validate(); });
   return config;
 }
@@ -349,17 +401,20 @@ double gguf_number(const json& metadata, const std::string& key, double fallback
 
 }  // namespace
 
-ModelConfig config_from_gguf(const json& metadata, const std::string& source, int64_t embedding_rows) {
+ModelConfig config_from_gguf(const json& metadata, const std::string& source, int64_t embedding_rows,
+                             const HasTensor& has_tensor) {
   const json& arch_value = gguf_required(metadata, "general.architecture", source);
   if (!arch_value.is_string()) fail("{}: general.architecture must be a string", source);
   const std::string arch = arch_value.get<std::string>();
-  if (arch != "llama") {
-    fail("{}: GGUF architecture '{}' is not supported yet (llama is); load the Hugging Face directory instead", source,
-         arch);
-  }
+  const Family& family = family_of_gguf(arch, source);
   ModelConfig config;
-  config.model_type = "llama";
+  config.model_type = family.model_type;
   config.architecture = "gguf:" + arch;
+  config.qkv_bias = family.bias == BiasRule::QkvAlways;
+  config.qk_norm = family.qk_norm;
+  // llama.cpp writes no output.weight when the head is the embedding.
+  config.tie_word_embeddings = has_tensor && !has_tensor(kLmHeadTensor.gguf);
+  config.weight_prefix.clear();
   const std::string p = arch + ".";
   config.hidden_size = gguf_integer(metadata, p + "embedding_length", source);
   config.intermediate_size = gguf_integer(metadata, p + "feed_forward_length", source);
@@ -386,10 +441,10 @@ ModelConfig config_from_gguf(const json& metadata, const std::string& source, in
   if (config.vocab_size == 0) config.vocab_size = embedding_rows;
   check_dimensions(config, source);
   config.attention_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(config.head_dim)));
-  config.rope_layout = RopeLayout::AdjacentPairs;
+  config.rope_layout = family.gguf_rope_layout;
 
   RopeConfig rope;
-  rope.theta = gguf_number(metadata, p + "rope.freq_base", 10000.0, source);
+  rope.theta = gguf_number(metadata, p + "rope.freq_base", family.rope_theta, source);
   const std::string scaling_type =
       metadata.contains(p + "rope.scaling.type") && metadata[p + "rope.scaling.type"].is_string()
           ? metadata[p + "rope.scaling.type"].get<std::string>()
@@ -475,74 +530,6 @@ nlohmann::json ModelConfig::to_json() const {
       {"bos_token_ids", bos_token_ids},
       {"eos_token_ids", eos_token_ids},
   };
-}
-
-std::vector<float> rope_inverse_frequencies(const RopeConfig& rope, int64_t head_dim,
-                                            const std::vector<float>& freq_factors) {
-  // Computed in f32 like the reference implementation, so angles agree to the last bit or two.
-  const int64_t half = head_dim / 2;
-  const float dim = static_cast<float>(head_dim);
-  const float base = static_cast<float>(rope.theta);
-  std::vector<float> inv(static_cast<size_t>(half));
-  for (int64_t i = 0; i < half; ++i) inv[i] = 1.0f / std::pow(base, static_cast<float>(2 * i) / dim);
-
-  const float factor = static_cast<float>(rope.factor);
-  switch (rope.scaling) {
-    case RopeScalingType::None:
-      break;
-    case RopeScalingType::Linear:
-      for (float& f : inv) f /= factor;
-      break;
-    case RopeScalingType::Llama3: {
-      const float context = static_cast<float>(rope.original_max_position_embeddings);
-      const float low = static_cast<float>(rope.low_freq_factor);
-      const float high = static_cast<float>(rope.high_freq_factor);
-      const float low_freq_wavelen = context / low;
-      const float high_freq_wavelen = context / high;
-      for (float& f : inv) {
-        const float wavelen = 2.0f * std::numbers::pi_v<float> / f;
-        if (wavelen > low_freq_wavelen) {
-          f = f / factor;
-        } else if (wavelen >= high_freq_wavelen) {
-          const float smooth = (context / wavelen - low) / (high - low);
-          f = (1.0f - smooth) * f / factor + smooth * f;
-        }
-      }
-      break;
-    }
-    case RopeScalingType::Yarn: {
-      const double max_positions = static_cast<double>(rope.original_max_position_embeddings);
-      auto correction_dim = [&](double rotations) {
-        return (static_cast<double>(head_dim) * std::log(max_positions / (rotations * 2.0 * std::numbers::pi))) /
-               (2.0 * std::log(rope.theta));
-      };
-      double low = correction_dim(rope.beta_fast);
-      double high = correction_dim(rope.beta_slow);
-      if (rope.truncate) {
-        low = std::floor(low);
-        high = std::ceil(high);
-      }
-      low = std::max(low, 0.0);
-      high = std::min(high, static_cast<double>(head_dim - 1));
-      if (low == high) high += 0.001;
-      for (int64_t i = 0; i < half; ++i) {
-        const float extrapolation = inv[i];
-        const float interpolation = 1.0f / (factor * std::pow(base, static_cast<float>(2 * i) / dim));
-        const float ramp =
-            std::clamp((static_cast<float>(i) - static_cast<float>(low)) / static_cast<float>(high - low), 0.0f, 1.0f);
-        const float extrapolation_weight = 1.0f - ramp;
-        inv[i] = interpolation * (1.0f - extrapolation_weight) + extrapolation * extrapolation_weight;
-      }
-      break;
-    }
-  }
-  if (!freq_factors.empty()) {
-    if (static_cast<int64_t>(freq_factors.size()) != half) {
-      fail("rope_freqs has {} entries but head_dim / 2 is {}", freq_factors.size(), half);
-    }
-    for (int64_t i = 0; i < half; ++i) inv[i] /= freq_factors[i];
-  }
-  return inv;
 }
 
 }  // namespace medllm

@@ -7,7 +7,7 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "formats/safetensors.hpp"
-#include "model/model_impl.hpp"
+#include "model/model_state.hpp"
 #include "model/named_weights.hpp"
 #include "model/trainable_transformer.hpp"
 
@@ -166,7 +166,7 @@ std::string sentencepiece_model_from_gguf(const json& meta, const std::string& s
   return model;
 }
 
-void write_tokenizer_files(const Model::Impl& impl, const fs::path& out) {
+void write_tokenizer_files(const ModelState& impl, const fs::path& out) {
   if (impl.format == "safetensors") {
     const fs::path source = fs::is_directory(impl.path) ? fs::path(impl.path) : fs::path(impl.path).parent_path();
     for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
@@ -201,7 +201,7 @@ void write_tokenizer_files(const Model::Impl& impl, const fs::path& out) {
 }  // namespace
 
 void export_huggingface(const Model& model, const std::string& out_dir, DType dtype) {
-  const Model::Impl& impl = model.impl();
+  const ModelState& impl = model_state(model);
   const fs::path out(out_dir);
   fs::create_directories(out);
   auto& weights = const_cast<ModelWeights&>(impl.weights);  // named_weights only takes addresses
@@ -219,9 +219,9 @@ void export_huggingface(const Model& model, const std::string& out_dir, DType dt
   if (impl.format == "safetensors") {
     config = impl.metadata;
     config["torch_dtype"] = torch_dtype_name(dtype);
-    if (impl.config.weight_prefixes.front() != "model.")
+    if (impl.config.weight_prefix != "model.")
       fail("{}: exporting models whose weights live under '{}' (multimodal wrappers) is not supported yet", impl.path,
-           impl.config.weight_prefixes.front());
+           impl.config.weight_prefix);
   } else {
     config = llama_config_json(impl.config, dtype);
   }

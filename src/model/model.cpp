@@ -8,7 +8,7 @@
 #include "formats/gguf.hpp"
 #include "formats/safetensors.hpp"
 #include "kernels/matmul.hpp"
-#include "model/model_impl.hpp"
+#include "model/model_state.hpp"
 
 namespace medllm {
 
@@ -75,24 +75,26 @@ std::string json_field_or(const fs::path& path, std::initializer_list<const char
   fail("{}: no config.json in the model directory", dir);
 }
 
-void load_huggingface(Model::Impl& impl, const fs::path& directory) {
+void load_huggingface(ModelState& impl, const fs::path& directory) {
   const fs::path config_path = directory / "config.json";
   if (!fs::exists(config_path)) fail_not_a_model_directory(directory);
   impl.format = "safetensors";
   impl.metadata = read_json_file(config_path.string());
-  impl.config = config_from_hf(impl.metadata, config_path.string());
-  add_generation_eos(impl.config, directory / "generation_config.json");
   load_safetensors_dir(directory.string(), impl.store);
+  const auto has_tensor = [&](const std::string& name) { return impl.store.contains(name); };
+  impl.config = config_from_hf(impl.metadata, config_path.string(), has_tensor);
+  add_generation_eos(impl.config, directory / "generation_config.json");
   impl.weights = bind_weights(impl.config, impl.store, WeightLayout::HuggingFace);
 }
 
-void load_gguf_model(Model::Impl& impl, const fs::path& path) {
+void load_gguf_model(ModelState& impl, const fs::path& path) {
   impl.format = "gguf";
   GgufFile file = load_gguf(path.string(), impl.store);
   impl.metadata = std::move(file.metadata);
   const TensorEntry* embedding = impl.store.find("token_embd.weight");
   const int64_t embedding_rows = embedding != nullptr && !embedding->shape.empty() ? embedding->shape.front() : 0;
-  impl.config = config_from_gguf(impl.metadata, path.string(), embedding_rows);
+  const auto has_tensor = [&](const std::string& name) { return impl.store.contains(name); };
+  impl.config = config_from_gguf(impl.metadata, path.string(), embedding_rows, has_tensor);
   if (const TensorEntry* freqs = impl.store.find("rope_freqs.weight")) {
     const TensorView view = impl.store.view(freqs->name);
     impl.config.rope_freq_factors.resize(static_cast<size_t>(view.numel()));
@@ -103,7 +105,7 @@ void load_gguf_model(Model::Impl& impl, const fs::path& path) {
 
 }  // namespace
 
-Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::Model(std::unique_ptr<ModelState> state) : state_(std::move(state)) {}
 Model::~Model() = default;
 
 std::unique_ptr<Model> Model::load(const std::string& path_text, const LoadOptions& options) {
@@ -112,7 +114,7 @@ std::unique_ptr<Model> Model::load(const std::string& path_text, const LoadOptio
   const fs::file_status status = fs::status(path, error);
   if (error || !fs::exists(status)) fail("{}: no such file or directory", path_text);
 
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<ModelState>();
   impl->path = path_text;
   if (fs::is_directory(status)) {
     load_huggingface(*impl, path);
@@ -136,39 +138,42 @@ std::unique_ptr<Model> Model::load(const std::string& path_text, const LoadOptio
   impl->checkpoint = options.checkpoint;
   impl->lora_adapters = options.lora_adapters;
   impl->pool = std::make_unique<ThreadPool>(options.threads);
-  kernels::use_single_threaded_blas();
   if (options.check_weights) check_finite(impl->weights, impl->store, *impl->pool);
   impl->transformer = std::make_unique<Transformer>(impl->config, impl->weights);
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 
+const ModelState& model_state(const Model& model) {
+  return *model.state_;
+}
+
 const ModelConfig& Model::config() const {
-  return impl_->config;
+  return state_->config;
 }
 const std::string& Model::path() const {
-  return impl_->path;
+  return state_->path;
 }
 std::string Model::format() const {
-  return impl_->format;
+  return state_->format;
 }
 const nlohmann::json& Model::metadata() const {
-  return impl_->metadata;
+  return state_->metadata;
 }
 int Model::threads() const {
-  return impl_->pool->size();
+  return state_->pool->size();
 }
 const std::string& Model::checkpoint() const {
-  return impl_->checkpoint;
+  return state_->checkpoint;
 }
 const std::vector<LoraAdapterSpec>& Model::lora_adapters() const {
-  return impl_->lora_adapters;
+  return state_->lora_adapters;
 }
 
 std::vector<TensorSummary> Model::tensors() const {
   std::vector<TensorSummary> out;
-  for (const auto& [name, entry] : impl_->store.entries()) {
+  for (const auto& [name, entry] : state_->store.entries()) {
     out.push_back(
-        {name, entry.stored_type, entry.shape, entry.nbytes, entry.file, impl_->weights.used_names.contains(name)});
+        {name, entry.stored_type, entry.shape, entry.nbytes, entry.file, state_->weights.used_names.contains(name)});
   }
   return out;
 }
@@ -200,7 +205,7 @@ std::span<const float> Session::forward(std::span<const int32_t> tokens, LogitsF
   if (s.cache.positions + n > s.context_length) {
     fail("{} tokens at position {} exceed the context length of {} tokens", n, s.cache.positions, s.context_length);
   }
-  const Model::Impl& impl = model_->impl();
+  const ModelState& impl = model_state(*model_);
   const int64_t vocab = impl.config.vocab_size;
   const int64_t rows = which == LogitsFor::All ? n : 1;
   s.logits.resize(static_cast<size_t>(rows * vocab));

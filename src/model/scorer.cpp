@@ -4,7 +4,7 @@
 
 #include "core/error.hpp"
 #include "kernels/elementwise.hpp"
-#include "model/model_impl.hpp"
+#include "model/model_state.hpp"
 
 namespace medllm {
 
@@ -64,7 +64,7 @@ std::pair<float, bool> token_logprob(const float* logits, int64_t vocab, int32_t
 }  // namespace
 
 std::vector<std::vector<ContinuationScore>> Scorer::score(std::span<const ScoreRequest> requests, bool share_prompt) {
-  const Model::Impl& impl = model_->impl();
+  const ModelState& impl = model_state(*model_);
   const int64_t vocab = impl.config.vocab_size;
   const int64_t max_positions = impl.config.max_position_embeddings;
   std::vector<int32_t> tokens;

@@ -45,28 +45,14 @@ class Binder {
   std::set<std::string>& used_;
 };
 
-std::string pick_prefix(const ModelConfig& config, const TensorStore& store) {
-  for (const auto& prefix : config.weight_prefixes) {
-    if (store.contains(prefix + kEmbeddingTensor.hf)) return prefix;
-  }
-  fail("no embedding tensor found (looked for {}{}{})", config.weight_prefixes.front(), kEmbeddingTensor.hf,
-       config.weight_prefixes.size() > 1 ? " and the other known prefixes" : "");
-}
-
 }  // namespace
 
-ModelWeights bind_weights(ModelConfig& config, const TensorStore& store, WeightLayout layout) {
+ModelWeights bind_weights(const ModelConfig& config, const TensorStore& store, WeightLayout layout) {
   ModelWeights weights;
-  std::string prefix;
-  if (layout == WeightLayout::HuggingFace) {
-    prefix = pick_prefix(config, store);
-    config.weight_prefixes = {prefix};
-  }
-  Binder bind(store, layout, prefix, weights.used_names);
+  Binder bind(store, layout, layout == WeightLayout::HuggingFace ? config.weight_prefix : "", weights.used_names);
   const int64_t hidden = config.hidden_size;
   weights.embed = bind.matrix(bind.global_name(kEmbeddingTensor), Shape{config.vocab_size, hidden});
   weights.final_norm = bind.vector(bind.global_name(kFinalNormTensor), hidden);
-  if (layout == WeightLayout::Gguf && !bind.has(bind.global_name(kLmHeadTensor))) config.tie_word_embeddings = true;
   weights.lm_head = config.tie_word_embeddings
                         ? weights.embed
                         : bind.matrix(bind.global_name(kLmHeadTensor), Shape{config.vocab_size, hidden});

@@ -38,9 +38,8 @@ struct ModelWeights {
   std::set<std::string> used_names;  // every tensor name bound above
 };
 
-// Binds and shape-checks every weight the config needs. For Hugging Face layouts it also picks
-// the name prefix (config.weight_prefixes) that the files use.
-ModelWeights bind_weights(ModelConfig& config, const TensorStore& store, WeightLayout layout);
+// Binds and shape-checks every weight the config needs, under the config's name prefix.
+ModelWeights bind_weights(const ModelConfig& config, const TensorStore& store, WeightLayout layout);
 
 // Throws Error naming the tensor and file if any used weight holds NaN or infinity.
 void check_finite(const ModelWeights& weights, const TensorStore& store, ThreadPool& pool);

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <medllm/generate.hpp>
 #include <medllm/model.hpp>
@@ -28,49 +27,27 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// A word for bash, in $'...' form so that newlines in prompts survive copy and paste.
-std::string shell_quote(const std::string& text) {
-  std::string out = "$'";
-  for (const char c : text) {
-    if (c == '\\' || c == '\'') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
-void say(const std::string& text) {
-  std::fprintf(stderr, "\nmedllm pipeline: %s\n", text.c_str());
-}
-
 // The stage's data, prepared unless a previous run prepared it with the same options.
-void prepare_stage_data(const std::string& model, PrepareOptions options, const std::string& out_dir) {
+void prepare_stage_data(const std::string& model, PrepareOptions options, const std::string& out_dir,
+                        const RunEvents& events) {
   options.out_dir = out_dir;
   const fs::path stamp = fs::path(out_dir) / "prepare_options.json";
   const nlohmann::json wanted = {{"model", model}, {"options", options.to_json()}};
   if (fs::exists(stamp) && fs::exists(fs::path(out_dir) / "dataset.json") && read_json_file(stamp.string()) == wanted) {
-    std::fprintf(stderr, "medllm pipeline: %s already prepared with these options; reusing it\n", out_dir.c_str());
+    events.say(fmt::format("{} already prepared with these options; reusing it", out_dir));
     return;
   }
   fs::create_directories(out_dir);
   fs::remove(stamp);
-  const PrepareStats stats = prepare_dataset(model, options);
-  for (const std::string& example : stats.malformed_examples)
-    std::fprintf(stderr, "medllm pipeline: skipped %s\n", example.c_str());
-  std::fprintf(stderr, "medllm pipeline: %s\n", stats.counts_text().c_str());
+  const PrepareStats stats = prepare_dataset(model, options, events.progress);
+  for (const std::string& example : stats.malformed_examples) events.say("skipped " + example);
+  events.say(stats.counts_text());
   write_file_atomically(stamp.string(), wanted.dump(2) + "\n");
 }
 
 // Held-out perplexity, benchmark accuracy and sample answers of one model.
 ordered_json measure(const Recipe& recipe, const std::string& model_path, const std::string& heldout_data,
-                     const std::string& eval_dir) {
+                     const std::string& eval_dir, const RunEvents& events) {
   const auto model = Model::load(model_path, LoadOptions{.threads = recipe.threads, .check_weights = false});
   const auto tokenizer = Tokenizer::load(*model);
   ordered_json out = {{"model", model_path}};
@@ -83,8 +60,8 @@ ordered_json measure(const Recipe& recipe, const std::string& model_path, const 
                       {"tokens", loss.tokens},
                       {"rows", loss.rows},
                       {"data", heldout_data}};
-    std::fprintf(stderr, "medllm pipeline: held-out perplexity %.3f (loss %.4f over %lld tokens)\n", loss.perplexity(),
-                 loss.loss, static_cast<long long>(loss.tokens));
+    events.say(fmt::format("held-out perplexity {:.3f} (loss {:.4f} over {} tokens)", loss.perplexity(), loss.loss,
+                           loss.tokens));
   }
   if (!e.benchmarks.empty()) {
     eval::EvalOptions options;
@@ -95,6 +72,7 @@ ordered_json measure(const Recipe& recipe, const std::string& model_path, const 
     options.limit = e.limit;
     options.out_dir = eval_dir;
     options.resume = false;  // the model under the same path may have changed since a previous run
+    options.progress = events.progress;
     const ordered_json results = eval::run_eval(*model, *tokenizer, options);
     ordered_json benchmarks = ordered_json::object();
     for (const auto& [name, result] : results.at("benchmarks").items()) {
@@ -125,7 +103,8 @@ ordered_json measure(const Recipe& recipe, const std::string& model_path, const 
 
 // Train one stage on `model`; returns the model the next stage (or the final measurement) uses.
 std::string train_stage(const Recipe& recipe, const RecipeStage& stage, const std::string& model,
-                        const std::string& data_dir, const fs::path& stage_dir, ordered_json& record) {
+                        const std::string& data_dir, const fs::path& stage_dir, ordered_json& record,
+                        const RunEvents& events) {
   TrainOptions t = stage.train;
   t.model = model;
   t.data = data_dir;
@@ -141,7 +120,7 @@ std::string train_stage(const Recipe& recipe, const RecipeStage& stage, const st
   t.overwrite_output_dir = true;  // the stage's own directory: what a run cut before its first checkpoint left
   TrainResult result;
   try {
-    result = train(t);
+    result = train(t, events);
   } catch (const Error& e) {
     if (!has_checkpoint) throw;
     fail(
@@ -174,55 +153,57 @@ std::string format_change(const ordered_json& before, const ordered_json& after,
   return fmt::format("{:+.1f} points", 100.0 * (a - b));
 }
 
-void print_table(const ordered_json& before, const ordered_json& after) {
-  std::fprintf(stderr, "\n%-34s %14s %14s   %s\n", "measurement", "before", "after", "change");
+}  // namespace
+
+std::string before_after_table(const ordered_json& before, const ordered_json& after) {
+  std::string out = fmt::format("{:<34} {:>14} {:>14}   {}\n", "measurement", "before", "after", "change");
   if (before.contains("heldout")) {
-    std::fprintf(stderr, "%-34s %14.3f %14.3f   %s\n", "held-out perplexity (lower=better)",
-                 before["heldout"]["perplexity"].get<double>(), after["heldout"]["perplexity"].get<double>(),
-                 format_change(before["heldout"]["perplexity"], after["heldout"]["perplexity"], true).c_str());
+    const auto& b = before["heldout"]["perplexity"];
+    const auto& a = after["heldout"]["perplexity"];
+    out += fmt::format("{:<34} {:>14.3f} {:>14.3f}   {}\n", "held-out perplexity (lower=better)", b.get<double>(),
+                       a.get<double>(), format_change(b, a, true));
   }
   if (before.contains("benchmarks")) {
     for (const auto& [name, b] : before["benchmarks"].items()) {
       const auto& a = after["benchmarks"][name];
       const std::string label = fmt::format("{} {} (n={}, chance {:.0f}%)", name, b["metric"].get<std::string>(),
                                             b["n"].get<int64_t>(), 100.0 * b["chance"].get<double>());
-      std::fprintf(stderr, "%-34s %13.1f%% %13.1f%%   %s\n", label.c_str(), 100.0 * b["value"].get<double>(),
-                   100.0 * a["value"].get<double>(), format_change(b["value"], a["value"], false).c_str());
+      out += fmt::format("{:<34} {:>13.1f}% {:>13.1f}%   {}\n", label, 100.0 * b["value"].get<double>(),
+                         100.0 * a["value"].get<double>(), format_change(b["value"], a["value"], false));
     }
   }
-  if (before.contains("samples")) {
-    for (size_t i = 0; i < before["samples"].size(); ++i) {
-      std::fprintf(stderr, "\nprompt: %s\n  before: %s\n  after:  %s\n",
-                   before["samples"][i]["prompt"].get<std::string>().c_str(),
-                   before["samples"][i]["completion"].get<std::string>().c_str(),
-                   after["samples"][i]["completion"].get<std::string>().c_str());
-    }
+  for (size_t i = 0; before.contains("samples") && i < before["samples"].size(); ++i) {
+    out += fmt::format("\nprompt: {}\n  before: {}\n  after:  {}\n", before["samples"][i]["prompt"].get<std::string>(),
+                       before["samples"][i]["completion"].get<std::string>(),
+                       after["samples"][i]["completion"].get<std::string>());
   }
+  return out;
 }
 
-}  // namespace
-
-ordered_json run_pipeline(const Recipe& recipe) {
+ordered_json run_pipeline(const Recipe& recipe, const RunEvents& events) {
   const auto started = std::chrono::steady_clock::now();
   const fs::path out(recipe.output_dir);
   fs::create_directories(out);
   write_file_atomically((out / "recipe.json").string(), recipe.resolved.dump(2) + "\n");
   const int total = static_cast<int>(recipe.stages.size()) + 3;
   int step = 0;
-  const auto stage_title = [&](const std::string& what) { say(fmt::format("[{}/{}] {}", ++step, total, what)); };
+  const auto stage_title = [&](const std::string& what) {
+    events.say(fmt::format("pipeline [{}/{}] {}", ++step, total, what));
+  };
 
   std::vector<std::string> data_dirs;
   stage_title("preparing the training data");
   for (const RecipeStage& stage : recipe.stages) {
     data_dirs.push_back((out / stage.name / "data").string());
     // Every stage's data is tokenized with the base model's tokenizer, which training keeps.
-    prepare_stage_data(recipe.model, stage.data, data_dirs.back());
+    prepare_stage_data(recipe.model, stage.data, data_dirs.back(), events);
   }
 
   ordered_json timing = ordered_json::object();
   auto phase = std::chrono::steady_clock::now();
   stage_title(fmt::format("measuring the base model {}", recipe.model));
-  const ordered_json before = measure(recipe, recipe.model, data_dirs.front(), (out / "eval" / "before").string());
+  const ordered_json before =
+      measure(recipe, recipe.model, data_dirs.front(), (out / "eval" / "before").string(), events);
   timing["measure_before_s"] = seconds_since(phase);
 
   std::string model = recipe.model;
@@ -233,34 +214,23 @@ ordered_json run_pipeline(const Recipe& recipe) {
                             stage.data.objective, data_dirs[i]));
     phase = std::chrono::steady_clock::now();
     ordered_json record;
-    model = train_stage(recipe, stage, model, data_dirs[i], out / stage.name, record);
+    model = train_stage(recipe, stage, model, data_dirs[i], out / stage.name, record, events);
     timing["stage_" + stage.name + "_s"] = seconds_since(phase);
     stages.push_back(record);
   }
 
   stage_title(fmt::format("measuring the adapted model {}", model));
   phase = std::chrono::steady_clock::now();
-  const ordered_json after = measure(recipe, model, data_dirs.front(), (out / "eval" / "after").string());
+  const ordered_json after = measure(recipe, model, data_dirs.front(), (out / "eval" / "after").string(), events);
   timing["measure_after_s"] = seconds_since(phase);
   timing["total_s"] = seconds_since(started);
 
-  print_table(before, after);
   ordered_json result = {
       {"recipe", recipe.source}, {"name", recipe.name}, {"seed", recipe.seed}, {"base_model", recipe.model},
       {"adapted_model", model},  {"before", before},    {"after", after},      {"stages", stages},
       {"timing", timing}};
   write_file_atomically((out / "pipeline.json").string(), result.dump(2) + "\n");
-  const std::string report = (out / "report.html").string();
-  write_pipeline_report(result, recipe.resolved, report);
-
-  const std::string prompt =
-      recipe.eval.prompts.empty() ? std::string("Question: What is diabetes?\nAnswer:") : recipe.eval.prompts.front();
-  std::fprintf(stderr,
-               "\nmedllm pipeline: done in %.0f s. Report: %s\nThe adapted model (Hugging Face format) is in %s; try "
-               "it:\n  medllm generate -m %s -p %s -n 80\nor serve it (OpenAI-compatible API on 127.0.0.1:8080):\n"
-               "  medllm serve -m %s\n",
-               timing["total_s"].get<double>(), report.c_str(), model.c_str(), model.c_str(),
-               shell_quote(prompt).c_str(), model.c_str());
+  write_pipeline_report(result, recipe.resolved, (out / "report.html").string());
   return result;
 }
 

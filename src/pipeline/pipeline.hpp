@@ -8,11 +8,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
+
+#include "core/events.hpp"
 #include "pipeline/recipe.hpp"
 
 namespace medllm {
 
-// Returns pipeline.json's content (also written to the recipe's output_dir).
-nlohmann::ordered_json run_pipeline(const Recipe& recipe);
+// Returns pipeline.json's content (also written to the recipe's output_dir, with report.html).
+// Stage titles, data counts and training progress go through `events`.
+nlohmann::ordered_json run_pipeline(const Recipe& recipe, const RunEvents& events = {});
+
+// The before/after table of a pipeline.json's "before" and "after" measurements, as text.
+std::string before_after_table(const nlohmann::ordered_json& before, const nlohmann::ordered_json& after);
 
 }  // namespace medllm

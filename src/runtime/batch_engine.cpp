@@ -8,7 +8,7 @@
 
 #include "core/error.hpp"
 #include "kernels/elementwise.hpp"
-#include "model/model_impl.hpp"
+#include "model/model_state.hpp"
 #include "runtime/sequence_decoder.hpp"
 
 namespace medllm {
@@ -171,7 +171,7 @@ void BatchEngine::run() {
 }
 
 void BatchEngine::step(std::vector<std::unique_ptr<Running>>& active) {
-  const Model::Impl& impl = model_.impl();
+  const ModelState& impl = model_state(model_);
   const int64_t vocab = impl.config.vocab_size;
   const int64_t ctx = context_length_;
 

@@ -21,7 +21,7 @@
 #include "serve/listen_socket.hpp"
 #include "serve/openai_request.hpp"
 #include "serve/web_ui.hpp"
-#include "tokenizer/chat_template.hpp"
+#include "templating/chat_template.hpp"
 
 namespace medllm::serve {
 

@@ -31,10 +31,6 @@ const Tables& tables() {
 
 }  // namespace
 
-const std::array<std::string, 256>& byte_to_text() {
-  return tables().to_text;
-}
-
 void encode(std::string_view bytes, std::string& out) {
   const auto& table = tables().to_text;
   for (unsigned char b : bytes) out += table[b];

@@ -10,9 +10,6 @@
 
 namespace medllm::byte_level {
 
-// The UTF-8 spelling of each byte's character ("Ġ" for the space byte 0x20).
-const std::array<std::string, 256>& byte_to_text();
-
 // Appends the byte-level spelling of raw bytes.
 void encode(std::string_view bytes, std::string& out);
 

@@ -1,7 +1,6 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <medllm/model.hpp>
 #include <medllm/tokenizer.hpp>
 #include <nlohmann/json.hpp>
 
@@ -40,11 +39,6 @@ std::unique_ptr<Tokenizer> sentencepiece_from_file(const fs::path& model) {
 }
 
 }  // namespace
-
-std::unique_ptr<Tokenizer> Tokenizer::load(const Model& model) {
-  if (model.format() == "gguf") return tokenizer_from_gguf(model.metadata(), model.path());
-  return from_path(model.path());
-}
 
 std::unique_ptr<Tokenizer> Tokenizer::from_path(const std::string& path_text) {
   const fs::path path(path_text);

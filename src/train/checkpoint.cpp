@@ -36,16 +36,10 @@ std::vector<std::pair<int64_t, fs::path>> checkpoints(const fs::path& out_dir) {
   return found;
 }
 
-// Test hook: MEDLLM_FAULT=checkpoint-write makes the process die in the middle of writing a
-// checkpoint, as a power cut or SIGKILL would.
-void maybe_die_mid_write() {
-  const char* fault = std::getenv("MEDLLM_FAULT");
-  if (fault != nullptr && std::string_view(fault) == "checkpoint-write") ::_exit(137);
-}
-
 }  // namespace
 
-std::string save_checkpoint(const std::string& out_dir, AdamW& optimizer, const CheckpointState& state, int keep) {
+std::string save_checkpoint(const std::string& out_dir, AdamW& optimizer, const CheckpointState& state, int keep,
+                            const std::function<void()>& half_written) {
   const fs::path final_dir = fs::path(out_dir) / fmt::format("{}{}", kPrefix, state.step);
   const fs::path partial = fs::path(out_dir) / fmt::format(".{}{}.partial", kPrefix, state.step);
   fs::remove_all(partial);
@@ -63,7 +57,7 @@ std::string save_checkpoint(const std::string& out_dir, AdamW& optimizer, const 
     moments.emplace_back(params[i]->name + ".exp_avg_sq", v);
   }
   write_safetensors((partial / "model.safetensors").string(), weights);
-  maybe_die_mid_write();
+  if (half_written) half_written();
   write_safetensors((partial / "optimizer.safetensors").string(), moments,
                     {{"format", "pt"}, {"optimizer", "adamw"}, {"step", std::to_string(optimizer.steps())}});
   nlohmann::json trainer = state.trainer;

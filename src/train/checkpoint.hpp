@@ -6,6 +6,7 @@
 // checkpoint as the latest good one. The newest `keep` checkpoints are kept.
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -21,7 +22,8 @@ struct CheckpointState {
 };
 
 // Writes OUT/checkpoint-<step>; removes older checkpoints beyond `keep` (0 keeps all).
-std::string save_checkpoint(const std::string& out_dir, AdamW& optimizer, const CheckpointState& state, int keep);
+std::string save_checkpoint(const std::string& out_dir, AdamW& optimizer, const CheckpointState& state, int keep,
+                            const std::function<void()>& half_written = {});
 
 // The newest complete checkpoint directory in out_dir, if any.
 std::optional<std::string> latest_checkpoint(const std::string& out_dir);

@@ -32,16 +32,4 @@ ScheduleKind parse_schedule_kind(const std::string& name) {
   fail("unknown learning-rate schedule '{}' (constant, linear, cosine)", name);
 }
 
-std::string schedule_kind_name(ScheduleKind kind) {
-  switch (kind) {
-    case ScheduleKind::Constant:
-      return "constant";
-    case ScheduleKind::Linear:
-      return "linear";
-    case ScheduleKind::Cosine:
-      return "cosine";
-  }
-  return "cosine";
-}
-
 }  // namespace medllm

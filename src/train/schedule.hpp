@@ -21,6 +21,5 @@ struct LearningRateSchedule {
 };
 
 ScheduleKind parse_schedule_kind(const std::string& name);  // "constant", "linear", "cosine"
-std::string schedule_kind_name(ScheduleKind kind);
 
 }  // namespace medllm

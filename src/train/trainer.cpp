@@ -1,10 +1,8 @@
 #include "train/trainer.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <medllm/model.hpp>
@@ -13,13 +11,14 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/events.hpp"
 #include "core/json_file.hpp"
 #include "core/json_options.hpp"
 #include "core/progress.hpp"
 #include "data/dataset.hpp"
 #include "data/packer.hpp"
 #include "model/export.hpp"
-#include "model/model_impl.hpp"
+#include "model/model_state.hpp"
 #include "model/trainable_transformer.hpp"
 #include "train/checkpoint.hpp"
 #include "train/optimizer.hpp"
@@ -80,12 +79,6 @@ void visit_options(TrainOptions& o, Visitor&& visit) {
         {"start over in a non-empty output_dir (its checkpoints are removed)"});
 }
 
-std::atomic<int> g_stop_signal = 0;
-
-extern "C" void on_stop_signal(int signal) {
-  g_stop_signal = signal;
-}
-
 // Settings that must not change across a resume, or the continued run would not be the same run.
 json run_identity(const TrainOptions& o) {
   json identity = o.to_json();
@@ -144,13 +137,6 @@ void remove_previous_checkpoints(const fs::path& output_dir) {
   for (const fs::path& path : stale) fs::remove_all(path);
 }
 
-std::string format_duration(double seconds) {
-  const auto s = static_cast<int64_t>(std::max(0.0, seconds));
-  if (s >= 3600) return fmt::format("{}h{:02d}m", s / 3600, (s % 3600) / 60);
-  if (s >= 60) return fmt::format("{}m{:02d}s", s / 60, s % 60);
-  return fmt::format("{}s", s);
-}
-
 uint64_t mix_seed(uint64_t seed, int64_t step, int64_t micro) {
   uint64_t x = seed ^ (static_cast<uint64_t>(step) * 0x9e3779b97f4a7c15ull) ^ (static_cast<uint64_t>(micro) << 48);
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -198,7 +184,9 @@ std::vector<FieldHelp> TrainOptions::fields() {
   return options_help<TrainOptions>([](TrainOptions& o, auto&& visit) { visit_options(o, visit); });
 }
 
-TrainResult train(const TrainOptions& o) {
+namespace {
+
+void check_options(const TrainOptions& o) {
   if (o.model.empty()) fail("train: no model given (--model)");
   if (o.data.empty()) fail("train: no dataset given (--data, a `medllm data prepare` output)");
   if (o.output_dir.empty()) fail("train: no output directory given (--output-dir)");
@@ -207,20 +195,13 @@ TrainResult train(const TrainOptions& o) {
   if (o.per_device_train_batch_size < 1 || o.gradient_accumulation_steps < 1 || o.max_seq_length < 2)
     fail("batch size, gradient accumulation steps must be ≥ 1 and max_seq_length ≥ 2");
   if (!(o.learning_rate > 0)) fail("learning_rate must be positive, got {}", o.learning_rate);
-  require_fresh_output_dir(o);
+}
 
-  auto model = Model::load(o.model, LoadOptions{.threads = o.threads});
-  const auto tokenizer = Tokenizer::load(*model);
-  const auto train_shards = open_split(o.data, "train");
-  const auto valid_shards = open_split(o.data, "valid");
-  if (train_shards.empty()) fail("{}: no train-*.mlds shards", o.data);
-  require_tokenizer(train_shards, *tokenizer, o.model);
-  require_tokenizer(valid_shards, *tokenizer, o.model);
-
-  const ModelConfig& config = model->config();
+std::unique_ptr<TrainableTransformer> make_network(const TrainOptions& o, const Model& model) {
+  const ModelConfig& config = model.config();
   std::unique_ptr<TrainableTransformer> net;
   if (o.finetuning_type == "full") {
-    net = std::make_unique<TrainableTransformer>(config, model->impl().weights);
+    net = std::make_unique<TrainableTransformer>(config, model_state(model).weights);
   } else {
     LoraOptions lora;
     lora.rank = o.lora_r;
@@ -228,213 +209,283 @@ TrainResult train(const TrainOptions& o) {
     lora.dropout = static_cast<float>(o.lora_dropout);
     lora.rslora = o.use_rslora;
     lora.target_modules = o.lora_target_modules;
-    net = std::make_unique<TrainableTransformer>(config, model->impl().weights, lora, o.seed);
+    net = std::make_unique<TrainableTransformer>(config, model_state(model).weights, lora, o.seed);
   }
   net->set_recompute_activations(o.gradient_checkpointing);
-  ThreadPool& pool = *model->impl().pool;
-  const auto params = net->trainable_parameters();
-  int64_t trained_numel = 0;
-  for (const Parameter* p : params) trained_numel += p->numel();
-  AdamW optimizer(
-      params, AdamWOptions{
-                  .beta1 = o.adam_beta1, .beta2 = o.adam_beta2, .eps = o.adam_epsilon, .weight_decay = o.weight_decay});
+  return net;
+}
 
-  Packer packer(train_shards, o.max_seq_length, true, o.seed);
-  const int64_t rows_per_step = o.per_device_train_batch_size * o.gradient_accumulation_steps;
-  if (packer.rows_per_epoch() < 1)
-    fail("{}: the training split holds {} tokens, fewer than one row of max_seq_length {} + 1", o.data,
-         packer.total_tokens(), o.max_seq_length);
-  const int64_t total_steps =
-      o.max_steps > 0
-          ? o.max_steps
-          : std::max<int64_t>(
-                1, static_cast<int64_t>(std::ceil(o.num_train_epochs * static_cast<double>(packer.rows_per_epoch()) /
-                                                  static_cast<double>(rows_per_step))));
-  LearningRateSchedule schedule{.lr = o.learning_rate,
-                                .kind = parse_schedule_kind(o.lr_scheduler_type),
-                                .warmup_steps = o.warmup_steps > 0
-                                                    ? o.warmup_steps
-                                                    : static_cast<int64_t>(std::ceil(o.warmup_ratio * total_steps)),
-                                .total_steps = total_steps,
-                                .min_lr_ratio = o.min_lr_ratio};
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
-  if (o.resume_from_checkpoint.empty()) remove_previous_checkpoints(o.output_dir);
-  fs::create_directories(o.output_dir);
-  const fs::path metrics_path = fs::path(o.output_dir) / "metrics.jsonl";
-  int64_t step = 0;
-  double elapsed_before = 0.0;
-  double resumed_train_loss = 0.0;  // the last logged loss before the resumed step
-  const json identity = run_identity(o);
-  if (!o.resume_from_checkpoint.empty()) {
-    std::string directory = o.resume_from_checkpoint;
+// One run of train(): set up from the options, then steps, evaluations and checkpoints, then the
+// trained model, the report and the summary. Each method is one of those jobs.
+class TrainingRun {
+ public:
+  TrainingRun(const TrainOptions& o, const RunEvents& events);
+  TrainResult run();
+
+ private:
+  void plan_steps();
+  void resume_or_start();
+  std::optional<double> evaluate();
+  std::optional<double> evaluate_at(int64_t at_step);
+  void step_once();
+  void log_step(double loss, double lr, double grad_norm, int64_t scored);
+  std::string save(int64_t at_step);
+  double elapsed() const { return elapsed_before_ + seconds_since(started_); }
+  void log_row(const json& row);
+  void finish(const TrainResult& result);
+
+  const TrainOptions& o_;
+  const RunEvents& events_;
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::vector<std::unique_ptr<DatasetShard>> train_shards_, valid_shards_;
+  std::unique_ptr<TrainableTransformer> net_;
+  std::vector<Parameter*> params_;
+  int64_t trained_numel_ = 0;
+  std::unique_ptr<AdamW> optimizer_;
+  std::unique_ptr<Packer> packer_;
+  ThreadPool* pool_ = nullptr;
+  int64_t rows_per_step_ = 0, total_steps_ = 0;
+  LearningRateSchedule schedule_;
+  json identity_;
+  fs::path metrics_path_;
+  std::ofstream metrics_;
+  int64_t step_ = 0, first_step_ = 0;
+  double elapsed_before_ = 0.0;  // of the run this one resumes
+  double last_loss_ = 0.0;
+  std::chrono::steady_clock::time_point started_;
+};
+
+TrainingRun::TrainingRun(const TrainOptions& o, const RunEvents& events) : o_(o), events_(events) {
+  check_options(o);
+  require_fresh_output_dir(o);
+  model_ = Model::load(o.model, LoadOptions{.threads = o.threads});
+  tokenizer_ = Tokenizer::load(*model_);
+  train_shards_ = open_split(o.data, "train");
+  valid_shards_ = open_split(o.data, "valid");
+  if (train_shards_.empty()) fail("{}: no train-*.mlds shards", o.data);
+  require_tokenizer(train_shards_, *tokenizer_, o.model);
+  require_tokenizer(valid_shards_, *tokenizer_, o.model);
+  net_ = make_network(o, *model_);
+  pool_ = model_state(*model_).pool.get();
+  params_ = net_->trainable_parameters();
+  for (const Parameter* p : params_) trained_numel_ += p->numel();
+  optimizer_ = std::make_unique<AdamW>(
+      params_,
+      AdamWOptions{
+          .beta1 = o.adam_beta1, .beta2 = o.adam_beta2, .eps = o.adam_epsilon, .weight_decay = o.weight_decay});
+  plan_steps();
+  identity_ = run_identity(o);
+  metrics_path_ = fs::path(o.output_dir) / "metrics.jsonl";
+}
+
+void TrainingRun::plan_steps() {
+  packer_ = std::make_unique<Packer>(train_shards_, o_.max_seq_length, true, o_.seed);
+  rows_per_step_ = o_.per_device_train_batch_size * o_.gradient_accumulation_steps;
+  if (packer_->rows_per_epoch() < 1)
+    fail("{}: the training split holds {} tokens, fewer than one row of max_seq_length {} + 1", o_.data,
+         packer_->total_tokens(), o_.max_seq_length);
+  const double epoch_steps = static_cast<double>(packer_->rows_per_epoch()) / static_cast<double>(rows_per_step_);
+  total_steps_ = o_.max_steps > 0
+                     ? o_.max_steps
+                     : std::max<int64_t>(1, static_cast<int64_t>(std::ceil(o_.num_train_epochs * epoch_steps)));
+  schedule_ = LearningRateSchedule{
+      .lr = o_.learning_rate,
+      .kind = parse_schedule_kind(o_.lr_scheduler_type),
+      .warmup_steps =
+          o_.warmup_steps > 0 ? o_.warmup_steps : static_cast<int64_t>(std::ceil(o_.warmup_ratio * total_steps_)),
+      .total_steps = total_steps_,
+      .min_lr_ratio = o_.min_lr_ratio};
+}
+
+void TrainingRun::resume_or_start() {
+  if (o_.resume_from_checkpoint.empty()) remove_previous_checkpoints(o_.output_dir);
+  fs::create_directories(o_.output_dir);
+  if (o_.resume_from_checkpoint.empty()) {
+    std::ofstream(metrics_path_, std::ios::trunc);
+  } else {
+    std::string directory = o_.resume_from_checkpoint;
     if (directory == "latest") {
-      const auto latest = latest_checkpoint(o.output_dir);
-      if (!latest) fail("{}: no checkpoint to resume from", o.output_dir);
+      const auto latest = latest_checkpoint(o_.output_dir);
+      if (!latest) fail("{}: no checkpoint to resume from", o_.output_dir);
       directory = *latest;
     }
-    const CheckpointState state = load_checkpoint(directory, optimizer);
+    const CheckpointState state = load_checkpoint(directory, *optimizer_);
     const json saved = state.trainer.value("run", json());
-    if (saved != identity) {
+    if (saved != identity_) {
       fail(
           "{}: made with other settings; a resumed run must use the same model, data and hyper-parameters (to "
           "start over with the new ones, drop --resume and add --overwrite-output-dir):\n{}",
-          directory, settings_differences(saved, identity));
+          directory, settings_differences(saved, identity_));
     }
-    step = state.step;
+    step_ = state.step;
     try {
-      packer.seek(PackerPosition::from_json(state.trainer.at("data_position")));
-      elapsed_before = state.trainer.value("elapsed_seconds", 0.0);
+      packer_->seek(PackerPosition::from_json(state.trainer.at("data_position")));
+      elapsed_before_ = state.trainer.value("elapsed_seconds", 0.0);
     } catch (const json::exception& e) {
       fail("{}/trainer_state.json: {} (the checkpoint is damaged; resume from an earlier one)", directory, e.what());
     }
-    resumed_train_loss = truncate_metrics(metrics_path, step, step >= total_steps);
-    std::fprintf(stderr, "medllm: resumed from %s at step %lld\n", directory.c_str(), static_cast<long long>(step));
-  } else {
-    std::ofstream(metrics_path, std::ios::trunc);
+    last_loss_ = truncate_metrics(metrics_path_, step_, step_ >= total_steps_);
+    events_.say(fmt::format("resumed from {} at step {}", directory, step_));
   }
-  std::ofstream metrics(metrics_path, std::ios::app);
-  if (!metrics) fail("{}: cannot open for writing", metrics_path.string());
-  const auto log_row = [&](const json& row) {
-    metrics << row.dump() << '\n';
-    metrics.flush();
-  };
+  metrics_.open(metrics_path_, std::ios::app);
+  if (!metrics_) fail("{}: cannot open for writing", metrics_path_.string());
+}
 
-  const auto evaluate = [&]() -> std::optional<double> {
-    if (valid_shards.empty()) return std::nullopt;
-    Packer eval_packer(valid_shards, o.max_seq_length, false, 0);
-    double sum = 0.0;
-    int64_t tokens = 0, rows = 0;
-    while (o.max_eval_samples <= 0 || rows < o.max_eval_samples) {
-      const int64_t want = o.max_eval_samples > 0 ? std::min(o.per_device_train_batch_size, o.max_eval_samples - rows)
-                                                  : o.per_device_train_batch_size;
-      const PackedBatch batch = eval_packer.next(want);
-      if (batch.rows == 0) break;
-      const LossSum loss = net->loss(batch.tokens, batch.targets, batch.rows, pool);
-      sum += loss.sum;
-      tokens += loss.tokens;
-      rows += batch.rows;
-    }
-    if (tokens == 0) return std::nullopt;
-    return sum / static_cast<double>(tokens);
-  };
+void TrainingRun::log_row(const json& row) {
+  metrics_ << row.dump() << '\n';
+  metrics_.flush();
+}
+
+std::optional<double> TrainingRun::evaluate() {
+  if (valid_shards_.empty()) return std::nullopt;
+  Packer eval_packer(valid_shards_, o_.max_seq_length, false, 0);
+  double sum = 0.0;
+  int64_t tokens = 0, rows = 0;
+  while (o_.max_eval_samples <= 0 || rows < o_.max_eval_samples) {
+    const int64_t want = o_.max_eval_samples > 0 ? std::min(o_.per_device_train_batch_size, o_.max_eval_samples - rows)
+                                                 : o_.per_device_train_batch_size;
+    const PackedBatch batch = eval_packer.next(want);
+    if (batch.rows == 0) break;
+    const LossSum loss = net_->loss(batch.tokens, batch.targets, batch.rows, *pool_);
+    sum += loss.sum;
+    tokens += loss.tokens;
+    rows += batch.rows;
+  }
+  if (tokens == 0) return std::nullopt;
+  return sum / static_cast<double>(tokens);
+}
+
+std::optional<double> TrainingRun::evaluate_at(int64_t at_step) {
+  const auto loss = evaluate();
+  if (!loss) return loss;
+  log_row({{"step", at_step}, {"eval_loss", *loss}, {"eval_perplexity", std::exp(*loss)}});
+  events_.say(fmt::format("step {} eval loss {:.4f} perplexity {:.3f}", at_step, *loss, std::exp(*loss)));
+  return loss;
+}
+
+std::string TrainingRun::save(int64_t at_step) {
+  CheckpointState state;
+  state.step = at_step;
+  state.trainer = {
+      {"run", identity_}, {"data_position", packer_->position().to_json()}, {"elapsed_seconds", elapsed()}};
+  return save_checkpoint(o_.output_dir, *optimizer_, state, static_cast<int>(o_.save_total_limit),
+                         events_.checkpoint_half_written);
+}
+
+// One optimizer step over gradient_accumulation_steps micro-batches.
+void TrainingRun::step_once() {
+  std::vector<PackedBatch> micro_batches;
+  int64_t scored = 0;
+  for (int64_t m = 0; m < o_.gradient_accumulation_steps; ++m) {
+    micro_batches.push_back(packer_->next(o_.per_device_train_batch_size));
+    scored += micro_batches.back().scored();
+  }
+  net_->zero_grad();
+  double loss_sum = 0.0;
+  for (size_t m = 0; m < micro_batches.size() && scored > 0; ++m) {
+    const PackedBatch& b = micro_batches[m];
+    const uint64_t seed = mix_seed(o_.seed, step_, static_cast<int64_t>(m));
+    loss_sum +=
+        net_->forward_backward(b.tokens, b.targets, b.rows, 1.0f / static_cast<float>(scored), seed, *pool_).sum;
+  }
+  const double loss = scored > 0 ? loss_sum / static_cast<double>(scored) : 0.0;
+  const double grad_norm =
+      o_.max_grad_norm > 0 ? clip_grad_norm(params_, o_.max_grad_norm, pool_) : global_grad_norm(params_, pool_);
+  if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
+    fail(
+        "step {}: the loss is {} and the gradient norm {}; training stopped before updating the weights (the "
+        "last checkpoint is intact). Lower learning_rate or check the data and weights for NaN",
+        step_ + 1, loss, grad_norm);
+  }
+  const double lr = schedule_.at(step_);
+  optimizer_->step(lr, pool_);
+  ++step_;
+  log_step(loss, lr, grad_norm, scored);
+}
+
+void TrainingRun::log_step(double loss, double lr, double grad_norm, int64_t scored) {
+  const double run_seconds = seconds_since(started_);
+  const auto done = static_cast<double>(step_ - first_step_);
+  const double tokens_per_second =
+      done * static_cast<double>(rows_per_step_ * o_.max_seq_length) / std::max(run_seconds, 1e-9);
+  log_row({{"step", step_},
+           {"loss", loss},
+           {"learning_rate", lr},
+           {"grad_norm", grad_norm},
+           {"scored_tokens", scored},
+           {"tokens_per_second", tokens_per_second},
+           {"elapsed_seconds", elapsed()},
+           {"epoch", packer_->position().epoch}});
+  last_loss_ = loss;
+  if (o_.logging_steps > 0 && (step_ % o_.logging_steps == 0 || step_ == total_steps_)) {
+    const double eta = run_seconds / done * static_cast<double>(total_steps_ - step_);
+    events_.say(fmt::format("step {}/{} loss {:.4f} lr {:.3g} grad norm {:.3f} | {:.0f} tok/s, ETA {}", step_,
+                            total_steps_, loss, lr, grad_norm, tokens_per_second, format_duration(eta)));
+  }
+}
+
+TrainResult TrainingRun::run() {
+  resume_or_start();
   TrainResult result;
-  result.last_train_loss = resumed_train_loss;
-  const auto run_eval = [&](int64_t at_step) {
-    const auto loss = evaluate();
-    if (!loss) return loss;
-    log_row({{"step", at_step}, {"eval_loss", *loss}, {"eval_perplexity", std::exp(*loss)}});
-    std::fprintf(stderr, "medllm: step %lld eval loss %.4f perplexity %.3f\n", static_cast<long long>(at_step), *loss,
-                 std::exp(*loss));
-    return loss;
-  };
-  if (o.eval_on_start && step == 0) result.initial_eval_loss = run_eval(0);
-
-  const auto save = [&](int64_t at_step, double elapsed) {
-    CheckpointState state;
-    state.step = at_step;
-    state.trainer = {{"run", identity}, {"data_position", packer.position().to_json()}, {"elapsed_seconds", elapsed}};
-    return save_checkpoint(o.output_dir, optimizer, state, static_cast<int>(o.save_total_limit));
-  };
-
-  g_stop_signal = 0;
-  auto previous_int = std::signal(SIGINT, on_stop_signal);
-  auto previous_term = std::signal(SIGTERM, on_stop_signal);
-  std::fprintf(stderr, "medllm: training %s (%s, %lld trained parameters) for %lld steps of %lld × %lld tokens\n",
-               o.model.c_str(), o.finetuning_type.c_str(), static_cast<long long>(trained_numel),
-               static_cast<long long>(total_steps), static_cast<long long>(rows_per_step),
-               static_cast<long long>(o.max_seq_length));
-  const auto started = std::chrono::steady_clock::now();
-  const int64_t first_step = step;
-  Progress progress("training", total_steps - step, "steps");
-  std::string last_checkpoint;
-  while (step < total_steps && g_stop_signal == 0) {
-    std::vector<PackedBatch> micro_batches;
-    int64_t scored = 0;
-    for (int64_t m = 0; m < o.gradient_accumulation_steps; ++m) {
-      micro_batches.push_back(packer.next(o.per_device_train_batch_size));
-      scored += micro_batches.back().scored();
-    }
-    net->zero_grad();
-    double loss_sum = 0.0;
-    if (scored > 0) {
-      for (size_t m = 0; m < micro_batches.size(); ++m) {
-        const PackedBatch& b = micro_batches[m];
-        loss_sum += net->forward_backward(b.tokens, b.targets, b.rows, 1.0f / static_cast<float>(scored),
-                                          mix_seed(o.seed, step, static_cast<int64_t>(m)), pool)
-                        .sum;
-      }
-    }
-    const double loss = scored > 0 ? loss_sum / static_cast<double>(scored) : 0.0;
-    const double grad_norm =
-        o.max_grad_norm > 0 ? clip_grad_norm(params, o.max_grad_norm, &pool) : global_grad_norm(params, &pool);
-    if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
-      fail(
-          "step {}: the loss is {} and the gradient norm {}; training stopped before updating the weights (the "
-          "last checkpoint is intact). Lower learning_rate or check the data and weights for NaN",
-          step + 1, loss, grad_norm);
-    }
-    const double lr = schedule.at(step);
-    optimizer.step(lr, &pool);
-    ++step;
-    const double elapsed =
-        elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const double run_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const double tokens_per_second =
-        static_cast<double>((step - first_step) * rows_per_step * o.max_seq_length) / std::max(run_seconds, 1e-9);
-    log_row({{"step", step},
-             {"loss", loss},
-             {"learning_rate", lr},
-             {"grad_norm", grad_norm},
-             {"scored_tokens", scored},
-             {"tokens_per_second", tokens_per_second},
-             {"elapsed_seconds", elapsed},
-             {"epoch", packer.position().epoch}});
-    result.last_train_loss = loss;
+  if (o_.eval_on_start && step_ == 0) result.initial_eval_loss = evaluate_at(0);
+  events_.say(fmt::format("training {} ({}, {} trained parameters) for {} steps of {} × {} tokens", o_.model,
+                          o_.finetuning_type, trained_numel_, total_steps_, rows_per_step_, o_.max_seq_length));
+  started_ = std::chrono::steady_clock::now();
+  first_step_ = step_;
+  Progress progress("training", total_steps_ - step_, "steps", events_.progress);
+  while (step_ < total_steps_ && !events_.cancelled()) {
+    step_once();
     progress.advance();
-    if (o.logging_steps > 0 && (step % o.logging_steps == 0 || step == total_steps)) {
-      const double eta = run_seconds / static_cast<double>(step - first_step) * static_cast<double>(total_steps - step);
-      std::fprintf(stderr, "medllm: step %lld/%lld loss %.4f lr %.3g grad norm %.3f | %.0f tok/s, ETA %s\n",
-                   static_cast<long long>(step), static_cast<long long>(total_steps), loss, lr, grad_norm,
-                   tokens_per_second, format_duration(eta).c_str());
-    }
-    if (o.eval_steps > 0 && step % o.eval_steps == 0 && step < total_steps) run_eval(step);
-    if (o.save_steps > 0 && step % o.save_steps == 0 && step < total_steps) last_checkpoint = save(step, elapsed);
+    if (o_.eval_steps > 0 && step_ % o_.eval_steps == 0 && step_ < total_steps_) evaluate_at(step_);
+    if (o_.save_steps > 0 && step_ % o_.save_steps == 0 && step_ < total_steps_) save(step_);
   }
-  std::signal(SIGINT, previous_int);
-  std::signal(SIGTERM, previous_term);
   progress.finish();
-  const double elapsed =
-      elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  result.steps = step;
-  result.checkpoint = save(step, elapsed);
-  if (g_stop_signal != 0) {
+  result.steps = step_;
+  result.last_train_loss = last_loss_;
+  result.checkpoint = save(step_);
+  if (events_.cancelled()) {
     result.interrupted = true;
-    std::fprintf(stderr, "medllm: stopped by signal at step %lld; resume with --resume-from-checkpoint latest\n",
-                 static_cast<long long>(step));
+    events_.say(fmt::format("stopped at step {}; resume with --resume-from-checkpoint latest", step_));
   } else {
-    result.final_eval_loss = run_eval(step);
+    result.final_eval_loss = evaluate_at(step_);
   }
-  metrics.close();
+  metrics_.close();
+  finish(result);
+  return result;
+}
+
+// The trained model in the layout its users load (a PEFT adapter, or a Hugging Face model), the
+// report and the summary.
+void TrainingRun::finish(const TrainResult& result) {
   if (!result.interrupted) {
-    // The trained model in the layout its users load: a PEFT adapter, or a Hugging Face model.
-    if (net->lora()) {
-      export_peft_adapter(*net, o.model, o.output_dir);
+    if (net_->lora()) {
+      export_peft_adapter(*net_, o_.model, o_.output_dir);
     } else {
       const auto trained = Model::load(
-          o.model, LoadOptions{.threads = o.threads, .check_weights = false, .checkpoint = result.checkpoint});
-      export_huggingface(*trained, o.output_dir);
+          o_.model, LoadOptions{.threads = o_.threads, .check_weights = false, .checkpoint = result.checkpoint});
+      export_huggingface(*trained, o_.output_dir);
     }
   }
-  write_training_report(o.output_dir, metrics_path.string(), o.to_json());
+  write_training_report(o_.output_dir, metrics_path_.string(), o_.to_json());
   json summary = {{"steps", result.steps},
                   {"train_loss", result.last_train_loss},
                   {"checkpoint", result.checkpoint},
-                  {"elapsed_seconds", elapsed},
-                  {"trained_parameters", trained_numel}};
+                  {"elapsed_seconds", elapsed()},
+                  {"trained_parameters", trained_numel_}};
   if (result.initial_eval_loss) summary["initial_eval_loss"] = *result.initial_eval_loss;
   if (result.final_eval_loss) summary["eval_loss"] = *result.final_eval_loss;
-  write_file_atomically((fs::path(o.output_dir) / "train_results.json").string(), summary.dump(2) + "\n");
-  return result;
+  write_file_atomically((fs::path(o_.output_dir) / "train_results.json").string(), summary.dump(2) + "\n");
+}
+
+}  // namespace
+
+TrainResult train(const TrainOptions& options, const RunEvents& events) {
+  return TrainingRun(options, events).run();
 }
 
 }  // namespace medllm

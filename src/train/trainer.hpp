@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/events.hpp"
 #include "core/json_options.hpp"
 
 namespace medllm {
@@ -67,9 +68,10 @@ struct TrainResult {
   std::optional<double> initial_eval_loss;  // eval_on_start
   std::optional<double> final_eval_loss;
   std::string checkpoint;    // the final checkpoint directory
-  bool interrupted = false;  // stopped by SIGINT/SIGTERM (after saving a checkpoint)
+  bool interrupted = false;  // stopped through events.cancel (after saving a checkpoint)
 };
 
-TrainResult train(const TrainOptions& options);
+// Progress, notable events ("resumed from ...") and cancellation go through `events`.
+TrainResult train(const TrainOptions& options, const RunEvents& events = {});
 
 }  // namespace medllm

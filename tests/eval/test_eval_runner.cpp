@@ -40,7 +40,6 @@ class EvalRunner : public ::testing::Test {
     o.data_root = test::shared_data("").string();
     o.limit = limit;
     o.batch_size = batch;
-    o.show_progress = false;
     return o;
   }
 };

@@ -60,7 +60,7 @@ function specialTokens(cfg) {
   return tokens;
 }
 
-const fallback = (family) => fs.readFileSync(path.join(repo, "src", "tokenizer", "jinja", "templates", `${family}.jinja`), "utf8");
+const fallback = (family) => fs.readFileSync(path.join(repo, "src", "templating", "jinja", "templates", `${family}.jinja`), "utf8");
 
 // Must match the template list of test_parity.cpp.
 function templates() {

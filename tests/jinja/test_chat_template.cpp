@@ -1,6 +1,6 @@
 // ChatTemplate: templates from tokenizer configs, fallback templates by family, options, errors.
 
-#include "tokenizer/chat_template.hpp"
+#include "templating/chat_template.hpp"
 
 #include <gtest/gtest.h>
 

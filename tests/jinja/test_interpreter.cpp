@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tokenizer/jinja/template.hpp"
+#include "templating/jinja/template.hpp"
 
 namespace medllm::jinja {
 namespace {

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <limits>
 
-#include "tokenizer/jinja/js_text.hpp"
+#include "templating/jinja/js_text.hpp"
 
 namespace medllm::jinja::js {
 namespace {
@@ -110,6 +110,12 @@ TEST(JsStrings, CaseMapping) {
   EXPECT_EQ(to_upper("àéî αβγ ς абв ａｂｃ"), "ÀÉÎ ΑΒΓ Σ АБВ ＡＢＣ");
   EXPECT_EQ(to_lower("ÀÉÎ ΑΒΓ АБВ ＡＢＣ İ"), "àéî αβγ абв ａｂｃ i\u0307");
   EXPECT_EQ(to_upper("日本語"), "日本語");
+  // Beyond the Latin/Greek/Cyrillic blocks, as String.prototype.toUpperCase/toLowerCase map them
+  // (Unicode full case mapping): Georgian Mkhedruli, Cherokee, Deseret, ligatures, final sigma
+  // where a word ends, lone surrogates unchanged.
+  EXPECT_EQ(to_upper("ა ꭰ 𐐨 ﬃ ŉ"), "Ა Ꭰ 𐐀 FFI ʼN");
+  EXPECT_EQ(to_lower("ΟΔΟΣ ΑΣ Σ"), "οδος ας σ");
+  EXPECT_EQ(to_upper("a\xED\xA0\x80" "b"), "A\xED\xA0\x80" "B");
   EXPECT_EQ(title_case("hello big-world élan x1y"), "Hello Big-World éLan X1y");
   EXPECT_EQ(capitalize("hELLO"), "HELLO");
   EXPECT_EQ(capitalize("ßa"), "SSa");

@@ -5,7 +5,7 @@
 
 #include <chrono>
 
-#include "tokenizer/jinja/template.hpp"
+#include "templating/jinja/template.hpp"
 
 namespace medllm::jinja {
 namespace {

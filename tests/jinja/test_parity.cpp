@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "support/test_support.hpp"
-#include "tokenizer/chat_template.hpp"
-#include "tokenizer/jinja/template.hpp"
+#include "templating/chat_template.hpp"
+#include "templating/jinja/template.hpp"
 
 namespace medllm::test {
 namespace {

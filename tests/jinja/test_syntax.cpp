@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "tokenizer/jinja/lexer.hpp"
-#include "tokenizer/jinja/template.hpp"
+#include "templating/jinja/lexer.hpp"
+#include "templating/jinja/template.hpp"
 
 namespace medllm::jinja {
 namespace {

@@ -604,27 +604,40 @@ HF_TO_GGUF = {
 }
 
 
+GGUF_BIASES = {
+    "self_attn.q_proj.bias": "attn_q.bias",
+    "self_attn.k_proj.bias": "attn_k.bias",
+    "self_attn.v_proj.bias": "attn_v.bias",
+}
+
+
 def write_llama_gguf(path: str, spec: Spec, W32: Dict[str, torch.Tensor], qtype: str, name: str,
-                     write_alignment_key: bool) -> Dict[str, torch.Tensor]:
-    """Writes a llama GGUF as convert_hf_to_gguf.py would; returns the weights
-    (HF names and layout, f32) the file decodes to."""
-    assert not (spec.qkv_bias or spec.o_bias or spec.mlp_bias or spec.tie_word_embeddings)
+                     write_alignment_key: bool, arch: str = "llama") -> Dict[str, torch.Tensor]:
+    """Writes a llama or qwen2 GGUF as convert_hf_to_gguf.py would; returns the weights
+    (HF names and layout, f32) the file decodes to. llama: q/k rows permuted for llama.cpp's
+    interleaved rope; qwen2 (NEOX rope): rows as in Hugging Face, q/k/v biases, and no
+    output.weight when the embeddings are tied."""
+    assert arch in ("llama", "qwen2")
+    if arch == "llama":
+        assert not (spec.qkv_bias or spec.o_bias or spec.mlp_bias or spec.tie_word_embeddings)
+    else:
+        assert spec.qkv_bias and not (spec.o_bias or spec.mlp_bias)
     w = GGUFWriter(alignment=32)
-    w.add("general.architecture", GGUF_STR, "llama")
+    w.add("general.architecture", GGUF_STR, arch)
     w.add("general.name", GGUF_STR, name)
     if write_alignment_key:
         w.add("general.alignment", GGUF_U32, 32)
-    w.add("llama.block_count", GGUF_U32, spec.num_hidden_layers)
-    w.add("llama.context_length", GGUF_U32, spec.max_position_embeddings)
-    w.add("llama.embedding_length", GGUF_U32, spec.hidden_size)
-    w.add("llama.feed_forward_length", GGUF_U32, spec.intermediate_size)
-    w.add("llama.attention.head_count", GGUF_U32, spec.num_attention_heads)
-    w.add("llama.attention.head_count_kv", GGUF_U32, spec.num_key_value_heads)
-    w.add("llama.rope.freq_base", GGUF_F32, spec.rope_theta)
-    w.add("llama.attention.layer_norm_rms_epsilon", GGUF_F32, spec.rms_norm_eps)
+    w.add(f"{arch}.block_count", GGUF_U32, spec.num_hidden_layers)
+    w.add(f"{arch}.context_length", GGUF_U32, spec.max_position_embeddings)
+    w.add(f"{arch}.embedding_length", GGUF_U32, spec.hidden_size)
+    w.add(f"{arch}.feed_forward_length", GGUF_U32, spec.intermediate_size)
+    w.add(f"{arch}.attention.head_count", GGUF_U32, spec.num_attention_heads)
+    w.add(f"{arch}.attention.head_count_kv", GGUF_U32, spec.num_key_value_heads)
+    w.add(f"{arch}.rope.freq_base", GGUF_F32, spec.rope_theta)
+    w.add(f"{arch}.attention.layer_norm_rms_epsilon", GGUF_F32, spec.rms_norm_eps)
     w.add("general.file_type", GGUF_U32, LLAMA_FTYPE[qtype])
-    w.add("llama.vocab_size", GGUF_U32, spec.vocab_size)
-    w.add("llama.rope.dimension_count", GGUF_U32, spec.head_dim)
+    w.add(f"{arch}.vocab_size", GGUF_U32, spec.vocab_size)
+    w.add(f"{arch}.rope.dimension_count", GGUF_U32, spec.head_dim)
     tokens, scores, types = gguf_vocab(spec.vocab_size)
     w.add("tokenizer.ggml.model", GGUF_STR, "llama")
     w.add("tokenizer.ggml.tokens", GGUF_ARR, tokens, GGUF_STR)
@@ -659,15 +672,17 @@ def write_llama_gguf(path: str, spec: Spec, W32: Dict[str, torch.Tensor], qtype:
 
     put("token_embd.weight", "model.embed_tokens.weight")
     for layer in range(spec.num_hidden_layers):
-        for hf_suffix, g_suffix in HF_TO_GGUF.items():
+        names = dict(HF_TO_GGUF, **(GGUF_BIASES if spec.qkv_bias else {}))
+        for hf_suffix, g_suffix in names.items():
             perm = None
-            if hf_suffix == "self_attn.q_proj.weight":
+            if arch == "llama" and hf_suffix == "self_attn.q_proj.weight":
                 perm = (spec.num_attention_heads, spec.num_attention_heads)
-            elif hf_suffix == "self_attn.k_proj.weight":
+            elif arch == "llama" and hf_suffix == "self_attn.k_proj.weight":
                 perm = (spec.num_attention_heads, spec.num_key_value_heads)
             put(f"blk.{layer}.{g_suffix}", f"model.layers.{layer}.{hf_suffix}", perm)
     put("output_norm.weight", "model.norm.weight")
-    put("output.weight", "lm_head.weight")
+    if not spec.tie_word_embeddings:
+        put("output.weight", "lm_head.weight")
     with open(path, "wb") as f:
         f.write(w.to_bytes())
     return decoded
@@ -1127,6 +1142,11 @@ def build_cases() -> List[Case]:
              ["gguf_v3", "f16", "qk_permuted_for_interleaved_rope", "gguf_tokenizer", "default_alignment"],
              weight_dtype="float16", fmt="gguf", seed_name="llama_basic",
              notes=["llama_basic weights; every 2-D tensor is F16, norms F32; general.alignment absent (default 32)"]),
+        Case("qwen2_gguf_f16", "qwen2", QWEN2, lambda s, dt: None,
+             ["gguf_v3", "f16", "qkv_bias_no_o_bias", "tied_embeddings", "neox_rope_rows_not_permuted", "gguf_tokenizer"],
+             weight_dtype="float16", fmt="gguf", seed_name="qwen2",
+             notes=["qwen2 weights as llama.cpp's qwen2 architecture stores them: q/k rows unpermuted (NEOX rope), "
+                    "q/k/v biases F32, no output.weight (tied); every 2-D tensor F16"]),
     ]
 
 
@@ -1206,7 +1226,7 @@ def run_case(case: Case, out_dir: str) -> dict:
     if case.fmt == "gguf":
         qtype = "q8_0" if case.weight_dtype == "q8_0" else "f16"
         W = write_llama_gguf(os.path.join(folder, "model.gguf"), spec, W32, qtype, case.name,
-                             write_alignment_key=(qtype == "q8_0"))
+                             write_alignment_key=(qtype == "q8_0"), arch=case.model_type)
         files.append("model.gguf")
     else:
         stored, W = stored_weights(W32, case.weight_dtype)

@@ -12,10 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "data/dataset.hpp"
+#include "data/packer.hpp"
 #include "data/prepare.hpp"
 #include "support/test_support.hpp"
-#include "tokenizer/chat_template.hpp"
-#include "data/packer.hpp"
+#include "templating/chat_template.hpp"
 
 namespace medllm {
 namespace {

@@ -14,7 +14,7 @@
 
 #include "formats/safetensors.hpp"
 #include "model/export.hpp"
-#include "model/model_impl.hpp"
+#include "model/model_state.hpp"
 #include "model/trainable_transformer.hpp"
 #include "support/test_support.hpp"
 
@@ -66,7 +66,7 @@ class ExportCase : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ExportCase, FullCheckpointAndHuggingFaceExportGiveTheTrainedLogits) {
   const auto base = Model::load(model_path(GetParam()).string());
-  TrainableTransformer net(base->config(), base->impl().weights);
+  TrainableTransformer net(base->config(), model_state(*base).weights);
   perturb(net, 1, 0.02f);
   const std::vector<int32_t> tokens = some_tokens(base->config().vocab_size, 24);
   ThreadPool pool(2);
@@ -91,7 +91,7 @@ TEST_P(ExportCase, PeftAdapterAppliedOrMergedGivesTheTrainedLogits) {
   LoraOptions lora;
   lora.rank = 4;
   lora.target_modules = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
-  TrainableTransformer net(base->config(), base->impl().weights, lora, 3);
+  TrainableTransformer net(base->config(), model_state(*base).weights, lora, 3);
   perturb(net, 2, 0.05f);  // B leaves zero, so the adapter changes the model
   const std::vector<int32_t> tokens = some_tokens(base->config().vocab_size, 24);
   ThreadPool pool(2);

@@ -17,7 +17,7 @@
 
 #include "formats/safetensors.hpp"
 #include "formats/tensor_store.hpp"
-#include "model/model_impl.hpp"
+#include "model/model_state.hpp"
 #include "model/trainable_transformer.hpp"
 #include "support/test_support.hpp"
 
@@ -98,7 +98,7 @@ class GradientCase : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GradientCase, FullFineTuningGradientsMatchPyTorch) {
   Case c = load_case(GetParam());
-  TrainableTransformer model(c.model->config(), c.model->impl().weights);
+  TrainableTransformer model(c.model->config(), model_state(*c.model).weights);
   const int64_t scored = c.info["scored_tokens"].get<int64_t>();
   ThreadPool pool(2);
   const LossSum loss = model.forward_backward(c.tokens, c.targets, c.info["batch"].get<int64_t>(),
@@ -111,7 +111,7 @@ TEST_P(GradientCase, FullFineTuningGradientsMatchPyTorch) {
 
 TEST_P(GradientCase, LoraGradientsMatchPyTorch) {
   Case c = load_case(GetParam());
-  TrainableTransformer model(c.model->config(), c.model->impl().weights, lora_options(c.info["lora"]), 1);
+  TrainableTransformer model(c.model->config(), model_state(*c.model).weights, lora_options(c.info["lora"]), 1);
   TensorStore lora_weights;
   load_safetensors((training_reference_dir() / GetParam() / "lora_weights.safetensors").string(), lora_weights);
   for (const auto& [name, entry] : lora_weights.entries()) {
@@ -135,7 +135,7 @@ TEST_P(GradientCase, GradientsDoNotDependOnTheThreadCount) {
   std::vector<std::vector<float>> grads;
   for (int threads : {1, 2}) {
     Case c = load_case(GetParam());
-    TrainableTransformer model(c.model->config(), c.model->impl().weights);
+    TrainableTransformer model(c.model->config(), model_state(*c.model).weights);
     ThreadPool pool(threads);
     model.forward_backward(c.tokens, c.targets, 2, 0.01f, 0, pool);
     std::vector<float> all;
@@ -156,8 +156,9 @@ TEST_P(GradientCase, RecomputedActivationsGiveIdenticalGradients) {
       LoraOptions options;
       options.dropout = 0.2f;
       options.target_modules = {"q_proj", "v_proj", "down_proj"};
-      auto model = lora ? std::make_unique<TrainableTransformer>(c.model->config(), c.model->impl().weights, options, 4)
-                        : std::make_unique<TrainableTransformer>(c.model->config(), c.model->impl().weights);
+      auto model =
+          lora ? std::make_unique<TrainableTransformer>(c.model->config(), model_state(*c.model).weights, options, 4)
+               : std::make_unique<TrainableTransformer>(c.model->config(), model_state(*c.model).weights);
       for (Parameter* p : model->trainable_parameters()) {
         if (p->name.find("lora_B") != std::string::npos) std::fill(p->value.begin(), p->value.end(), 0.01f);
       }
@@ -182,8 +183,8 @@ INSTANTIATE_TEST_SUITE_P(Families, GradientCase,
 TEST(Lora, FreshAdapterKeepsTheBaseModelLoss) {
   Case c = load_case("qwen3");
   ThreadPool pool(2);
-  TrainableTransformer full(c.model->config(), c.model->impl().weights);
-  TrainableTransformer lora(c.model->config(), c.model->impl().weights, LoraOptions{}, 3);
+  TrainableTransformer full(c.model->config(), model_state(*c.model).weights);
+  TrainableTransformer lora(c.model->config(), model_state(*c.model).weights, LoraOptions{}, 3);
   const LossSum a = full.loss(c.tokens, c.targets, 2, pool);
   const LossSum b = lora.loss(c.tokens, c.targets, 2, pool);
   EXPECT_EQ(a.tokens, b.tokens);
@@ -206,7 +207,7 @@ TEST(Lora, DropoutGradientMatchesFiniteDifferences) {
   options.rank = 2;
   options.dropout = 0.3f;
   options.target_modules = {"v_proj", "down_proj"};
-  TrainableTransformer model(c.model->config(), c.model->impl().weights, options, 5);
+  TrainableTransformer model(c.model->config(), model_state(*c.model).weights, options, 5);
   for (Parameter* p : model.trainable_parameters()) {
     for (size_t i = 0; i < p->value.size(); ++i) p->value[i] = 0.3f * std::sin(static_cast<float>(i) + 1.0f);
   }
@@ -254,7 +255,7 @@ TEST(Lora, UnknownTargetModuleIsAnError) {
     LoraOptions options;
     options.target_modules = modules;
     try {
-      TrainableTransformer model(c.model->config(), c.model->impl().weights, options, 1);
+      TrainableTransformer model(c.model->config(), model_state(*c.model).weights, options, 1);
       FAIL() << "no error";
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find("'query_key_value' is not a projection"), std::string::npos) << e.what();
@@ -264,7 +265,7 @@ TEST(Lora, UnknownTargetModuleIsAnError) {
 
 TEST(TrainingBatch, TokensOutsideTheVocabularyAreAnError) {
   Case c = load_case("llama_basic");
-  TrainableTransformer model(c.model->config(), c.model->impl().weights);
+  TrainableTransformer model(c.model->config(), model_state(*c.model).weights);
   ThreadPool pool(1);
   c.tokens[5] = 100000;
   EXPECT_THROW(model.forward_backward(c.tokens, c.targets, 2, 1.0f, 0, pool), Error);

@@ -88,6 +88,26 @@ check "a torn checkpoint is never the latest" test -z "$(ls -d "$work"/torn/chec
 check "resume after a torn write reproduces the losses" cmp -s <(losses "$work/ref/metrics.jsonl") \
   <(losses "$work/torn/metrics.jsonl")
 
+# 3b. SIGTERM (as Ctrl-C's SIGINT): the run saves a checkpoint where it is, says how to resume, exits 130,
+# and the resumed run reproduces the uninterrupted one.
+"$medllm" "${train[@]}" --output-dir "$work/stopped" >/dev/null 2>"$work/stopped.err" &
+pid=$!
+for _ in $(seq 1 3000); do
+  steps=$(grep -c '"loss"' "$work/stopped/metrics.jsonl" 2>/dev/null) || true
+  [ "${steps:-0}" -ge 3 ] && break
+  sleep 0.05
+done
+kill -TERM "$pid" 2>/dev/null
+wait "$pid"
+check "SIGTERM exits 130" test $? -eq 130
+check "SIGTERM says how to resume" grep -q "stopped at step .*resume with --resume-from-checkpoint latest" \
+  "$work/stopped.err"
+stopped_at=$(grep -c '"loss"' "$work/stopped/metrics.jsonl")
+check "the stop saved a checkpoint at its step" test -f "$work/stopped/checkpoint-$stopped_at/trainer_state.json"
+"$medllm" "${train[@]}" --output-dir "$work/stopped" --resume >/dev/null 2>&1
+check "resume after SIGTERM reproduces the losses" cmp -s <(losses "$work/ref/metrics.jsonl") \
+  <(losses "$work/stopped/metrics.jsonl")
+
 # 4. Divergence stops with a clear message before touching the weights.
 "$medllm" "${train[@]}" --output-dir "$work/nan" --learning-rate 1e30 --max-grad-norm 0 >/dev/null 2>"$work/nan.err"
 check "NaN loss exits 1" test $? -eq 1

@@ -94,7 +94,19 @@ TEST(Config, Gemma3WrapperUsesTheNestedTextConfig) {
   EXPECT_EQ(c.model_type, "gemma3_text");
   EXPECT_EQ(c.hidden_size, 64);
   EXPECT_EQ(c.architecture, "Gemma3ForConditionalGeneration");
-  EXPECT_EQ(c.weight_prefixes.front(), "language_model.model.");
+  EXPECT_EQ(c.weight_prefix, "language_model.model.");  // no files given: the first layout
+  // With the files known, the prefix is the one they use, decided while parsing.
+  const auto files_use = [](std::string prefix) {
+    return [prefix](const std::string& name) { return name == prefix + "embed_tokens.weight"; };
+  };
+  EXPECT_EQ(config_from_hf(wrapper, "config.json", files_use("model.language_model.")).weight_prefix,
+            "model.language_model.");
+  try {
+    config_from_hf(wrapper, "config.json", files_use("other."));
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no embedding tensor found"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Config, LayerTypesOverrideTheFamilyRule) {

@@ -1,12 +1,12 @@
-#include "tokenizer/jinja/interpreter.hpp"
+#include "templating/jinja/interpreter.hpp"
 
 #include <fmt/format.h>
 
 #include <cmath>
 #include <unordered_set>
 
-#include "tokenizer/jinja/builtins.hpp"
-#include "tokenizer/jinja/js_text.hpp"
+#include "templating/jinja/builtins.hpp"
+#include "templating/jinja/js_text.hpp"
 
 namespace medllm::jinja {
 

@@ -18,9 +18,9 @@
 #include <utility>
 #include <vector>
 
-#include "tokenizer/jinja/ast.hpp"
-#include "tokenizer/jinja/diagnostics.hpp"
-#include "tokenizer/jinja/value.hpp"
+#include "templating/jinja/ast.hpp"
+#include "templating/jinja/diagnostics.hpp"
+#include "templating/jinja/value.hpp"
 
 namespace medllm::jinja {
 

@@ -1,4 +1,4 @@
-#include "tokenizer/chat_template.hpp"
+#include "templating/chat_template.hpp"
 
 #include <fmt/format.h>
 
@@ -10,8 +10,8 @@
 #include "core/json_file.hpp"
 #include "core/mapped_file.hpp"
 #include "formats/gguf.hpp"
-#include "tokenizer/jinja/fallback_templates.hpp"
-#include "tokenizer/jinja/template.hpp"
+#include "templating/jinja/fallback_templates.hpp"
+#include "templating/jinja/template.hpp"
 
 namespace medllm {
 

@@ -1,4 +1,4 @@
-#include "tokenizer/jinja/diagnostics.hpp"
+#include "templating/jinja/diagnostics.hpp"
 
 #include <fmt/format.h>
 

@@ -7,10 +7,10 @@
 #include <cmath>
 #include <unordered_set>
 
-#include "tokenizer/jinja/builtins.hpp"
-#include "tokenizer/jinja/diagnostics.hpp"
-#include "tokenizer/jinja/interpreter.hpp"
-#include "tokenizer/jinja/js_text.hpp"
+#include "templating/jinja/builtins.hpp"
+#include "templating/jinja/diagnostics.hpp"
+#include "templating/jinja/interpreter.hpp"
+#include "templating/jinja/js_text.hpp"
 
 namespace medllm::jinja {
 

@@ -6,9 +6,9 @@
 #include <memory>
 #include <vector>
 
-#include "tokenizer/jinja/ast.hpp"
-#include "tokenizer/jinja/diagnostics.hpp"
-#include "tokenizer/jinja/lexer.hpp"
+#include "templating/jinja/ast.hpp"
+#include "templating/jinja/diagnostics.hpp"
+#include "templating/jinja/lexer.hpp"
 
 namespace medllm::jinja {
 

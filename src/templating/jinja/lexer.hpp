@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tokenizer/jinja/diagnostics.hpp"
+#include "templating/jinja/diagnostics.hpp"
 
 namespace medllm::jinja {
 

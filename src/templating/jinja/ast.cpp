@@ -1,4 +1,4 @@
-#include "tokenizer/jinja/ast.hpp"
+#include "templating/jinja/ast.hpp"
 
 namespace medllm::jinja {
 

@@ -14,7 +14,7 @@
 
 namespace medllm {
 
-struct Model::Impl {
+struct ModelState {
   std::string path;
   std::string format;
   nlohmann::json metadata;
@@ -27,5 +27,7 @@ struct Model::Impl {
   std::unique_ptr<ThreadPool> pool;
   std::unique_ptr<Transformer> transformer;
 };
+
+const ModelState& model_state(const Model& model);
 
 }  // namespace medllm

@@ -1,4 +1,4 @@
-#include "tokenizer/jinja/builtins.hpp"
+#include "templating/jinja/builtins.hpp"
 
 #include <fmt/format.h>
 
@@ -6,9 +6,9 @@
 #include <cmath>
 #include <optional>
 
-#include "tokenizer/jinja/diagnostics.hpp"
-#include "tokenizer/jinja/interpreter.hpp"
-#include "tokenizer/jinja/js_text.hpp"
+#include "templating/jinja/diagnostics.hpp"
+#include "templating/jinja/interpreter.hpp"
+#include "templating/jinja/js_text.hpp"
 
 namespace medllm::jinja {
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "tokenizer/jinja/interpreter.hpp"
+#include "templating/jinja/interpreter.hpp"
 
 namespace medllm {
 

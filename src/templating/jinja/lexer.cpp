@@ -1,4 +1,4 @@
-#include "tokenizer/jinja/lexer.hpp"
+#include "templating/jinja/lexer.hpp"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 #include <array>
 #include <utility>
 
-#include "tokenizer/jinja/js_text.hpp"
+#include "templating/jinja/js_text.hpp"
 
 namespace medllm::jinja {
 

@@ -161,7 +161,6 @@ std::string to_json(const Value& value, const JsonOptions& options, size_t max_b
 
 bool loose_equals(const Value& a, const Value& b);   // JavaScript ==
 bool strict_equals(const Value& a, const Value& b);  // JavaScript ===
-bool same_value_zero(const Value& a, const Value& b);
 // The reference's compareRuntimeValues (sort, dictsort): numbers (and booleans) with each other,
 // strings with strings (case-insensitive unless asked), none with none; anything else throws.
 int compare_values(const Value& a, const Value& b, bool case_sensitive);
@@ -169,7 +168,5 @@ int compare_values(const Value& a, const Value& b, bool case_sensitive);
 // JSON -> Value as JavaScript sees JSON.parse output: integral numbers are Integer, object keys
 // that are array indices ("0", "1", ...) come first in ascending order, the rest in file order.
 Value from_json(const nlohmann::ordered_json& json);
-// Value -> JSON (undefined becomes null; functions and other non-data values are an Error).
-nlohmann::ordered_json to_json_value(const Value& value);
 
 }  // namespace medllm::jinja

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "tokenizer/jinja/ast.hpp"
-#include "tokenizer/jinja/value.hpp"
+#include "templating/jinja/ast.hpp"
+#include "templating/jinja/value.hpp"
 
 namespace medllm::jinja {
 

@@ -1,10 +1,10 @@
-#include "tokenizer/jinja/template.hpp"
+#include "templating/jinja/template.hpp"
 
 #include <fmt/format.h>
 
-#include "tokenizer/jinja/js_text.hpp"
-#include "tokenizer/jinja/lexer.hpp"
-#include "tokenizer/jinja/parser.hpp"
+#include "templating/jinja/js_text.hpp"
+#include "templating/jinja/lexer.hpp"
+#include "templating/jinja/parser.hpp"
 
 namespace medllm::jinja {
 

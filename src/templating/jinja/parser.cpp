@@ -1,4 +1,4 @@
-#include "tokenizer/jinja/parser.hpp"
+#include "templating/jinja/parser.hpp"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include <set>
 #include <string>
 
-#include "tokenizer/jinja/js_text.hpp"
+#include "templating/jinja/js_text.hpp"
 
 namespace medllm::jinja {
 

@@ -1,5 +1,5 @@
 #pragma once
-// The fallback chat templates (src/tokenizer/jinja/templates/<family>.jinja), compiled in.
+// The fallback chat templates (src/templating/jinja/templates/<family>.jinja), compiled in.
 
 #include <string_view>
 

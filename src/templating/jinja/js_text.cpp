@@ -1,4 +1,4 @@
-#include "tokenizer/jinja/js_text.hpp"
+#include "templating/jinja/js_text.hpp"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,12 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <string>
 
+#include <unicode/ustring.h>
+#include <unicode/utypes.h>
+
+#include "core/error.hpp"
 #include "tokenizer/utf8.hpp"
 
 namespace medllm::jinja::js {
@@ -44,130 +49,39 @@ size_t previous_start(std::string_view text, size_t end) {
   return probe == end ? j : end - 1;
 }
 
-void append_upper(std::string& out, char32_t c) {
-  auto put = [&](char32_t a) { append_code_point(out, a); };
-  if (c < 0x80) {
-    put(c >= 'a' && c <= 'z' ? c - 0x20 : c);
-  } else if (c == 0xB5) {
-    put(0x39C);
-  } else if (c == 0xDF) {
-    out += "SS";
-  } else if (c >= 0xE0 && c <= 0xFE && c != 0xF7) {
-    put(c - 0x20);
-  } else if (c == 0xFF) {
-    put(0x178);
-  } else if ((c >= 0x100 && c <= 0x12F) || (c >= 0x132 && c <= 0x137) || (c >= 0x14A && c <= 0x177) ||
-             (c >= 0x1DE && c <= 0x1EF) || (c >= 0x1F8 && c <= 0x21F) || (c >= 0x222 && c <= 0x233) ||
-             (c >= 0x460 && c <= 0x481) || (c >= 0x48A && c <= 0x4BF) || (c >= 0x4D0 && c <= 0x52F) ||
-             (c >= 0x1E00 && c <= 0x1E95) || (c >= 0x1EA0 && c <= 0x1EFF)) {
-    put(c % 2 == 1 ? c - 1 : c);
-  } else if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E) || (c >= 0x1CD && c <= 0x1DC) ||
-             (c >= 0x4C1 && c <= 0x4CE)) {
-    put(c % 2 == 0 ? c - 1 : c);
-  } else if (c == 0x131) {
-    put('I');
-  } else if (c == 0x149) {
-    put(0x2BC);
-    put('N');
-  } else if (c == 0x17F) {
-    put('S');
-  } else if (c == 0x390) {
-    put(0x399), put(0x308), put(0x301);
-  } else if (c == 0x3B0) {
-    put(0x3A5), put(0x308), put(0x301);
-  } else if (c == 0x3AC) {
-    put(0x386);
-  } else if (c >= 0x3AD && c <= 0x3AF) {
-    put(c - 0x25);
-  } else if (c == 0x3C2) {
-    put(0x3A3);
-  } else if ((c >= 0x3B1 && c <= 0x3C1) || (c >= 0x3C3 && c <= 0x3CB)) {
-    put(c - 0x20);
-  } else if (c == 0x3CC) {
-    put(0x38C);
-  } else if (c == 0x3CD || c == 0x3CE) {
-    put(c - 0x3F);
-  } else if (c >= 0x430 && c <= 0x44F) {
-    put(c - 0x20);
-  } else if (c >= 0x450 && c <= 0x45F) {
-    put(c - 0x50);
-  } else if (c == 0x4CF) {
-    put(0x4C0);
-  } else if (c >= 0x561 && c <= 0x586) {
-    put(c - 0x30);
-  } else if (c == 0x587) {
-    put(0x535), put(0x552);
-  } else if (c >= 0x2170 && c <= 0x217F) {
-    put(c - 0x10);
-  } else if (c >= 0x24D0 && c <= 0x24E9) {
-    put(c - 0x1A);
-  } else if (c >= 0xFB00 && c <= 0xFB06) {
-    static constexpr const char* kLigatures[] = {"FF", "FI", "FL", "FFI", "FFL", "ST", "ST"};
-    out += kLigatures[c - 0xFB00];
-  } else if (c >= 0xFF41 && c <= 0xFF5A) {
-    put(c - 0x20);
-  } else if (c >= 0x10428 && c <= 0x1044F) {
-    put(c - 0x28);
-  } else {
-    put(c);
+// JavaScript's toUpperCase/toLowerCase: Unicode's full, locale-independent case mapping (ß → SS,
+// İ → i̇, final sigma), as ICU's root locale maps a UTF-16 string. Lone surrogates pass through.
+std::string change_case(std::string_view text, bool upper) {
+  std::u16string units;
+  units.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const char32_t c = next_code_point(text, i);
+    if (c >= 0x10000) {
+      units.push_back(static_cast<char16_t>(0xD800 + ((c - 0x10000) >> 10)));
+      units.push_back(static_cast<char16_t>(0xDC00 + ((c - 0x10000) & 0x3FF)));
+    } else {
+      units.push_back(static_cast<char16_t>(c));
+    }
   }
-}
-
-void append_lower(std::string& out, char32_t c) {
-  auto put = [&](char32_t a) { append_code_point(out, a); };
-  if (c < 0x80) {
-    put(c >= 'A' && c <= 'Z' ? c + 0x20 : c);
-  } else if (c >= 0xC0 && c <= 0xDE && c != 0xD7) {
-    put(c + 0x20);
-  } else if ((c >= 0x100 && c <= 0x12F) || (c >= 0x132 && c <= 0x137) || (c >= 0x14A && c <= 0x177) ||
-             (c >= 0x1DE && c <= 0x1EF) || (c >= 0x1F8 && c <= 0x21F) || (c >= 0x222 && c <= 0x233) ||
-             (c >= 0x460 && c <= 0x481) || (c >= 0x48A && c <= 0x4BF) || (c >= 0x4D0 && c <= 0x52F) ||
-             (c >= 0x1E00 && c <= 0x1E95) || (c >= 0x1EA0 && c <= 0x1EFF)) {
-    put(c % 2 == 0 ? c + 1 : c);
-  } else if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E) || (c >= 0x1CD && c <= 0x1DC) ||
-             (c >= 0x4C1 && c <= 0x4CE)) {
-    put(c % 2 == 1 ? c + 1 : c);
-  } else if (c == 0x130) {
-    put('i'), put(0x307);
-  } else if (c == 0x178) {
-    put(0xFF);
-  } else if (c == 0x386) {
-    put(0x3AC);
-  } else if (c >= 0x388 && c <= 0x38A) {
-    put(c + 0x25);
-  } else if (c == 0x38C) {
-    put(0x3CC);
-  } else if (c == 0x38E || c == 0x38F) {
-    put(c + 0x3F);
-  } else if ((c >= 0x391 && c <= 0x3A1) || (c >= 0x3A3 && c <= 0x3AB)) {
-    put(c + 0x20);
-  } else if (c >= 0x400 && c <= 0x40F) {
-    put(c + 0x50);
-  } else if (c >= 0x410 && c <= 0x42F) {
-    put(c + 0x20);
-  } else if (c == 0x4C0) {
-    put(0x4CF);
-  } else if (c >= 0x531 && c <= 0x556) {
-    put(c + 0x30);
-  } else if (c == 0x1E9E) {
-    put(0xDF);
-  } else if (c == 0x2126) {
-    put(0x3C9);
-  } else if (c == 0x212A) {
-    put('k');
-  } else if (c == 0x212B) {
-    put(0xE5);
-  } else if (c >= 0x2160 && c <= 0x216F) {
-    put(c + 0x10);
-  } else if (c >= 0x24B6 && c <= 0x24CF) {
-    put(c + 0x1A);
-  } else if (c >= 0xFF21 && c <= 0xFF3A) {
-    put(c + 0x20);
-  } else if (c >= 0x10400 && c <= 0x10427) {
-    put(c + 0x28);
-  } else {
-    put(c);
+  const auto map = upper ? u_strToUpper : u_strToLower;
+  std::u16string mapped(units.size() * 3 + 1, u'\0');  // full mappings at most triple a string
+  UErrorCode status = U_ZERO_ERROR;
+  const int32_t length = map(mapped.data(), static_cast<int32_t>(mapped.size()), units.data(),
+                             static_cast<int32_t>(units.size()), "", &status);
+  if (U_FAILURE(status)) fail("case mapping failed: {}", u_errorName(status));
+  std::string out;
+  out.reserve(static_cast<size_t>(length));
+  for (int32_t i = 0; i < length; ++i) {
+    const char32_t unit = mapped[static_cast<size_t>(i)];
+    const bool pair = unit >= 0xD800 && unit <= 0xDBFF && i + 1 < length &&
+                      mapped[static_cast<size_t>(i) + 1] >= 0xDC00 && mapped[static_cast<size_t>(i) + 1] <= 0xDFFF;
+    if (pair) {
+      append_code_point(out, 0x10000 + ((unit - 0xD800) << 10) + (mapped[static_cast<size_t>(++i)] - 0xDC00));
+    } else {
+      append_code_point(out, unit);
+    }
   }
+  return out;
 }
 
 bool is_digit(char c) {
@@ -408,17 +322,11 @@ std::string trim(std::string_view text, bool start, bool end) {
 }
 
 std::string to_upper(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size();) append_upper(out, next_code_point(text, i));
-  return out;
+  return change_case(text, true);
 }
 
 std::string to_lower(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size();) append_lower(out, next_code_point(text, i));
-  return out;
+  return change_case(text, false);
 }
 
 std::string title_case(std::string_view text) {
@@ -437,10 +345,7 @@ std::string capitalize(std::string_view text) {
   size_t i = 0;
   const char32_t first = next_code_point(text, i);
   if (first >= 0x10000) return std::string(text);  // charAt(0) is a lone high surrogate: unchanged
-  std::string out;
-  append_upper(out, first);
-  out.append(text.substr(i));
-  return out;
+  return change_case(text.substr(0, i), true) + std::string(text.substr(i));
 }
 
 void append_json_string(std::string& out, std::string_view text, bool ensure_ascii) {

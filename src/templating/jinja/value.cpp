@@ -1,12 +1,12 @@
-#include "tokenizer/jinja/value.hpp"
+#include "templating/jinja/value.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "tokenizer/jinja/diagnostics.hpp"
-#include "tokenizer/jinja/js_text.hpp"
+#include "templating/jinja/diagnostics.hpp"
+#include "templating/jinja/js_text.hpp"
 #include "tokenizer/utf8.hpp"
 
 namespace medllm::jinja {
@@ -521,14 +521,6 @@ bool strict_equals(const Value& a, const Value& b) {
   return false;
 }
 
-bool same_value_zero(const Value& a, const Value& b) {
-  if (raw_kind(a) == Raw::Number && raw_kind(b) == Raw::Number && std::isnan(a.as_number()) &&
-      std::isnan(b.as_number())) {
-    return true;
-  }
-  return strict_equals(a, b);
-}
-
 int compare_values(const Value& a, const Value& b, bool case_sensitive) {
   if (a.is_absent() || b.is_absent()) absent_error();
   if (a.is_null() && b.is_null()) return 0;
@@ -613,52 +605,10 @@ Value from_json_at(const nlohmann::ordered_json& json, uint32_t level) {
   return Value();
 }
 
-nlohmann::ordered_json to_json_value_at(const Value& value, uint32_t level) {
-  check_level(level);
-  switch (value.kind()) {
-    case Value::Kind::Undefined:
-    case Value::Kind::Null:
-    case Value::Kind::Absent:
-      return nullptr;
-    case Value::Kind::Boolean:
-      return value.as_bool();
-    case Value::Kind::Integer: {
-      const double n = value.as_number();
-      if (std::fabs(n) < 9007199254740992.0) return static_cast<int64_t>(n);
-      return n;
-    }
-    case Value::Kind::Float:
-      return value.as_number();
-    case Value::Kind::String:
-      return js::to_well_formed(value.as_string());
-    case Value::Kind::Array:
-    case Value::Kind::Tuple: {
-      auto out = nlohmann::ordered_json::array();
-      for (const auto& item : value.items()) out.push_back(to_json_value_at(item, level + 1));
-      return out;
-    }
-    case Value::Kind::Object:
-    case Value::Kind::KeywordArguments:
-    case Value::Kind::Namespace: {
-      auto out = nlohmann::ordered_json::object();
-      for (const auto& [key, item] : value.entries().entries())
-        out[js::to_well_formed(key)] = to_json_value_at(item, level + 1);
-      return out;
-    }
-    case Value::Kind::Function:
-      throw EvalError(fmt::format("function '{}' has no JSON form", value.function().name));
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 Value from_json(const nlohmann::ordered_json& json) {
   return from_json_at(json, 0);
-}
-
-nlohmann::ordered_json to_json_value(const Value& value) {
-  return to_json_value_at(value, 0);
 }
 
 }  // namespace medllm::jinja

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "tokenizer/jinja/interpreter.hpp"
+#include "templating/jinja/interpreter.hpp"
 
 namespace medllm::jinja {
 
