@@ -12,6 +12,7 @@
 #include "cli/commands.hpp"
 #include "core/json_file.hpp"
 #include "core/strict_number.hpp"
+#include "report/training_report.hpp"
 #include "train/trainer.hpp"
 
 namespace medllm::cli {
@@ -77,6 +78,7 @@ void run_train(const TrainFlags& flags) {
   if (flags.resume && !config.contains("resume_from_checkpoint")) config["resume_from_checkpoint"] = "latest";
   const TrainOptions options = TrainOptions::from_json(config, "settings");
   const TrainResult result = train(options);
+  report::write_training_report(options.output_dir, options.to_json());  // an interrupted run's curves too
   const nlohmann::json summary = {
       {"steps", result.steps},
       {"train_loss", result.last_train_loss},

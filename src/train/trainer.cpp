@@ -24,7 +24,7 @@
 #include "train/checkpoint.hpp"
 #include "train/optimizer.hpp"
 #include "train/schedule.hpp"
-#include "train/training_report.hpp"
+#include "train/training_log.hpp"
 
 namespace medllm {
 
@@ -322,7 +322,7 @@ TrainResult train(const TrainOptions& o) {
   const auto run_eval = [&](int64_t at_step) {
     const auto loss = evaluate();
     if (!loss) return loss;
-    log_row({{"step", at_step}, {"eval_loss", *loss}, {"eval_perplexity", std::exp(*loss)}});
+    log_row(to_json(EvalRecord{at_step, *loss}));
     std::fprintf(stderr, "medllm: step %lld eval loss %.4f perplexity %.3f\n", static_cast<long long>(at_step), *loss,
                  std::exp(*loss));
     return loss;
@@ -381,14 +381,14 @@ TrainResult train(const TrainOptions& o) {
     const double run_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const double tokens_per_second =
         static_cast<double>((step - first_step) * rows_per_step * o.max_seq_length) / std::max(run_seconds, 1e-9);
-    log_row({{"step", step},
-             {"loss", loss},
-             {"learning_rate", lr},
-             {"grad_norm", grad_norm},
-             {"scored_tokens", scored},
-             {"tokens_per_second", tokens_per_second},
-             {"elapsed_seconds", elapsed},
-             {"epoch", packer.position().epoch}});
+    log_row(to_json(TrainStepRecord{.step = step,
+                                    .loss = loss,
+                                    .learning_rate = lr,
+                                    .grad_norm = grad_norm,
+                                    .scored_tokens = scored,
+                                    .tokens_per_second = tokens_per_second,
+                                    .elapsed_seconds = elapsed,
+                                    .epoch = packer.position().epoch}));
     result.last_train_loss = loss;
     progress.advance();
     if (o.logging_steps > 0 && (step % o.logging_steps == 0 || step == total_steps)) {
@@ -425,7 +425,6 @@ TrainResult train(const TrainOptions& o) {
       export_huggingface(*trained, o.output_dir);
     }
   }
-  write_training_report(o.output_dir, metrics_path.string(), o.to_json());
   json summary = {{"steps", result.steps},
                   {"train_loss", result.last_train_loss},
                   {"checkpoint", result.checkpoint},
