@@ -16,8 +16,9 @@
 #include "core/atomic_file.hpp"
 #include "eval/baseline_predictions.hpp"
 #include "eval/benchmarks.hpp"
-#include "eval/report.hpp"
+#include "eval/results.hpp"
 #include "eval/runner.hpp"
+#include "report/eval_report.hpp"
 
 namespace medllm::cli {
 
@@ -30,6 +31,7 @@ struct EvalFlags {
   std::string score_predictions;
   std::string rule = "paper";
   std::string system;
+  std::string report_from;  // a results.json to draw the reports from
   bool no_bos = false;
   bool list = false;
 };
@@ -39,11 +41,30 @@ std::string default_data_root() {
   return "";
 }
 
+// summary.md to stdout; summary.md and report.html into out_dir when given.
+void print_and_write_reports(const eval::EvalResults& results, const std::string& out_dir) {
+  const std::string markdown = report::eval_markdown(results);
+  std::fwrite(markdown.data(), 1, markdown.size(), stdout);
+  if (!out_dir.empty()) report::write_eval_reports(results, out_dir);
+}
+
+// --report: the reports of an earlier run, drawn again from its results.json (next to it unless -o).
+void redraw_reports(const EvalFlags& flags) {
+  if (!flags.model.path.empty() || !flags.benchmarks.empty() || !flags.score_predictions.empty())
+    throw Error("--report draws the reports of an earlier run: --model, --bench and --score-predictions do not apply");
+  std::string out_dir = flags.options.out_dir;
+  if (out_dir.empty()) out_dir = std::filesystem::path(flags.report_from).parent_path().string();
+  if (out_dir.empty()) out_dir = ".";
+  print_and_write_reports(eval::read_results_file(flags.report_from), out_dir);
+  fmt::print(stderr, "wrote summary.md and report.html to {}\n", out_dir);
+}
+
 void run_eval_command(EvalFlags& flags) {
   if (flags.list) {
     for (const auto& name : eval::benchmark_names()) fmt::print("{}\n", name);
     return;
   }
+  if (!flags.report_from.empty()) return redraw_reports(flags);
   eval::EvalOptions options = flags.options;
   options.benchmarks = flags.benchmarks;
   if (options.data_root.empty()) options.data_root = default_data_root();
@@ -79,9 +100,8 @@ void run_eval_command(EvalFlags& flags) {
   options.progress = console_progress();
   const auto model = flags.model.load();
   const auto tokenizer = Tokenizer::load(*model);
-  const nlohmann::ordered_json results = eval::run_eval(*model, *tokenizer, options);
-  const std::string markdown = eval::render_markdown(results);
-  std::fwrite(markdown.data(), 1, markdown.size(), stdout);
+  const eval::EvalResults results = eval::run_eval(*model, *tokenizer, options);
+  print_and_write_reports(results, options.out_dir);
   if (!options.out_dir.empty())
     fmt::print(stderr, "wrote results.json, samples.jsonl, summary.md and report.html to {}\n", options.out_dir);
 }
@@ -133,11 +153,15 @@ void add_eval_command(CLI::App& app) {
                       "--score-predictions on a directory of baseline files: which system (e.g. gpt4)");
   command->add_option("--rule", flags->rule, "--score-predictions matching rule: paper or lenient")
       ->capture_default_str();
+  command->add_option("--report", flags->report_from,
+                      "draw summary.md and report.html again from an earlier run's results.json (into -o, or "
+                      "beside the file)");
   command->add_flag("--list-benchmarks", flags->list, "print the benchmark names and exit");
   command->footer(R"(Examples:
   medllm eval -m path/to/model --bench medqa,medmcqa,pubmedqa --data ../shared/data -o results/
   medllm eval -m BASE --lora runs/lora --bench medqa --data ../shared/data    # an adapter, applied at load
   medllm eval -m BASE --checkpoint runs/cpt/checkpoint-200 --bench igakuqa --method generate --data ../shared/data
+  medllm eval --report results/results.json                                    # redraw summary.md, report.html
   medllm eval --bench igakuqa --score-predictions ../shared/data/igakuqa/baseline_results --system gpt4 --data ../shared/data)");
   command->callback([flags] { run_eval_command(*flags); });
 }

@@ -13,6 +13,7 @@
 #include "cli/console.hpp"
 #include "core/json_file.hpp"
 #include "core/strict_number.hpp"
+#include "report/training_report.hpp"
 #include "train/trainer.hpp"
 
 namespace medllm::cli {
@@ -80,6 +81,7 @@ void run_train(const TrainFlags& flags) {
   CancelToken stop;
   const StopOnSignals signals(stop);  // Ctrl-C: save a checkpoint, then stop
   const TrainResult result = train(options, console_events(&stop));
+  report::write_training_report(options.output_dir, options.to_json());  // an interrupted run's curves too
   const nlohmann::json summary = {
       {"steps", result.steps},
       {"train_loss", result.last_train_loss},

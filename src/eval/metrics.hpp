@@ -3,14 +3,20 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 namespace medllm::eval {
+
+// The Wilson score interval at 95% (z = 1.96) of a proportion observed over `trials` (> 0):
+// well behaved for small n and for rates near 0 or 1. The one definition used by results and
+// reports (a per-subject whisker is computed from the subject's n and accuracy).
+std::pair<double, double> wilson95(double proportion, double trials);
 
 struct Proportion {
   int64_t successes = 0;
   int64_t total = 0;
   double value() const { return total > 0 ? static_cast<double>(successes) / static_cast<double>(total) : 0.0; }
-  // Wilson score interval at 95% (z = 1.96): well behaved for small n and for rates near 0 or 1.
+  // wilson95 of value() over total; {0, 0} when there is no trial.
   std::pair<double, double> wilson95() const;
   nlohmann::json to_json() const;  // {"value", "ci95": [lo, hi], "correct", "n"}
 };

@@ -23,7 +23,7 @@
 #include "eval/igakuqa_loader.hpp"
 #include "eval/metrics.hpp"
 #include "eval/prompts.hpp"
-#include "eval/report.hpp"
+#include "eval/results.hpp"
 #include "templating/chat_template.hpp"
 
 namespace medllm::eval {
@@ -241,8 +241,22 @@ void run_generate(const Model& model, const Tokenizer& tokenizer, const EvalOpti
   }
 }
 
-json summarize(const Benchmark& bench, const std::vector<json>& samples, const EvalOptions& options,
-               const Item& first_item) {
+// The scoring record of a benchmark: which prompt format and how answers are scored.
+void describe_scoring(BenchmarkResult& out, const std::string& benchmark, const Item& first_item,
+                      const EvalOptions& options) {
+  if (options.method == "loglik") {
+    const PromptFormat format = loglik_format(benchmark, first_item);
+    out.prompt_format = format.name;
+    out.scoring = format.scoring + "; acc: highest log-likelihood, acc_norm: per character, acc_bytes: per byte";
+  } else {
+    out.prompt_format =
+        "chat template + instruction" + std::string(options.chain_of_thought ? " (chain of thought)" : "");
+    out.scoring = fmt::format("exact match of the extracted answer; {} sample(s) voted", options.self_consistency);
+  }
+}
+
+BenchmarkResult summarize(const Benchmark& bench, const std::vector<json>& samples, const EvalOptions& options,
+                          const Item& first_item) {
   Proportion acc, acc_norm, acc_bytes;
   std::map<std::string, Proportion> per_subject;
   int64_t skipped = 0;
@@ -257,88 +271,30 @@ json summarize(const Benchmark& bench, const std::vector<json>& samples, const E
       per_subject[subject].successes += correct;
     }
   }
-  json metrics = {{"acc", acc.to_json()}};
+  BenchmarkResult out{.name = bench.name,
+                      .n = static_cast<int64_t>(samples.size()),
+                      .language = first_item.language,
+                      .description = bench.description,
+                      .source = bench.source,
+                      .metrics = {{"acc", Estimate::of(acc)}},
+                      .primary_metric = "acc",
+                      .skipped = skipped};
   if (options.method == "loglik") {
-    metrics["acc_norm"] = acc_norm.to_json();
-    metrics["acc_bytes"] = acc_bytes.to_json();
+    out.metrics.emplace_back("acc_norm", Estimate::of(acc_norm));
+    out.metrics.emplace_back("acc_bytes", Estimate::of(acc_bytes));
   }
-  json subjects = json::object();
-  for (const auto& [subject, p] : per_subject) subjects[subject] = {{"n", p.total}, {"acc", p.value()}};
-  const PromptFormat format = loglik_format(bench.name, first_item);
-  json out = {{"n", samples.size()},
-              {"language", first_item.language},
-              {"description", bench.description},
-              {"source", bench.source},
-              {"metrics", metrics},
-              {"primary_metric", "acc"},
-              {"per_subject", subjects},
-              {"skipped", skipped}};
-  if (!first_item.choices.empty()) out["chance"] = 1.0 / static_cast<double>(first_item.choices.size());
-  if (options.method == "loglik") {
-    out["prompt_format"] = format.name;
-    out["scoring"] = format.scoring + "; acc: highest log-likelihood, acc_norm: per character, acc_bytes: per byte";
-  } else {
-    out["prompt_format"] =
-        "chat template + instruction" + std::string(options.chain_of_thought ? " (chain of thought)" : "");
-    out["scoring"] = fmt::format("exact match of the extracted answer; {} sample(s) voted", options.self_consistency);
-  }
-  if (!samples.empty() && samples.front().contains("prompt")) out["example_prompt"] = samples.front()["prompt"];
+  for (const auto& [subject, p] : per_subject) out.per_subject.push_back({subject, p.total, p.value()});
+  if (!first_item.choices.empty()) out.chance = 1.0 / static_cast<double>(first_item.choices.size());
+  describe_scoring(out, bench.name, first_item, options);
+  if (!samples.empty() && samples.front().contains("prompt"))
+    out.example_prompt = samples.front()["prompt"].get<std::string>();
   return out;
-}
-
-// The exam view of IgakuQA predictions: points per year and booklet, the required section against
-// its 80% threshold, 禁忌肢 chosen, and the published baselines scored the same way beside.
-json tally_view(const json& tally) {
-  return {{"accuracy", tally.value("accuracy", 0.0)},
-          {"points", tally.value("points_earned", 0)},
-          {"possible", tally.value("points_possible", 0)},
-          {"questions", tally.value("questions", 0)}};
-}
-
-// The report's per-year view of an exam summary (see eval/report.hpp).
-json exam_report_view(const json& summary) {
-  json years = json::object();
-  const auto year_entries = [&](const char* part) {
-    std::map<std::string, json> out;
-    for (const json& year : summary[part]["years"]) out[std::to_string(year["year"].get<int>())] = year;
-    return out;
-  };
-  const auto text_only = year_entries("text_only");
-  const auto with_images = year_entries("needs_image");
-  for (const auto& [key, year] : year_entries("all")) {
-    json view = tally_view(year["total"]);
-    const json& required = year["required"];
-    view["required_points"] = required.value("points_earned", 0);
-    view["required_possible"] = required.value("points_possible", 0);
-    view["required_rate"] = required.value("points_rate", 0.0);
-    view["required_pass"] = view["required_possible"] == 0
-                                ? json(nullptr)  // no required-section question was evaluated
-                                : json(year.value("criteria", json::object()).value("required_pass", false));
-    view["kinki_chosen"] = year["total"].value("kinki_questions", 0);
-    view["partial"] = year.value("partial", false);
-    if (text_only.contains(key)) view["text_only"] = tally_view(text_only.at(key)["total"]);
-    if (with_images.contains(key)) view["with_images"] = tally_view(with_images.at(key)["total"]);
-    json booklets = json::object();
-    for (const auto& [name, tally] : summary["all"]["booklets"].items()) {
-      if (name.rfind(std::to_string(year["exam"].get<int>()), 0) == 0) booklets[name.substr(3)] = tally_view(tally);
-    }
-    view["booklets"] = booklets;
-    years[key] = view;
-  }
-  json baselines = json::object();
-  for (const json& column : summary.value("baselines", json::array())) {
-    json per_year = json::object();
-    for (const json& year : column["years"])
-      per_year[std::to_string(year["year"].get<int>())] = tally_view(year["total"]);
-    baselines[column["system"].get<std::string>()] = per_year;
-  }
-  return {{"years", years}, {"baselines", baselines}};
 }
 
 // The exam view of IgakuQA predictions for the evaluated questions: points per year and
 // booklet, the required section against its 80% threshold, 禁忌肢 chosen, and the published
 // baselines scored the same way on the same questions.
-json igakuqa_exam_json(const Benchmark& bench, const std::vector<json>& samples, const std::string& data_root) {
+ExamResult igakuqa_exam(const Benchmark& bench, const std::vector<json>& samples, const std::string& data_root) {
   std::map<std::string, std::string> predictions;
   for (const json& sample : samples) predictions[sample["id"].get<std::string>()] = sample.value("prediction", "");
   Benchmark evaluated = bench;
@@ -349,14 +305,27 @@ json igakuqa_exam_json(const Benchmark& bench, const std::vector<json>& samples,
     add_baseline_comparisons(summary, evaluated, baselines.string(), {"gpt4", "chatgpt", "gpt3", "student-majority"},
                              PredictionRule::Lenient);
   }
-  json view = exam_report_view(summary.to_json(false));
-  view["detail"] = summary.to_json(false);
-  return view;
+  return exam_result(summary);
 }
 
 }  // namespace
 
-json model_identity(const Model& model, bool hash) {
+namespace {
+
+// The SHA-256 of "<name> <sha256>\n" over config.json and every weight file, in name order, then
+// of the checkpoint and adapter files in load order.
+std::string model_hash(const Model& model, std::set<std::string> files, const std::vector<std::string>& update_files) {
+  Sha256 combined;
+  const fs::path config_path = fs::is_directory(model.path()) ? fs::path(model.path()) / "config.json" : fs::path();
+  if (!config_path.empty() && fs::exists(config_path)) files.insert(config_path.string());
+  for (const auto& file : files) combined.update(fs::path(file).filename().string() + " " + sha256_file(file) + "\n");
+  for (const auto& file : update_files) combined.update("update " + sha256_file(file) + "\n");
+  return combined.hex_digest();
+}
+
+}  // namespace
+
+ModelIdentity model_identity(const Model& model, bool hash) {
   const ModelConfig& config = model.config();
   int64_t parameters = 0;
   std::map<std::string, int64_t> dtype_counts;
@@ -374,104 +343,111 @@ json model_identity(const Model& model, bool hash) {
   for (const auto& [name, count] : dtype_counts) {
     if (count > most) most = count, dtype = name;
   }
-  json identity = {{"path", model.path()},
-                   {"format", model.format()},
-                   {"model_type", config.model_type},
-                   {"architecture", config.architecture},
-                   {"parameters", parameters},
-                   {"dtype", dtype}};
+  ModelIdentity identity{.path = model.path(),
+                         .format = model.format(),
+                         .model_type = config.model_type,
+                         .architecture = config.architecture,
+                         .parameters = parameters,
+                         .dtype = dtype};
   // Weights changed at load are part of the model: without them in the identity a cached result
   // of the base model would be reused.
   std::vector<std::string> update_files;
   if (!model.checkpoint().empty()) {
-    identity["checkpoint"] = model.checkpoint();
+    identity.checkpoint = model.checkpoint();
     const fs::path file = fs::is_directory(model.checkpoint()) ? fs::path(model.checkpoint()) / "model.safetensors"
                                                                : fs::path(model.checkpoint());
     update_files.push_back(file.string());
   }
   for (const auto& adapter : model.lora_adapters()) {
-    identity["lora"].push_back({{"path", adapter.path}, {"scale", adapter.scale}});
+    identity.lora.push_back({adapter.path, adapter.scale});
     update_files.push_back((fs::path(adapter.path) / "adapter_model.safetensors").string());
   }
-  if (hash) {
-    // The SHA-256 of "<name> <sha256>\n" over config.json and every weight file, in name order,
-    // then of the checkpoint and adapter files in load order.
-    Sha256 combined;
-    const fs::path config_path = fs::is_directory(model.path()) ? fs::path(model.path()) / "config.json" : fs::path();
-    if (!config_path.empty() && fs::exists(config_path)) files.insert(config_path.string());
-    for (const auto& file : files) combined.update(fs::path(file).filename().string() + " " + sha256_file(file) + "\n");
-    for (const auto& file : update_files) combined.update("update " + sha256_file(file) + "\n");
-    identity["sha256"] = combined.hex_digest();
-  }
+  if (hash) identity.sha256 = model_hash(model, std::move(files), update_files);
   return identity;
 }
 
-nlohmann::ordered_json run_eval(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options) {
+namespace {
+
+EvalConfig config_of(const Model& model, const EvalOptions& options) {
+  return {.method = options.method,
+          .shots = options.shots,
+          .limit = options.limit > 0 ? Nullable<int64_t>::of(options.limit) : Nullable<int64_t>::none(),
+          .batch_size = options.batch_size,
+          .threads = model.threads(),
+          .add_bos = options.add_bos,
+          .data_root = options.data_root,
+          .seed = options.sampling.seed,
+          .temperature = options.sampling.temperature,
+          .max_tokens = options.max_tokens,
+          .chain_of_thought = options.chain_of_thought,
+          .self_consistency = options.self_consistency,
+          .scoring_version = kScoringVersion,
+          .chat_template =
+              options.method == "generate" ? Nullable<std::string>::of("the model's") : Nullable<std::string>::none()};
+}
+
+// What determines a per-item result: the model, the method and its settings; not the batch size,
+// thread count, item limit, data location or the chat template's description (the method decides
+// it), which never change an item's score.
+std::string scoring_fingerprint(const ModelIdentity& model, const EvalConfig& config) {
+  nlohmann::ordered_json settings = to_json(config);
+  for (const char* key : {"batch_size", "threads", "limit", "data_root", "chat_template"}) settings.erase(key);
+  // The identity as results.json recorded it before it was typed: keys in name order.
+  const std::string identity =
+      model.sha256 ? *model.sha256 : json(to_json(model)).dump(-1, ' ', false, json::error_handler_t::replace);
+  return sha256_hex(identity + settings.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+// The benchmark's items up to the limit, each scored now or taken from the cache.
+BenchmarkResult run_benchmark(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options,
+                              const std::string& name, const std::string& fingerprint, std::vector<json>& all_samples) {
+  const auto started = std::chrono::steady_clock::now();
+  const Benchmark bench = name == "igakuqa" ? load_igakuqa(options.data_root, options.igakuqa_years)
+                                            : load_benchmark(name, options.data_root);
+  if (bench.items.empty()) fail("{}: the benchmark has no items", name);
+  std::vector<const Item*> items;
+  for (const Item& item : bench.items) {
+    if (options.limit > 0 && static_cast<int64_t>(items.size()) >= options.limit) break;
+    items.push_back(&item);
+  }
+  ResultCache cache(options.out_dir, name, sha256_hex(fingerprint + name), options.resume);
+  std::vector<const Item*> todo;
+  for (const Item* item : items) {
+    if (cache.find(item->id) == nullptr) todo.push_back(item);
+  }
+  Progress progress(name, static_cast<int64_t>(todo.size()), "items", options.progress);
+  if (options.method == "loglik") {
+    run_loglik(model, tokenizer, options, bench, todo, cache, progress);
+  } else {
+    run_generate(model, tokenizer, options, bench, todo, cache, progress);
+  }
+  if (!todo.empty()) progress.finish();
+  std::vector<json> samples;
+  for (const Item* item : items) samples.push_back(*cache.find(item->id));
+  BenchmarkResult result = summarize(bench, samples, options, *items.front());
+  result.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.resumed_items = static_cast<int64_t>(items.size() - todo.size());
+  if (name == "igakuqa") result.exam = igakuqa_exam(bench, samples, options.data_root);
+  all_samples.insert(all_samples.end(), samples.begin(), samples.end());
+  return result;
+}
+
+}  // namespace
+
+EvalResults run_eval(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options) {
   if (options.method != "loglik" && options.method != "generate") {
     fail("unknown method '{}' (loglik, generate)", options.method);
   }
   if (options.benchmarks.empty()) fail("no benchmark given (known: {})", fmt::join(benchmark_names(), ", "));
   const auto started = std::chrono::steady_clock::now();
-  // Ordered, so results.json and the reports list benchmarks in the order they were run.
-  nlohmann::ordered_json results = {{"medllm_version", "0.1.0"}, {"created", utc_now()}};
-  results["model"] = nlohmann::ordered_json::parse(
-      model_identity(model, options.hash_model).dump(-1, ' ', false, json::error_handler_t::replace));
-  results["config"] = {{"method", options.method},
-                       {"shots", options.shots},
-                       {"limit", options.limit > 0 ? json(options.limit) : json(nullptr)},
-                       {"batch_size", options.batch_size},
-                       {"threads", model.threads()},
-                       {"add_bos", options.add_bos},
-                       {"data_root", options.data_root},
-                       {"seed", options.sampling.seed},
-                       {"temperature", options.sampling.temperature},
-                       {"max_tokens", options.max_tokens},
-                       {"chain_of_thought", options.chain_of_thought},
-                       {"self_consistency", options.self_consistency},
-                       {"scoring_version", kScoringVersion}};
-  // What determines a per-item result: the model, the method and its settings; not the batch
-  // size, thread count, item limit or data location, which never change an item's score.
-  nlohmann::ordered_json scoring_settings = results["config"];
-  for (const char* key : {"batch_size", "threads", "limit", "data_root"}) scoring_settings.erase(key);
-  const std::string fingerprint = sha256_hex(
-      (results["model"].contains("sha256") ? results["model"]["sha256"].get<std::string>()
-                                           : results["model"].dump(-1, ' ', false, json::error_handler_t::replace)) +
-      scoring_settings.dump(-1, ' ', false, json::error_handler_t::replace));
-  nlohmann::ordered_json benchmarks = nlohmann::ordered_json::object();
+  EvalResults results{.medllm_version = "0.1.0", .created = utc_now()};
+  results.model = model_identity(model, options.hash_model);
+  results.config = config_of(model, options);
+  const std::string fingerprint = scoring_fingerprint(results.model, results.config);
   std::vector<json> all_samples;
-  for (const auto& name : options.benchmarks) {
-    const auto bench_started = std::chrono::steady_clock::now();
-    const Benchmark bench = name == "igakuqa" ? load_igakuqa(options.data_root, options.igakuqa_years)
-                                              : load_benchmark(name, options.data_root);
-    if (bench.items.empty()) fail("{}: the benchmark has no items", name);
-    std::vector<const Item*> items;
-    for (const Item& item : bench.items) {
-      if (options.limit > 0 && static_cast<int64_t>(items.size()) >= options.limit) break;
-      items.push_back(&item);
-    }
-    ResultCache cache(options.out_dir, name, sha256_hex(fingerprint + name), options.resume);
-    std::vector<const Item*> todo;
-    for (const Item* item : items) {
-      if (cache.find(item->id) == nullptr) todo.push_back(item);
-    }
-    Progress progress(name, static_cast<int64_t>(todo.size()), "items", options.progress);
-    if (options.method == "loglik") {
-      run_loglik(model, tokenizer, options, bench, todo, cache, progress);
-    } else {
-      run_generate(model, tokenizer, options, bench, todo, cache, progress);
-    }
-    if (!todo.empty()) progress.finish();
-    std::vector<json> samples;
-    for (const Item* item : items) samples.push_back(*cache.find(item->id));
-    json summary = summarize(bench, samples, options, *items.front());
-    summary["duration_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - bench_started).count();
-    summary["resumed_items"] = items.size() - todo.size();
-    if (name == "igakuqa") summary["exam"] = igakuqa_exam_json(bench, samples, options.data_root);
-    benchmarks[name] = nlohmann::ordered_json::parse(summary.dump(-1, ' ', false, json::error_handler_t::replace));
-    all_samples.insert(all_samples.end(), samples.begin(), samples.end());
-  }
-  results["benchmarks"] = benchmarks;
-  results["duration_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  for (const auto& name : options.benchmarks)
+    results.benchmarks.push_back(run_benchmark(model, tokenizer, options, name, fingerprint, all_samples));
+  results.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   if (!options.out_dir.empty()) {
     fs::create_directories(options.out_dir);
@@ -479,8 +455,7 @@ nlohmann::ordered_json run_eval(const Model& model, const Tokenizer& tokenizer, 
     for (const json& sample : all_samples) lines += sample.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
     write_file_atomically((fs::path(options.out_dir) / "samples.jsonl").string(), lines);
     write_file_atomically((fs::path(options.out_dir) / "results.json").string(),
-                          results.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
-    write_reports(results, options.out_dir);
+                          to_json(results).dump(2, ' ', false, json::error_handler_t::replace) + "\n");
   }
   return results;
 }

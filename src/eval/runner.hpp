@@ -1,7 +1,8 @@
 #pragma once
-// `medllm eval`: runs benchmarks on a model and writes results.json, samples.jsonl and the
-// reports. Per-item results are cached as they are computed, so an interrupted run resumes
-// where it stopped; every score is independent of batch size and thread count.
+// `medllm eval`: runs benchmarks on a model and writes results.json (eval/results.hpp) and
+// samples.jsonl. Per-item results are cached as they are computed, so an interrupted run resumes
+// where it stopped; every score is independent of batch size and thread count. The human-facing
+// reports are drawn from the returned results by the caller (report/eval_report.hpp).
 
 #include <cstdint>
 #include <medllm/generate.hpp>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "core/events.hpp"
+#include "eval/results.hpp"
 
 namespace medllm {
 class Model;
@@ -43,11 +45,11 @@ struct EvalOptions {
   }
 };
 
-// Runs everything and returns results.json's content (also written to out_dir when set).
-nlohmann::ordered_json run_eval(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options);
+// Runs everything and returns the results (also written to out_dir as results.json when set).
+EvalResults run_eval(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options);
 
 // The model's identity for results: path, format, type, parameter count, and a SHA-256 of its
 // files (config and weights) when hash is true.
-nlohmann::json model_identity(const Model& model, bool hash);
+ModelIdentity model_identity(const Model& model, bool hash);
 
 }  // namespace medllm::eval

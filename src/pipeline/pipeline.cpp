@@ -12,9 +12,12 @@
 #include "core/error.hpp"
 #include "core/json_file.hpp"
 #include "eval/perplexity.hpp"
+#include "eval/results.hpp"
 #include "eval/runner.hpp"
 #include "model/export.hpp"
-#include "pipeline/pipeline_report.hpp"
+#include "report/eval_report.hpp"
+#include "report/pipeline_report.hpp"
+#include "report/training_report.hpp"
 
 namespace medllm {
 
@@ -45,21 +48,35 @@ void prepare_stage_data(const std::string& model, PrepareOptions options, const 
   write_file_atomically(stamp.string(), wanted.dump(2) + "\n");
 }
 
+// The primary metric of each benchmark, from the run's typed results.
+std::vector<report::BenchmarkMeasurement> benchmark_measurements(const eval::EvalResults& results) {
+  std::vector<report::BenchmarkMeasurement> out;
+  for (const eval::BenchmarkResult& bench : results.benchmarks) {
+    const std::string primary = bench.primary_metric.value_or("acc");
+    const eval::Estimate* value = bench.metric(primary);
+    const eval::Estimate* acc_norm = bench.metric("acc_norm");
+    if (value == nullptr || !value->value) fail("{}: the results have no value for {}", bench.name, primary);
+    out.push_back({.name = bench.name,
+                   .metric = primary,
+                   .value = *value->value,
+                   .n = bench.n.value_or(0),
+                   .chance = bench.chance.value_or(0.0),
+                   .acc_norm = acc_norm != nullptr ? acc_norm->value : std::nullopt});
+  }
+  return out;
+}
+
 // Held-out perplexity, benchmark accuracy and sample answers of one model.
-ordered_json measure(const Recipe& recipe, const std::string& model_path, const std::string& heldout_data,
-                     const std::string& eval_dir, const RunEvents& events) {
+report::ModelMeasurement measure(const Recipe& recipe, const std::string& model_path, const std::string& heldout_data,
+                                 const std::string& eval_dir, const RunEvents& events) {
   const auto model = Model::load(model_path, LoadOptions{.threads = recipe.threads, .check_weights = false});
   const auto tokenizer = Tokenizer::load(*model);
-  ordered_json out = {{"model", model_path}};
+  report::ModelMeasurement out{.model = model_path};
   const RecipeEval& e = recipe.eval;
   if (e.heldout) {
     const int64_t seq = recipe.stages.front().train.max_seq_length;
     const eval::HeldoutLoss loss = eval::heldout_loss(*model, *tokenizer, heldout_data, seq, e.heldout_rows);
-    out["heldout"] = {{"loss", loss.loss},
-                      {"perplexity", loss.perplexity()},
-                      {"tokens", loss.tokens},
-                      {"rows", loss.rows},
-                      {"data", heldout_data}};
+    out.heldout = {loss.loss, loss.perplexity(), loss.tokens, loss.rows, heldout_data};
     events.say(fmt::format("held-out perplexity {:.3f} (loss {:.4f} over {} tokens)", loss.perplexity(), loss.loss,
                            loss.tokens));
   }
@@ -73,37 +90,67 @@ ordered_json measure(const Recipe& recipe, const std::string& model_path, const 
     options.out_dir = eval_dir;
     options.resume = false;  // the model under the same path may have changed since a previous run
     options.progress = events.progress;
-    const ordered_json results = eval::run_eval(*model, *tokenizer, options);
-    ordered_json benchmarks = ordered_json::object();
-    for (const auto& [name, result] : results.at("benchmarks").items()) {
-      const std::string primary = result.value("primary_metric", "acc");
-      ordered_json entry = {{"metric", primary},
-                            {"value", result.at("metrics").at(primary).at("value")},
-                            {"n", result.value("n", 0)},
-                            {"chance", result.value("chance", 0.0)}};
-      if (result.at("metrics").contains("acc_norm")) entry["acc_norm"] = result["metrics"]["acc_norm"].at("value");
-      benchmarks[name] = entry;
-    }
-    out["benchmarks"] = benchmarks;
-    out["eval_dir"] = eval_dir;
+    const eval::EvalResults results = eval::run_eval(*model, *tokenizer, options);
+    report::write_eval_reports(results, eval_dir);
+    out.benchmarks = benchmark_measurements(results);
+    out.eval_dir = eval_dir;
   }
-  ordered_json samples = ordered_json::array();
   for (const std::string& prompt : e.prompts) {
     GenerateOptions options;
     options.max_tokens = e.max_new_tokens;
     options.sampling.temperature = static_cast<float>(e.temperature);
     options.sampling.repeat_penalty = static_cast<float>(e.repeat_penalty);
     options.sampling.seed = recipe.seed;
-    const GenerateResult result = generate(*model, *tokenizer, prompt, options);
-    samples.push_back({{"prompt", prompt}, {"completion", result.text}});
+    out.samples.push_back({prompt, generate(*model, *tokenizer, prompt, options).text});
   }
-  if (!samples.empty()) out["samples"] = samples;
+  return out;
+}
+
+// pipeline.json's record of a measurement.
+ordered_json to_json(const report::ModelMeasurement& m) {
+  ordered_json out = {{"model", m.model}};
+  if (m.heldout) {
+    out["heldout"] = {{"loss", m.heldout->loss},
+                      {"perplexity", m.heldout->perplexity},
+                      {"tokens", m.heldout->tokens},
+                      {"rows", m.heldout->rows},
+                      {"data", m.heldout->data}};
+  }
+  if (!m.eval_dir.empty()) {
+    ordered_json benchmarks = ordered_json::object();
+    for (const report::BenchmarkMeasurement& b : m.benchmarks) {
+      benchmarks[b.name] = {{"metric", b.metric}, {"value", b.value}, {"n", b.n}, {"chance", b.chance}};
+      if (b.acc_norm) benchmarks[b.name]["acc_norm"] = *b.acc_norm;
+    }
+    out["benchmarks"] = benchmarks;
+    out["eval_dir"] = m.eval_dir;
+  }
+  if (!m.samples.empty()) {
+    ordered_json samples = ordered_json::array();
+    for (const report::SampleAnswer& sample : m.samples)
+      samples.push_back({{"prompt", sample.prompt}, {"completion", sample.completion}});
+    out["samples"] = samples;
+  }
+  return out;
+}
+
+// pipeline.json's record of a stage.
+ordered_json to_json(const report::PipelineStage& stage) {
+  ordered_json out = {{"name", stage.name},
+                      {"objective", stage.objective},
+                      {"finetuning_type", stage.finetuning_type},
+                      {"steps", stage.steps},
+                      {"train_loss", stage.train_loss},
+                      {"output_dir", stage.output_dir},
+                      {"metrics", (fs::path(stage.output_dir) / "metrics.jsonl").string()}};
+  if (stage.eval_loss) out["eval_loss"] = *stage.eval_loss;
+  if (stage.merged) out["merged"] = *stage.merged;
   return out;
 }
 
 // Train one stage on `model`; returns the model the next stage (or the final measurement) uses.
 std::string train_stage(const Recipe& recipe, const RecipeStage& stage, const std::string& model,
-                        const std::string& data_dir, const fs::path& stage_dir, ordered_json& record,
+                        const std::string& data_dir, const fs::path& stage_dir, report::PipelineStage& record,
                         const RunEvents& events) {
   TrainOptions t = stage.train;
   t.model = model;
@@ -128,22 +175,22 @@ std::string train_stage(const Recipe& recipe, const RecipeStage& stage, const st
         "--output-dir or remove that directory)",
         e.what(), t.output_dir);
   }
+  report::write_training_report(t.output_dir, t.to_json());  // an interrupted run's curves too
   if (result.interrupted) fail("stage '{}' was interrupted; run the pipeline again to resume it", stage.name);
-  record = {{"name", stage.name},
-            {"objective", stage.data.objective},
-            {"finetuning_type", t.finetuning_type},
-            {"steps", result.steps},
-            {"train_loss", result.last_train_loss},
-            {"output_dir", t.output_dir},
-            {"metrics", (fs::path(t.output_dir) / "metrics.jsonl").string()}};
-  if (result.final_eval_loss) record["eval_loss"] = *result.final_eval_loss;
+  record = {.name = stage.name,
+            .objective = stage.data.objective,
+            .finetuning_type = t.finetuning_type,
+            .steps = result.steps,
+            .train_loss = result.last_train_loss,
+            .eval_loss = result.final_eval_loss,
+            .output_dir = t.output_dir};
   if (t.finetuning_type == "full") return t.output_dir;  // a Hugging Face model directory
   // LoRA: merge the adapter into the stage's base, so the next stage (and users) get a plain model.
   const std::string merged = (stage_dir / "merged").string();
   const auto merged_model = Model::load(
       model, LoadOptions{.threads = recipe.threads, .check_weights = false, .lora_adapters = {{t.output_dir, 1.0f}}});
   export_huggingface(*merged_model, merged);
-  record["merged"] = merged;
+  record.merged = merged;
   return merged;
 }
 
@@ -157,14 +204,15 @@ std::string format_change(const ordered_json& before, const ordered_json& after,
 
 std::string before_after_table(const ordered_json& before, const ordered_json& after) {
   std::string out = fmt::format("{:<34} {:>14} {:>14}   {}\n", "measurement", "before", "after", "change");
-  if (before.contains("heldout")) {
+  if (before.contains("heldout") && after.contains("heldout")) {
     const auto& b = before["heldout"]["perplexity"];
     const auto& a = after["heldout"]["perplexity"];
     out += fmt::format("{:<34} {:>14.3f} {:>14.3f}   {}\n", "held-out perplexity (lower=better)", b.get<double>(),
                        a.get<double>(), format_change(b, a, true));
   }
-  if (before.contains("benchmarks")) {
+  if (before.contains("benchmarks") && after.contains("benchmarks")) {
     for (const auto& [name, b] : before["benchmarks"].items()) {
+      if (!after["benchmarks"].contains(name)) continue;
       const auto& a = after["benchmarks"][name];
       const std::string label = fmt::format("{} {} (n={}, chance {:.0f}%)", name, b["metric"].get<std::string>(),
                                             b["n"].get<int64_t>(), 100.0 * b["chance"].get<double>());
@@ -172,7 +220,10 @@ std::string before_after_table(const ordered_json& before, const ordered_json& a
                          100.0 * a["value"].get<double>(), format_change(b["value"], a["value"], false));
     }
   }
-  for (size_t i = 0; before.contains("samples") && i < before["samples"].size(); ++i) {
+  const size_t samples = before.contains("samples") && after.contains("samples")
+                             ? std::min(before["samples"].size(), after["samples"].size())
+                             : 0;
+  for (size_t i = 0; i < samples; ++i) {
     out += fmt::format("\nprompt: {}\n  before: {}\n  after:  {}\n", before["samples"][i]["prompt"].get<std::string>(),
                        before["samples"][i]["completion"].get<std::string>(),
                        after["samples"][i]["completion"].get<std::string>());
@@ -202,8 +253,8 @@ ordered_json run_pipeline(const Recipe& recipe, const RunEvents& events) {
   ordered_json timing = ordered_json::object();
   auto phase = std::chrono::steady_clock::now();
   stage_title(fmt::format("measuring the base model {}", recipe.model));
-  const ordered_json before =
-      measure(recipe, recipe.model, data_dirs.front(), (out / "eval" / "before").string(), events);
+  report::PipelineRun run{.name = recipe.name, .base_model = recipe.model, .seed = recipe.seed};
+  run.before = measure(recipe, recipe.model, data_dirs.front(), (out / "eval" / "before").string(), events);
   timing["measure_before_s"] = seconds_since(phase);
 
   std::string model = recipe.model;
@@ -213,24 +264,26 @@ ordered_json run_pipeline(const Recipe& recipe, const RunEvents& events) {
     stage_title(fmt::format("stage '{}': {} {} training on {}", stage.name, stage.train.finetuning_type,
                             stage.data.objective, data_dirs[i]));
     phase = std::chrono::steady_clock::now();
-    ordered_json record;
-    model = train_stage(recipe, stage, model, data_dirs[i], out / stage.name, record, events);
+    model = train_stage(recipe, stage, model, data_dirs[i], out / stage.name, run.stages.emplace_back(), events);
     timing["stage_" + stage.name + "_s"] = seconds_since(phase);
-    stages.push_back(record);
+    stages.push_back(to_json(run.stages.back()));
   }
 
   stage_title(fmt::format("measuring the adapted model {}", model));
   phase = std::chrono::steady_clock::now();
-  const ordered_json after = measure(recipe, model, data_dirs.front(), (out / "eval" / "after").string(), events);
+  run.after = measure(recipe, model, data_dirs.front(), (out / "eval" / "after").string(), events);
   timing["measure_after_s"] = seconds_since(phase);
   timing["total_s"] = seconds_since(started);
+  run.adapted_model = model;
+  run.total_seconds = timing["total_s"].get<double>();
+  run.recipe = recipe.resolved;
 
-  ordered_json result = {
-      {"recipe", recipe.source}, {"name", recipe.name}, {"seed", recipe.seed}, {"base_model", recipe.model},
-      {"adapted_model", model},  {"before", before},    {"after", after},      {"stages", stages},
-      {"timing", timing}};
+  ordered_json result = {{"recipe", recipe.source},     {"name", recipe.name},    {"seed", recipe.seed},
+                         {"base_model", recipe.model},  {"adapted_model", model}, {"before", to_json(run.before)},
+                         {"after", to_json(run.after)}, {"stages", stages},       {"timing", timing}};
   write_file_atomically((out / "pipeline.json").string(), result.dump(2) + "\n");
-  write_pipeline_report(result, recipe.resolved, (out / "report.html").string());
+  report::write_pipeline_report(run, (out / "report.html").string());
+
   return result;
 }
 

@@ -23,7 +23,7 @@
 #include "train/checkpoint.hpp"
 #include "train/optimizer.hpp"
 #include "train/schedule.hpp"
-#include "train/training_report.hpp"
+#include "train/training_log.hpp"
 
 namespace medllm {
 
@@ -363,7 +363,7 @@ std::optional<double> TrainingRun::evaluate() {
 std::optional<double> TrainingRun::evaluate_at(int64_t at_step) {
   const auto loss = evaluate();
   if (!loss) return loss;
-  log_row({{"step", at_step}, {"eval_loss", *loss}, {"eval_perplexity", std::exp(*loss)}});
+  log_row(to_json(EvalRecord{at_step, *loss}));
   events_.say(fmt::format("step {} eval loss {:.4f} perplexity {:.3f}", at_step, *loss, std::exp(*loss)));
   return loss;
 }
@@ -413,14 +413,14 @@ void TrainingRun::log_step(double loss, double lr, double grad_norm, int64_t sco
   const auto done = static_cast<double>(step_ - first_step_);
   const double tokens_per_second =
       done * static_cast<double>(rows_per_step_ * o_.max_seq_length) / std::max(run_seconds, 1e-9);
-  log_row({{"step", step_},
-           {"loss", loss},
-           {"learning_rate", lr},
-           {"grad_norm", grad_norm},
-           {"scored_tokens", scored},
-           {"tokens_per_second", tokens_per_second},
-           {"elapsed_seconds", elapsed()},
-           {"epoch", packer_->position().epoch}});
+  log_row(to_json(TrainStepRecord{.step = step_,
+                                  .loss = loss,
+                                  .learning_rate = lr,
+                                  .grad_norm = grad_norm,
+                                  .scored_tokens = scored,
+                                  .tokens_per_second = tokens_per_second,
+                                  .elapsed_seconds = elapsed(),
+                                  .epoch = packer_->position().epoch}));
   last_loss_ = loss;
   if (o_.logging_steps > 0 && (step_ % o_.logging_steps == 0 || step_ == total_steps_)) {
     const double eta = run_seconds / done * static_cast<double>(total_steps_ - step_);
@@ -459,8 +459,8 @@ TrainResult TrainingRun::run() {
   return result;
 }
 
-// The trained model in the layout its users load (a PEFT adapter, or a Hugging Face model), the
-// report and the summary.
+// The trained model in the layout its users load (a PEFT adapter, or a Hugging Face model) and
+// the summary. (The report is drawn by the caller: report/training_report.)
 void TrainingRun::finish(const TrainResult& result) {
   if (!result.interrupted) {
     if (net_->lora()) {
@@ -471,7 +471,6 @@ void TrainingRun::finish(const TrainResult& result) {
       export_huggingface(*trained, o_.output_dir);
     }
   }
-  write_training_report(o_.output_dir, metrics_path_.string(), o_.to_json());
   json summary = {{"steps", result.steps},
                   {"train_loss", result.last_train_loss},
                   {"checkpoint", result.checkpoint},

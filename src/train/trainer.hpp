@@ -1,8 +1,10 @@
 #pragma once
 // `medllm train`: continued pretraining or supervised fine-tuning of a model on a prepared
 // dataset, full or LoRA, with AdamW, a warmup + decay schedule, gradient clipping and
-// accumulation, held-out evaluation, atomic checkpoints with exact resume, metrics as JSONL and
-// an HTML report. Option names follow transformers' TrainingArguments and PEFT's LoraConfig.
+// accumulation, held-out evaluation, atomic checkpoints with exact resume and metrics as JSONL
+// (train/training_log.hpp; the CLI and the pipeline draw training_report.html from them with
+// report/training_report.hpp). Option names follow transformers' TrainingArguments and PEFT's
+// LoraConfig.
 
 #include <cstdint>
 #include <nlohmann/json.hpp>

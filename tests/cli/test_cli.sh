@@ -61,6 +61,10 @@ for file in results.json samples.jsonl summary.md report.html; do
 done
 check "eval prints the summary table" grep -q "| medqa | 6 |" "$work/eval.md"
 check "eval shows progress" grep -q "items" "$work/eval.err"
+"$medllm" eval --report "$work/eval/results.json" -o "$work/redrawn" >"$work/redrawn.md" 2>"$work/redrawn.err"
+check "eval --report draws summary.md again from results.json" cmp -s "$work/redrawn/summary.md" "$work/eval/summary.md"
+check "eval --report draws report.html again from results.json" cmp -s "$work/redrawn/report.html" "$work/eval/report.html"
+check "eval --report prints the summary" cmp -s "$work/redrawn.md" "$work/eval.md"
 "$medllm" eval --bench igakuqa --score-predictions "$shared/igakuqa/baseline_results" --system gpt4 --data "$shared" >"$work/gpt4.md"
 check "GPT-4 2018: 0.755 and 382/499" grep -q "2018 (112th) | 400 | 0.755 | 382/499" "$work/gpt4.md"
 
@@ -88,6 +92,9 @@ expect_error "detokenize id out of range" "outside the vocabulary" detokenize -m
 expect_error "template without messages file" "cannot open" template -m "$stories" --messages "$work/none.json"
 expect_error "unknown benchmark" "known" eval -m "$stories" --bench nosuchbench --data "$shared"
 expect_error "eval without data" "--data" eval -m "$stories" --bench medqa --data ""
+printf '{"model": {}}' >"$work/no_benchmarks.json"
+expect_error "eval --report of a file without benchmarks" 'no_benchmarks.json: results: missing the required field "benchmarks"' \
+  eval --report "$work/no_benchmarks.json"
 printf '{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}}' >"$work/tokenizer.json"
 expect_error "malformed tokenizer.json" "merges\[0\]" tokenize -m "$work/tokenizer.json" a
 

@@ -1,7 +1,8 @@
 // End-to-end evaluation on the real pretrained stories260K model (its GGUF vocabulary tokenizes
 // English and, by byte fallback, Japanese): scores are bit-identical across batch sizes and
 // thread counts, each choice's log-likelihood equals the log-softmax of a plain forward pass,
-// interrupted runs resume from the cache, and the outputs are written. Benchmark data is read
+// interrupted runs resume from the cache, and results.json and samples.jsonl are written (the
+// reports are the caller's: tests/report and the CLI test cover them). Benchmark data is read
 // from ../shared/data (IgakuQA has no license and is never copied into the repository).
 
 #include <gtest/gtest.h>
@@ -106,37 +107,42 @@ TEST_F(EvalRunner, InterruptedRunsResumeFromTheCache) {
   const fs::path out = test::fresh_temp_dir("resume");
   EvalOptions o = options({"pubmedqa"}, 6, 2);
   o.out_dir = out.string();
-  const auto first = run_eval(*model, *tokenizer, o);
-  EXPECT_EQ(first["benchmarks"]["pubmedqa"]["resumed_items"], 0);
+  const EvalResults first = run_eval(*model, *tokenizer, o);
+  ASSERT_EQ(first.benchmarks.size(), 1u);
+  EXPECT_EQ(first.benchmarks[0].resumed_items, 0);
   // Cut the cache in the middle of its fourth line, as a killed run would leave it.
   const fs::path cache = *fs::directory_iterator(out / "cache");
   std::string text = test::read_file(cache);
   size_t cut = 0;
   for (int line = 0; line < 3; ++line) cut = text.find('\n', cut) + 1;
   test::write_file(cache, text.substr(0, cut + 20));
-  const auto second = run_eval(*model, *tokenizer, o);
-  EXPECT_EQ(second["benchmarks"]["pubmedqa"]["resumed_items"], 3);
-  EXPECT_EQ(second["benchmarks"]["pubmedqa"]["metrics"], first["benchmarks"]["pubmedqa"]["metrics"]);
-  for (const char* file : {"results.json", "samples.jsonl", "summary.md", "report.html"}) {
-    EXPECT_TRUE(fs::exists(out / file)) << file;
-  }
+  const EvalResults second = run_eval(*model, *tokenizer, o);
+  EXPECT_EQ(second.benchmarks[0].resumed_items, 3);
+  EXPECT_EQ(second.benchmarks[0].metrics, first.benchmarks[0].metrics);
+  for (const char* file : {"results.json", "samples.jsonl"}) EXPECT_TRUE(fs::exists(out / file)) << file;
+  // The library draws no report (report/ sits above eval/); results.json reads back as returned.
+  for (const char* file : {"summary.md", "report.html"}) EXPECT_FALSE(fs::exists(out / file)) << file;
+  EXPECT_EQ(read_results_file((out / "results.json").string()), second);
 }
 
 TEST_F(EvalRunner, ResultsRecordModelPromptsAndIntervals) {
   const auto model = load(2);
   const auto tokenizer = Tokenizer::load(*model);
-  const auto results = run_eval(*model, *tokenizer, options({"mmlu_medical"}, 10, 8));
-  EXPECT_EQ(results["model"]["sha256"].get<std::string>().size(), 64u);
+  const EvalResults results = run_eval(*model, *tokenizer, options({"mmlu_medical"}, 10, 8));
+  EXPECT_EQ(results.model.sha256.value_or("").size(), 64u);
   // stories260K: 2 × 512×64 (embedding, output) + 5 layers × 45,440 + 64 (final norm)
-  EXPECT_EQ(results["model"]["parameters"], 292800);
-  const auto& bench = results["benchmarks"]["mmlu_medical"];
-  EXPECT_EQ(bench["n"], 10);
-  EXPECT_EQ(bench["prompt_format"], "lm-eval mmlu (per-subject description)");
-  const auto& acc = bench["metrics"]["acc"];
-  EXPECT_LE(acc["ci95"][0].get<double>(), acc["value"].get<double>());
-  EXPECT_GE(acc["ci95"][1].get<double>(), acc["value"].get<double>());
-  EXPECT_NE(bench["example_prompt"].get<std::string>().find("The following are multiple choice questions"),
-            std::string::npos);
+  EXPECT_EQ(results.model.parameters, 292800);
+  ASSERT_EQ(results.benchmarks.size(), 1u);
+  const BenchmarkResult& bench = results.benchmarks[0];
+  EXPECT_EQ(bench.name, "mmlu_medical");
+  EXPECT_EQ(bench.n, 10);
+  EXPECT_EQ(bench.prompt_format, "lm-eval mmlu (per-subject description)");
+  ASSERT_NE(bench.metric("acc"), nullptr);
+  const Estimate& acc = *bench.metric("acc");
+  EXPECT_LE(acc.low.value(), acc.value.value());
+  EXPECT_GE(acc.high.value(), acc.value.value());
+  EXPECT_EQ(acc.n, 10);
+  EXPECT_NE(bench.example_prompt.value_or("").find("The following are multiple choice questions"), std::string::npos);
 }
 
 TEST_F(EvalRunner, GenerateMethodExtractsAnswersAndScoresIgakuQAAsAnExam) {
@@ -146,11 +152,16 @@ TEST_F(EvalRunner, GenerateMethodExtractsAnswersAndScoresIgakuQAAsAnExam) {
   o.method = "generate";
   o.max_tokens = 12;
   o.igakuqa_years = {2018};
-  const auto results = run_eval(*model, *tokenizer, o);
-  const auto& bench = results["benchmarks"]["igakuqa"];
-  EXPECT_EQ(bench["n"], 5);
-  EXPECT_TRUE(bench.contains("exam"));
-  EXPECT_EQ(bench["language"], "ja");
+  const EvalResults results = run_eval(*model, *tokenizer, o);
+  ASSERT_EQ(results.benchmarks.size(), 1u);
+  const BenchmarkResult& bench = results.benchmarks[0];
+  EXPECT_EQ(bench.n, 5);
+  ASSERT_TRUE(bench.exam.has_value());
+  ASSERT_EQ(bench.exam->years.size(), 1u);
+  EXPECT_EQ(bench.exam->years[0].year, "2018");
+  EXPECT_EQ(bench.exam->years[0].total.questions, 5);
+  EXPECT_EQ(bench.language, "ja");
+  EXPECT_EQ(results.config.chat_template, Nullable<std::string>::of("the model's"));
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // The human-facing reports: summary.md and report.html rendered from a synthetic results.json
 // that has every field (an English and a Japanese benchmark, IgakuQA with its exam and the
 // baselines), from documents with fields missing or of the wrong type, and from strings that
-// need escaping.
+// need escaping. Every document is read through the typed schema (eval/results.hpp), as
+// `medllm eval --report` reads a results.json.
 
 #include <gtest/gtest.h>
 
@@ -16,13 +17,28 @@
 #include <string>
 #include <vector>
 
-#include "eval/report.hpp"
+#include "eval/results.hpp"
+#include "report/eval_report.hpp"
 #include "support/test_support.hpp"
 
 namespace medllm::eval {
 namespace {
 
 using nlohmann::json;
+
+template <class Json>
+std::string render_markdown(const Json& results) {
+  return report::eval_markdown(results_from_json(results));
+}
+
+template <class Json>
+std::string render_html(const Json& results) {
+  return report::eval_html(results_from_json(results));
+}
+
+void write_reports(const json& results, const std::string& out_dir) {
+  report::write_eval_reports(results_from_json(results), out_dir);
+}
 
 json full_results() {
   return json::parse(R"json({

@@ -1,8 +1,8 @@
-#include "core/html_text.hpp"
+#include "report/escape.hpp"
 
 #include <cstdint>
 
-namespace medllm {
+namespace medllm::report {
 
 namespace {
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
@@ -84,4 +84,42 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
-}  // namespace medllm
+namespace {
+
+bool is_ascii_alnum(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// A '_' between two letters or digits cannot open emphasis, so it stays unescaped.
+bool intraword(const std::string& text, size_t i) {
+  return i > 0 && i + 1 < text.size() && is_ascii_alnum(text[i - 1]) && is_ascii_alnum(text[i + 1]);
+}
+
+}  // namespace
+
+std::string markdown_escape(std::string_view text) {
+  const std::string clean = clean_text(text);
+  std::string out;
+  out.reserve(clean.size() + 8);
+  for (size_t i = 0; i < clean.size(); ++i) {
+    const char c = clean[i];
+    if (c == '\n' || c == '\r' || c == '\t') {
+      out += ' ';
+    } else if (std::string_view("\\`*[]<>|&~").find(c) != std::string_view::npos ||
+               (c == '_' && !intraword(clean, i)) || (c == '#' && out.empty())) {
+      out += '\\';
+      out += c;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string markdown_code(std::string_view text) {
+  const std::string clean = clean_text(text);
+  if (clean.empty() || clean.find_first_of("`\n\r|") != std::string::npos) return markdown_escape(clean);
+  return "`" + clean + "`";
+}
+
+}  // namespace medllm::report
