@@ -111,7 +111,6 @@ void dot_block(const float* w, const float* x, int64_t stride, int64_t length, f
 
 // y[n, ldy] (columns 0..rows) = x[n, in] · w[rows, in]ᵀ
 void sgemm_rows(const float* x, int64_t n, int64_t in, const float* w, int64_t rows, float* y, int64_t ldy) {
-  blas_single_threaded();
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(rows),
               static_cast<int>(in), 1.0f, x, static_cast<int>(in), w, static_cast<int>(in), 0.0f, y,
               static_cast<int>(ldy));
@@ -247,6 +246,7 @@ void matmul(const TensorView& weight, const float* x, int64_t n, float* y, Threa
 }
 
 void matmul_blas(const TensorView& weight, const float* x, int64_t n, float* y, ThreadPool& pool) {
+  blas_single_threaded();
   check_matrix(weight);
   const int64_t out = weight.rows();
   const int64_t in = weight.cols();

@@ -3,7 +3,6 @@
 #include <cblas.h>
 
 #include <algorithm>
-#include <mutex>
 
 namespace medllm::kernels {
 
@@ -15,8 +14,8 @@ int64_t sgemm_tile_extent(int64_t size) {
 }
 
 void blas_single_threaded() {
-  static std::once_flag once;
-  std::call_once(once, [] { openblas_set_num_threads(1); });
+  // Checked at every call, not once: the application may have changed the setting since.
+  if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
 }
 
 void tiled_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const SgemmOperand& a, const SgemmOperand& b, float beta,

@@ -16,8 +16,8 @@ inline constexpr int64_t kSgemmTile = 512;
 
 // The kernels call BLAS from inside their own thread pool tasks (one sgemm per task, so results
 // do not depend on the thread count); BLAS's own threads would only compete for the cores. Every
-// kernel that calls BLAS calls this first; it sets OpenBLAS to one thread once per process
-// (OpenBLAS 0.3.21 has no per-call setting).
+// kernel that calls BLAS calls this first; it keeps OpenBLAS at one thread for the process
+// (OpenBLAS 0.3.21 has no per-call setting). Call it from the calling thread, outside pool tasks.
 void blas_single_threaded();
 
 enum class Op { None, Transpose };
