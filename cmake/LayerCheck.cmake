@@ -6,7 +6,7 @@
 
 # Public header → layer. medllm.hpp includes everything, so only the CLI (above every layer) may.
 set(MEDLLM_PUBLIC_HEADER_LAYERS
-    "error:core" "tokenizer:tokenizer" "config:model" "model:model" "scoring:model" "generate:runtime" "medllm:cli")
+    "error:core" "tokenizer:tokenizer" "config:model" "model:model" "scoring:model" "generate:runtime" "session:runtime" "medllm:cli")
 
 # The layer of an included header, or "" for a header outside the layers (std, third-party).
 function(medllm_header_layer header layers out)

@@ -12,4 +12,5 @@
 #include <medllm/generate.hpp>
 #include <medllm/model.hpp>
 #include <medllm/scoring.hpp>
+#include <medllm/session.hpp>
 #include <medllm/tokenizer.hpp>

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 #include <medllm/error.hpp>
+#include <medllm/session.hpp>
 #include <medllm/tokenizer.hpp>
 
 #include "cli/commands.hpp"

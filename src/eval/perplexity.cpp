@@ -1,6 +1,7 @@
 #include "eval/perplexity.hpp"
 
 #include <medllm/model.hpp>
+#include <medllm/session.hpp>
 #include <medllm/tokenizer.hpp>
 #include <span>
 

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <medllm/generate.hpp>
 #include <medllm/model.hpp>
+#include <medllm/session.hpp>
 #include <medllm/tokenizer.hpp>
 
 #include "core/error.hpp"

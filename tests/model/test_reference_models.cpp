@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <medllm/model.hpp>
+#include <medllm/session.hpp>
 #include <medllm/scoring.hpp>
 #include <nlohmann/json.hpp>
 

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <medllm/generate.hpp>
 #include <medllm/model.hpp>
+#include <medllm/session.hpp>
 #include <medllm/tokenizer.hpp>
 #include <mutex>
 

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <medllm/error.hpp>
 #include <medllm/model.hpp>
+#include <medllm/session.hpp>
 #include <random>
 
 #include "formats/safetensors.hpp"

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <medllm/model.hpp>
+#include <medllm/session.hpp>
 
 #include "core/error.hpp"
 #include "support/test_support.hpp"
