@@ -12,7 +12,7 @@
 
 #include "tokenizer/sentencepiece/precompiled_charsmap.hpp"
 #include "tokenizer/sentencepiece/sentencepiece_tokenizer.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace {
 

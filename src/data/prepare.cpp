@@ -15,7 +15,7 @@
 #include "core/sha256.hpp"
 #include "data/dataset.hpp"
 #include "templating/chat_template.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace medllm {
 

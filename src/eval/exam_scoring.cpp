@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/utf8.hpp"
 
 namespace medllm::eval {
 
@@ -18,10 +19,7 @@ bool is_space(char c) {
 }
 
 std::string trim(std::string_view text) {
-  size_t begin = 0, end = text.size();
-  while (begin < end && is_space(text[begin])) ++begin;
-  while (end > begin && is_space(text[end - 1])) --end;
-  return std::string(text.substr(begin, end - begin));
+  return std::string(utf8::trim_ascii(text));
 }
 
 void replace_all(std::string& text, std::string_view from, std::string_view to) {

@@ -13,6 +13,7 @@
 
 #include "core/error.hpp"
 #include "core/json_file.hpp"
+#include "core/utf8.hpp"
 #include "eval/benchmarks.hpp"
 #include "eval/exam_scoring.hpp"
 
@@ -30,24 +31,7 @@ std::string where(const std::string& path, int line) {
 }
 
 std::string trim(std::string_view text) {
-  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  size_t begin = 0, end = text.size();
-  while (begin < end && is_space(text[begin])) ++begin;
-  while (end > begin && is_space(text[end - 1])) --end;
-  return std::string(text.substr(begin, end - begin));
-}
-
-// Decodes the code point at text[i] (the text is valid UTF-8: it came out of a JSON parser) and
-// advances i.
-char32_t next_code_point(std::string_view text, size_t& i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  if (lead < 0x80) return text[i++];
-  const int length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-  char32_t cp = lead & (length == 4 ? 0x07 : length == 3 ? 0x0F : 0x1F);
-  for (int k = 1; k < length && i + k < text.size(); ++k) cp = (cp << 6) | (byte(i + k) & 0x3F);
-  i += length;
-  return cp;
+  return std::string(utf8::trim_ascii(text));
 }
 
 const json& field(const json& object, const char* name, const std::string& at) {
@@ -121,7 +105,7 @@ std::string answer_template(std::string_view text, std::string* display) {
   size_t i = pos + skip, end = i;
   while (i < text.size()) {
     const size_t start = i;
-    const char32_t cp = next_code_point(text, i);
+    const char32_t cp = utf8::decode(text, i);
     if (cp >= U'\u2460' && cp <= U'\u2473') {
       pattern += '#';  // ①..⑳
     } else if (cp == U'.' || cp == U'．') {
@@ -251,7 +235,8 @@ void load_booklet(const fs::path& dir, int year, int exam, char booklet, Benchma
         points = std::atoi(text.c_str());
       }
     }
-    if (points < 0) fail("{}: field \"points\" must be a non-negative integer, got {}", at, json_for_message(points_value));
+    if (points < 0)
+      fail("{}: field \"points\" must be a non-negative integer, got {}", at, json_for_message(points_value));
 
     // The key: letters for choice questions ("a or d" = either letter), a number otherwise.
     std::string answer_mode = "all_of";

@@ -12,7 +12,7 @@
 #include <utility>
 
 #include "core/json_file.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace medllm::serve {
 

@@ -6,7 +6,7 @@
 #include "core/json_file.hpp"
 #include "tokenizer/byte_level.hpp"
 #include "tokenizer/sentencepiece/bpe_merge.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace medllm {
 

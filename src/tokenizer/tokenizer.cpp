@@ -11,7 +11,7 @@
 #include "tokenizer/gguf_vocab.hpp"
 #include "tokenizer/hf/hf_tokenizer.hpp"
 #include "tokenizer/sentencepiece/sentencepiece_tokenizer.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace medllm {
 

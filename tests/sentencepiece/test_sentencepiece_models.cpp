@@ -20,7 +20,7 @@
 #include "support/test_support.hpp"
 #include "tokenizer/sentencepiece/sentencepiece_tokenizer.hpp"
 #include "tokenizer/spm.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace medllm {
 namespace {

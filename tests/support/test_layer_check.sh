@@ -9,7 +9,7 @@ check_tree() { "$cmake" -DSRC="$1" "-DLAYERS=$layers" -P "$repo/cmake/LayerCheck
 
 mkdir -p "$work/src/core" "$work/src/model" "$work/src/tokenizer"
 printf '#include "core/error.hpp"\n#include <vector>\n' >"$work/src/core/fine.cpp"
-printf '#include "core/error.hpp"\n#include "tokenizer/utf8.hpp"\n#include <medllm/config.hpp>\n' \
+printf '#include "core/error.hpp"\n#include "core/utf8.hpp"\n#include <medllm/config.hpp>\n' \
   >"$work/src/model/fine.cpp"
 check_tree "$work/src"
 check "downward includes pass" test $? -eq 0

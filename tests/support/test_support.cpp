@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "formats/safetensors.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace medllm::test {
 

@@ -16,7 +16,7 @@
 
 #include "support/test_support.hpp"
 #include "tokenizer/unicode.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace medllm {
 namespace {

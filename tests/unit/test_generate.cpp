@@ -6,8 +6,8 @@
 #include <medllm/medllm.hpp>
 #include <random>
 
+#include "core/utf8.hpp"
 #include "support/test_support.hpp"
-#include "tokenizer/utf8.hpp"
 
 namespace medllm {
 namespace {
@@ -255,6 +255,16 @@ TEST(Sampler, LogitBiasShiftsLogitsBeforeChoosing) {
     p.seed = seed;
     EXPECT_EQ(Sampler(p).sample(logits, {}), 0);
   }
+}
+
+TEST(Utf8, DecodeWalksCodePointsAndReplacesInvalidBytes) {
+  const std::string text = "a\u00e9\u65e5\U0001F9FA\xff\xe6\x97";  // 1-4 byte sequences, a bad byte, a cut one
+  std::vector<char32_t> got;
+  for (size_t i = 0; i < text.size();) got.push_back(utf8::decode(text, i));
+  EXPECT_EQ(got, (std::vector<char32_t>{U'a', 0xE9, 0x65E5, 0x1F9FA, 0xFFFD, 0xFFFD, 0xFFFD}));
+  EXPECT_EQ(utf8::trim_ascii(" \t\r\n\f\vx y\v "), "x y");
+  EXPECT_EQ(utf8::trim_ascii("\u3000x"), "\u3000x");  // ideographic space is not ASCII whitespace
+  EXPECT_EQ(utf8::trim_ascii("   "), "");
 }
 
 TEST(Utf8, TakeCompleteHoldsIncompleteCharacters) {

@@ -13,7 +13,7 @@
 #include <unicode/utypes.h>
 
 #include "core/error.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace medllm::jinja::js {
 
@@ -21,9 +21,7 @@ namespace {
 
 constexpr char32_t kReplacement = 0xFFFD;
 
-bool is_continuation(unsigned char byte) {
-  return (byte & 0xC0) == 0x80;
-}
+using utf8::is_continuation;
 
 // A WTF-8 surrogate at text[i] (3 bytes ED A0..BF xx): 1 for high, 2 for low, 0 otherwise.
 int surrogate_at(std::string_view text, size_t i) {

@@ -7,7 +7,7 @@
 
 #include "templating/jinja/diagnostics.hpp"
 #include "templating/jinja/js_text.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace medllm::jinja {
 

@@ -7,7 +7,7 @@
 #include "tokenizer/hf/components.hpp"
 #include "tokenizer/hf/pattern.hpp"
 #include "tokenizer/unicode.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace medllm::hf {
 

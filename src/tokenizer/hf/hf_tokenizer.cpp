@@ -5,7 +5,7 @@
 
 #include "core/error.hpp"
 #include "core/json_file.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace medllm::hf {
 

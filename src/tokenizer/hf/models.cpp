@@ -8,7 +8,7 @@
 #include "core/json_file.hpp"
 #include "tokenizer/hf/components.hpp"
 #include "tokenizer/hf/vocabulary.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace medllm::hf {
 

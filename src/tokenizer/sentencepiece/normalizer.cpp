@@ -1,7 +1,7 @@
 #include "tokenizer/sentencepiece/normalizer.hpp"
 
 #include "tokenizer/sentencepiece/vocab.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace medllm::sentencepiece {
 

@@ -1,7 +1,7 @@
 #include "tokenizer/sentencepiece/precompiled_charsmap.hpp"
 
 #include "core/error.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace medllm::sentencepiece {
 

@@ -4,7 +4,7 @@
 #include "core/mapped_file.hpp"
 #include "tokenizer/sentencepiece/bpe.hpp"
 #include "tokenizer/sentencepiece/unigram.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace medllm {
 

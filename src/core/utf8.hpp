@@ -1,5 +1,6 @@
 #pragma once
-// UTF-8 validation and splitting (RFC 3629: no overlongs, no surrogates, at most U+10FFFF).
+// UTF-8 validation, decoding and splitting (RFC 3629: no overlongs, no surrogates, at most
+// U+10FFFF), and the small text helpers every layer uses.
 
 #include <cstddef>
 #include <string>
@@ -24,5 +25,17 @@ std::string take_complete(std::string& text);
 
 // Replaces each maximal invalid subpart with U+FFFD (like Rust's String::from_utf8_lossy).
 std::string sanitize(std::string_view text);
+
+// Whether a byte continues a multi-byte sequence (10xxxxxx).
+inline bool is_continuation(unsigned char byte) {
+  return (byte & 0xC0) == 0x80;
+}
+
+// The code point at text[i], advancing i past it; an invalid or incomplete sequence decodes as
+// U+FFFD and advances one byte.
+char32_t decode(std::string_view text, size_t& i);
+
+// text without leading and trailing ASCII whitespace (space, \t, \n, \r, \f, \v).
+std::string_view trim_ascii(std::string_view text);
 
 }  // namespace medllm::utf8

@@ -1,4 +1,4 @@
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 #include <cstdint>
 
@@ -119,6 +119,28 @@ std::string sanitize(std::string_view text) {
   std::string out = take_complete(copy);
   if (!copy.empty()) out += kReplacement;  // a truncated final character is one maximal subpart
   return out;
+}
+
+char32_t decode(std::string_view text, size_t& i) {
+  const size_t length = sequence_length(text, i);
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  if (length == 0) {
+    ++i;
+    return 0xFFFD;
+  }
+  const unsigned char lead = byte(i);
+  char32_t cp = length == 1 ? lead : lead & (length == 4 ? 0x07 : length == 3 ? 0x0F : 0x1F);
+  for (size_t k = 1; k < length; ++k) cp = (cp << 6) | (byte(i + k) & 0x3F);
+  i += length;
+  return cp;
+}
+
+std::string_view trim_ascii(std::string_view text) {
+  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+  size_t begin = 0, end = text.size();
+  while (begin < end && space(text[begin])) ++begin;
+  while (end > begin && space(text[end - 1])) --end;
+  return text.substr(begin, end - begin);
 }
 
 }  // namespace medllm::utf8
