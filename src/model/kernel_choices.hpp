@@ -1,5 +1,5 @@
 #pragma once
-// Which kernel variant a ModelConfig flag selects, shared by the inference and training forwards.
+// Which kernel variant a ModelConfig flag selects, for the forward (model/forward.cpp) and its backward.
 
 #include <medllm/config.hpp>
 #include "kernels/elementwise.hpp"
