@@ -10,6 +10,8 @@
 #include <memory>
 #include <string_view>
 
+#include "core/progress.hpp"
+
 namespace medllm::cli {
 
 namespace {

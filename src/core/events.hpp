@@ -7,7 +7,6 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <string>
 #include <string_view>
 
 namespace medllm {
@@ -53,8 +52,5 @@ struct RunEvents {
   }
   bool cancelled() const { return cancel != nullptr && cancel->requested(); }
 };
-
-// "mm:ss" or "h:mm:ss"; "--:--" when unknown (negative) or absurdly long.
-std::string format_duration(double seconds);
 
 }  // namespace medllm

@@ -10,6 +10,9 @@
 
 namespace medllm {
 
+// "mm:ss" or "h:mm:ss"; "--:--" when unknown (negative) or absurdly long.
+std::string format_duration(double seconds);
+
 class Progress {
  public:
   Progress(std::string label, int64_t total, std::string unit, ProgressCallback report);

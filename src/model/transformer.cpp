@@ -95,12 +95,14 @@ class Transformer::Policy final : public ForwardPolicy {
 Transformer::Transformer(const ModelConfig& config, const ModelWeights& weights)
     : config_(config), weights_(weights), forward_(config) {}
 
-void Transformer::run_layers(const int32_t* tokens, std::span<const int64_t> positions, Policy& policy,
+void Transformer::run_layers(const int32_t* tokens, std::span<const TokenPlacement> placements, Policy& policy,
                              ForwardScratch& s, ThreadPool& pool) const {
-  const auto n = static_cast<int64_t>(positions.size());
+  const auto n = static_cast<int64_t>(placements.size());
+  s.positions.resize(placements.size());
+  for (size_t t = 0; t < placements.size(); ++t) s.positions[t] = placements[t].position;
   s.x.resize(static_cast<size_t>(n * config_.hidden_size));
   forward_.embed(tokens, n, s.x.data(), policy);
-  for (int64_t l = 0; l < config_.num_layers; ++l) forward_.layer(l, positions, s.x.data(), policy, pool);
+  for (int64_t l = 0; l < config_.num_layers; ++l) forward_.layer(l, s.positions, s.x.data(), policy, pool);
 }
 
 void Transformer::check_tokens(std::span<const int32_t> tokens) const {
@@ -120,14 +122,12 @@ void Transformer::forward(std::span<const int32_t> tokens, KVCache& cache, Forwa
   for (int64_t begin = 0; begin < total; begin += kChunkTokens) {
     const int64_t n = std::min(kChunkTokens, total - begin);
     placements.resize(static_cast<size_t>(n));
-    scratch.positions.resize(static_cast<size_t>(n));
     for (int64_t t = 0; t < n; ++t) {
       const int64_t position = cache.positions + t;
       placements[static_cast<size_t>(t)] = {position, position, 0, 0, 0};
-      scratch.positions[static_cast<size_t>(t)] = position;
     }
     Policy policy(weights_, placements, cache, scratch);
-    run_layers(tokens.data() + begin, scratch.positions, policy, scratch, pool);
+    run_layers(tokens.data() + begin, placements, policy, scratch, pool);
     cache.positions += n;
     const int64_t hidden = config_.hidden_size;
     if (which == LogitsFor::All) {
@@ -148,10 +148,8 @@ void Transformer::forward_placed(std::span<const int32_t> tokens, std::span<cons
   for (const auto& p : placements) slots = std::max({slots, p.slot + 1, p.prompt_slot + p.prompt_length});
   cache.ensure_capacity(slots);
   const auto n = static_cast<int64_t>(tokens.size());
-  scratch.positions.resize(placements.size());
-  for (size_t t = 0; t < placements.size(); ++t) scratch.positions[t] = placements[t].position;
   Policy policy(weights_, placements, cache, scratch);
-  run_layers(tokens.data(), scratch.positions, policy, scratch, pool);
+  run_layers(tokens.data(), placements, policy, scratch, pool);
   // Gather the rows whose logits are wanted, then one lm_head product for all of them.
   const int64_t hidden = config_.hidden_size;
   std::vector<float> rows(logit_rows.size() * static_cast<size_t>(hidden));

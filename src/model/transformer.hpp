@@ -47,7 +47,7 @@ struct TokenPlacement {
 // Activation buffers for a chunk of tokens, reused by every layer and across calls.
 struct ForwardScratch {
   std::vector<float> x, normed;
-  std::vector<int64_t> positions;
+  std::vector<int64_t> positions;  // the placements' rope positions
   LayerActivations layer;
   BlockScratch block;
   std::vector<kernels::QuerySlots> full_slots, window_slots;  // what each token attends to
@@ -72,7 +72,7 @@ class Transformer {
 
  private:
   class Policy;
-  void run_layers(const int32_t* tokens, std::span<const int64_t> positions, Policy& policy, ForwardScratch& s,
+  void run_layers(const int32_t* tokens, std::span<const TokenPlacement> placements, Policy& policy, ForwardScratch& s,
                   ThreadPool& pool) const;
   void check_tokens(std::span<const int32_t> tokens) const;
 

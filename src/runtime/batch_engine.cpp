@@ -184,7 +184,8 @@ void BatchEngine::step(std::vector<std::unique_ptr<Running>>& active) {
     r.done = true;
     if (r.job->on_done) r.job->on_done(r.result);
   };
-  const auto refuse = [&](Running& r, std::string error) {
+  // Ends a job before its sequence would (the client went away, or the request cannot run).
+  const auto cancel = [&](Running& r, std::string error = {}) {
     r.sequence.cancel();
     finish(r, std::move(error));
   };
@@ -202,24 +203,23 @@ void BatchEngine::step(std::vector<std::unique_ptr<Running>>& active) {
     Running& r = *running;
     const JobSpec& spec = r.job->spec;
     if (r.job->cancelled) {
-      r.sequence.cancel();
-      finish(r);
+      cancel(r);
       continue;
     }
     const auto prompt_length = static_cast<int64_t>(spec.prompt.size());
     if (r.fed == 0 && r.sequence.produced() == 0) {  // not started: check what the pass cannot
       if (prompt_length == 0) {
-        refuse(r, "the prompt is empty");
+        cancel(r, "the prompt is empty");
         continue;
       }
       if (prompt_length > ctx || (prompt_length == ctx && spec.max_tokens != 0)) {
-        refuse(r, fmt::format("the prompt has {} tokens but the context holds {}", prompt_length, ctx));
+        cancel(r, fmt::format("the prompt has {} tokens but the context holds {}", prompt_length, ctx));
         continue;
       }
       const auto bad =
           std::find_if(spec.prompt.begin(), spec.prompt.end(), [&](int32_t id) { return id < 0 || id >= vocab; });
       if (bad != spec.prompt.end()) {
-        refuse(r, fmt::format("token id {} is outside the vocabulary (0..{})", *bad, vocab - 1));
+        cancel(r, fmt::format("token id {} is outside the vocabulary (0..{})", *bad, vocab - 1));
         continue;
       }
     }

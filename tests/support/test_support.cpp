@@ -6,8 +6,8 @@
 #include <random>
 #include <sstream>
 
-#include "formats/safetensors.hpp"
 #include "core/utf8.hpp"
+#include "formats/safetensors.hpp"
 
 namespace medllm::test {
 
@@ -21,6 +21,21 @@ fs::path repo_path(const std::string& relative) {
 }
 fs::path stories260k_path() {
   return repo_path("data/models/stories260K/stories260K.gguf");
+}
+
+Model* StoriesSuite::model_ = nullptr;
+Tokenizer* StoriesSuite::tokenizer_ = nullptr;
+
+void StoriesSuite::SetUpTestSuite() {
+  model_ = Model::load(stories260k_path().string()).release();
+  tokenizer_ = Tokenizer::load(*model_).release();
+}
+
+void StoriesSuite::TearDownTestSuite() {
+  delete tokenizer_;
+  delete model_;
+  tokenizer_ = nullptr;
+  model_ = nullptr;
 }
 
 fs::path fresh_temp_dir(const std::string& name) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <medllm/error.hpp>
+#include <medllm/model.hpp>
 #include <medllm/tokenizer.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -25,6 +26,15 @@ std::filesystem::path fresh_temp_dir(const std::string& name);   // empty, uniqu
 
 std::string read_file(const std::filesystem::path& path);
 void write_file(const std::filesystem::path& path, const std::string& bytes);
+
+// A test suite over the real stories260K model and its tokenizer, loaded once per suite.
+class StoriesSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  static Model* model_;
+  static Tokenizer* tokenizer_;
+};
 
 struct OwnedTensor {
   std::string name;

@@ -12,27 +12,15 @@
 namespace medllm {
 namespace {
 
-class Stories : public ::testing::Test {
+class Stories : public test::StoriesSuite {
  protected:
-  static void SetUpTestSuite() {
-    model_ = Model::load(test::stories260k_path().string()).release();
-    tokenizer_ = Tokenizer::load(*model_).release();
-  }
-  static void TearDownTestSuite() {
-    delete tokenizer_;
-    delete model_;
-  }
   static GenerateOptions greedy(int32_t n) {
     GenerateOptions options;
     options.max_tokens = n;
     options.sampling.temperature = 0.0f;
     return options;
   }
-  static Model* model_;
-  static Tokenizer* tokenizer_;
 };
-Model* Stories::model_ = nullptr;
-Tokenizer* Stories::tokenizer_ = nullptr;
 
 // llama2.c's `run stories260K.bin -z tok512.bin -t 0 -n 200` output, byte for byte.
 TEST_F(Stories, GreedyTwoHundredTokensMatchLlama2c) {

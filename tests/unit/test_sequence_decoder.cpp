@@ -11,16 +11,8 @@
 namespace medllm {
 namespace {
 
-class SequenceRules : public ::testing::Test {
+class SequenceRules : public test::StoriesSuite {
  protected:
-  static void SetUpTestSuite() {
-    model_ = Model::load(test::stories260k_path().string()).release();
-    tokenizer_ = Tokenizer::load(*model_).release();
-  }
-  static void TearDownTestSuite() {
-    delete tokenizer_;
-    delete model_;
-  }
   // Greedy options with a long context and no limit unless a test sets one.
   static SequenceOptions options() {
     SequenceOptions o;
@@ -47,11 +39,7 @@ class SequenceRules : public ::testing::Test {
     return text;
   }
   static std::vector<int32_t> ids(const std::string& text) { return tokenizer_->encode(text, false); }
-  static Model* model_;
-  static Tokenizer* tokenizer_;
 };
-Model* SequenceRules::model_ = nullptr;
-Tokenizer* SequenceRules::tokenizer_ = nullptr;
 
 const std::vector<int32_t> kBos = {1};
 
