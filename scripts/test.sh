@@ -8,20 +8,29 @@ cd "$(dirname "$0")/.."
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 jobs=$(nproc)
+# Each stage's start names the time the previous one took, so CI logs show where the time goes.
+stage_start=$SECONDS
+stage() {
+  echo "== $1   (previous stage: $((SECONDS - stage_start)) s)"
+  stage_start=$SECONDS
+}
 
 bash scripts/install-deps.sh
 
-echo "== build (Release) and test"
+stage "build (Release)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build
+stage "test (Release)"
 ctest --test-dir build --output-on-failure -j "$jobs"
 [ "$quick" -eq 1 ] && exit 0
 
-echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer and test"
+stage "build with AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEDLLM_SANITIZE=ON -DMEDLLM_BUILD_BENCH=OFF >/dev/null
 cmake --build build-asan
+stage "test (sanitizers)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs"
 
-echo "== fuzz (libFuzzer, ${MEDLLM_FUZZ_SECONDS:-30} s per target)"
+stage "fuzz (libFuzzer, ${MEDLLM_FUZZ_SECONDS:-30} s per target)"
 bash fuzz/run.sh "${MEDLLM_FUZZ_SECONDS:-30}" build-fuzz build/reference
+stage "done"

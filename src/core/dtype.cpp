@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <iterator>
 
@@ -9,6 +10,7 @@
 #include <immintrin.h>
 #endif
 
+#include "core/block_quants.hpp"
 #include "core/error.hpp"
 
 namespace medllm {
@@ -102,29 +104,6 @@ void bf16_row_to_f32(const void* src, float* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(in[i]);
 }
 
-void q8_0_to_f32(const void* src, float* dst, int64_t n) {
-  const auto* blocks = static_cast<const BlockQ8_0*>(src);
-  for (int64_t b = 0; b < n / kQ8_0BlockElems; ++b) {
-    const float scale = f16_to_f32(blocks[b].scale_f16);
-    for (int64_t i = 0; i < kQ8_0BlockElems; ++i) {
-      dst[b * kQ8_0BlockElems + i] = scale * static_cast<float>(blocks[b].quants[i]);
-    }
-  }
-}
-
-void q4_0_to_f32(const void* src, float* dst, int64_t n) {
-  const auto* blocks = static_cast<const BlockQ4_0*>(src);
-  constexpr int64_t kHalf = kQ4_0BlockElems / 2;
-  for (int64_t b = 0; b < n / kQ4_0BlockElems; ++b) {
-    const float scale = f16_to_f32(blocks[b].scale_f16);
-    float* out = dst + b * kQ4_0BlockElems;
-    for (int64_t i = 0; i < kHalf; ++i) {
-      out[i] = scale * static_cast<float>((blocks[b].quants[i] & 0x0f) - 8);
-      out[i + kHalf] = scale * static_cast<float>((blocks[b].quants[i] >> 4) - 8);
-    }
-  }
-}
-
 void f32_from_f32(const float* src, void* dst, int64_t n) {
   std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
 }
@@ -139,48 +118,32 @@ void bf16_from_f32(const float* src, void* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = f32_to_bf16(src[i]);
 }
 
-void q8_0_from_f32(const float* src, void* dst, int64_t n) {
-  auto* blocks = static_cast<BlockQ8_0*>(dst);
-  for (int64_t b = 0; b < n / kQ8_0BlockElems; ++b) {
-    const float* x = src + b * kQ8_0BlockElems;
-    float absmax = 0.0f;
-    for (int64_t i = 0; i < kQ8_0BlockElems; ++i) absmax = std::max(absmax, std::fabs(x[i]));
-    const float scale = absmax / 127.0f;
-    const float inverse = scale != 0.0f ? 1.0f / scale : 0.0f;
-    blocks[b].scale_f16 = f32_to_f16(scale);
-    for (int64_t i = 0; i < kQ8_0BlockElems; ++i) {
-      blocks[b].quants[i] = static_cast<int8_t>(std::lround(x[i] * inverse));
-    }
-  }
-}
-
-void q4_0_from_f32(const float* src, void* dst, int64_t n) {
-  auto* blocks = static_cast<BlockQ4_0*>(dst);
-  constexpr int64_t kHalf = kQ4_0BlockElems / 2;
-  for (int64_t b = 0; b < n / kQ4_0BlockElems; ++b) {
-    const float* x = src + b * kQ4_0BlockElems;
-    float signed_max = 0.0f;  // the value of largest magnitude, sign kept
-    for (int64_t i = 0; i < kQ4_0BlockElems; ++i) {
-      if (std::fabs(x[i]) > std::fabs(signed_max)) signed_max = x[i];
-    }
-    const float scale = signed_max / -8.0f;
-    const float inverse = scale != 0.0f ? 1.0f / scale : 0.0f;
-    blocks[b].scale_f16 = f32_to_f16(scale);
-    auto level = [&](float v) { return static_cast<uint8_t>(std::min(15.0f, std::trunc(v * inverse + 8.5f))); };
-    for (int64_t i = 0; i < kHalf; ++i) {
-      blocks[b].quants[i] = static_cast<uint8_t>(level(x[i]) | (level(x[i + kHalf]) << 4));
-    }
-  }
-}
-
+// Byte offsets of each block's f16 scales (and minimums), per layout.
 constexpr uint16_t kScaleAtStart[] = {0};
+constexpr uint16_t kScaleAndMinAtStart[] = {0, 2};
+constexpr uint16_t kQ2_KScales[] = {offsetof(BlockQ2_K, d), offsetof(BlockQ2_K, dmin)};
+constexpr uint16_t kQ3_KScale[] = {offsetof(BlockQ3_K, d)};
+constexpr uint16_t kQ6_KScale[] = {offsetof(BlockQ6_K, d)};
 
+namespace bq = block_quants;
+
+// One row per DType, in enum order; ggml_type ids from ggml.h.
 constexpr DTypeTraits kTraits[] = {
-    {"f32", 1, 4, f32_to_f32, f32_from_f32, {}},
-    {"f16", 1, 2, f16_row_to_f32, f16_from_f32, {}},
-    {"bf16", 1, 2, bf16_row_to_f32, bf16_from_f32, {}},
-    {"q8_0", kQ8_0BlockElems, sizeof(BlockQ8_0), q8_0_to_f32, q8_0_from_f32, kScaleAtStart},
-    {"q4_0", kQ4_0BlockElems, sizeof(BlockQ4_0), q4_0_to_f32, q4_0_from_f32, kScaleAtStart},
+    {"f32", 0, 1, 4, f32_to_f32, f32_from_f32, {}},
+    {"f16", 1, 1, 2, f16_row_to_f32, f16_from_f32, {}},
+    {"bf16", 30, 1, 2, bf16_row_to_f32, bf16_from_f32, {}},
+    {"q8_0", 8, kQK, sizeof(BlockQ8_0), bq::q8_0_to_f32, bq::q8_0_from_f32, kScaleAtStart},
+    {"q4_0", 2, kQK, sizeof(BlockQ4_0), bq::q4_0_to_f32, bq::q4_0_from_f32, kScaleAtStart},
+    {"q4_1", 3, kQK, sizeof(BlockQ4_1), bq::q4_1_to_f32, bq::q4_1_from_f32, kScaleAndMinAtStart},
+    {"q5_0", 6, kQK, sizeof(BlockQ5_0), bq::q5_0_to_f32, bq::q5_0_from_f32, kScaleAtStart},
+    {"q5_1", 7, kQK, sizeof(BlockQ5_1), bq::q5_1_to_f32, bq::q5_1_from_f32, kScaleAndMinAtStart},
+    {"q2_k", 10, kQK_K, sizeof(BlockQ2_K), bq::q2_k_to_f32, nullptr, kQ2_KScales},
+    {"q3_k", 11, kQK_K, sizeof(BlockQ3_K), bq::q3_k_to_f32, nullptr, kQ3_KScale},
+    {"q4_k", 12, kQK_K, sizeof(BlockQ4_K), bq::q4_k_to_f32, nullptr, kScaleAndMinAtStart},
+    {"q5_k", 13, kQK_K, sizeof(BlockQ5_K), bq::q5_k_to_f32, nullptr, kScaleAndMinAtStart},
+    {"q6_k", 14, kQK_K, sizeof(BlockQ6_K), bq::q6_k_to_f32, nullptr, kQ6_KScale},
+    {"iq4_nl", 20, kQK, sizeof(BlockIQ4_NL), bq::iq4_nl_to_f32, nullptr, kScaleAtStart},
+    {"iq4_xs", 23, kQK_K, sizeof(BlockIQ4_XS), bq::iq4_xs_to_f32, nullptr, kScaleAtStart},
 };
 static_assert(std::size(kTraits) == kDTypeCount);
 
@@ -194,7 +157,10 @@ const DTypeTraits& dtype_traits(DType type) {
 
 void from_f32(DType type, const float* src, void* dst, int64_t n) {
   dtype_bytes(type, n);  // validates the block count
-  dtype_traits(type).from_f32(src, dst, n);
+  const DTypeTraits& traits = dtype_traits(type);
+  if (traits.from_f32 == nullptr)
+    fail("quantizing to {} is not supported yet (medllm reads it, but cannot write it)", traits.name);
+  traits.from_f32(src, dst, n);
 }
 
 bool all_finite(DType type, const void* src, int64_t n) {

@@ -1,25 +1,46 @@
 #pragma once
-// Element types of weights: the traits table and the conversions. Block-quantized types (q8_0,
-// q4_0) use the GGUF block layouts so GGUF files load without conversion.
+// Element types of weights: the traits table and the conversions. Block-quantized types use
+// ggml's block layouts (core/quant_blocks.hpp) so GGUF files load without conversion.
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
 
+#include "core/quant_blocks.hpp"
+
 namespace medllm {
 
-enum class DType : uint8_t { F32, F16, BF16, Q8_0, Q4_0 };
-inline constexpr size_t kDTypeCount = 5;  // tables indexed by DType static_assert this size
+// The GGUF types medllm computes with, plain and block-quantized (core/quant_blocks.hpp).
+enum class DType : uint8_t {
+  F32,
+  F16,
+  BF16,
+  Q8_0,
+  Q4_0,
+  Q4_1,
+  Q5_0,
+  Q5_1,
+  Q2_K,
+  Q3_K,
+  Q4_K,
+  Q5_K,
+  Q6_K,
+  IQ4_NL,
+  IQ4_XS
+};
+inline constexpr size_t kDTypeCount = 15;  // tables indexed by DType static_assert this size
 
 // Everything medllm knows of an element type, one row per type (core/dtype.cpp). Adding a type
 // is a row here plus its kernels (each kernel table is indexed by DType and sized kDTypeCount,
 // so a missing kernel fails the build, never falls back to another type's code).
 struct DTypeTraits {
-  std::string_view name;
-  int64_t block_elems;  // elements per block: 1 for plain types
-  size_t block_bytes;   // bytes per block
-  // n elements (whole blocks) to or from f32; from_f32 quantizes with the GGUF reference rounding.
+  std::string_view name;  // lower case, as medllm prints it ("q4_k")
+  uint32_t ggml_type;     // the id GGUF files store (ggml.h's enum ggml_type)
+  int64_t block_elems;    // elements per block: 1 for plain types
+  size_t block_bytes;     // bytes per block
+  // n elements (whole blocks) to or from f32, bit for bit as ggml's dequantize_row_* and
+  // quantize_row_*_ref compute them. from_f32 is null where medllm cannot quantize to the type yet.
   void (*to_f32)(const void* src, float* dst, int64_t n);
   void (*from_f32)(const float* src, void* dst, int64_t n);
   // Byte offsets of a block's f16 scales. A block-quantized value is scale · integer, so a block
@@ -35,18 +56,6 @@ inline std::string_view dtype_name(DType type) {
 // Bytes that `elems` consecutive elements occupy; throws if elems is not a whole number of blocks.
 size_t dtype_bytes(DType type, int64_t elems);
 
-constexpr int64_t kQ8_0BlockElems = 32;
-struct BlockQ8_0 {
-  uint16_t scale_f16;
-  int8_t quants[kQ8_0BlockElems];
-};
-constexpr int64_t kQ4_0BlockElems = 32;
-struct BlockQ4_0 {
-  uint16_t scale_f16;
-  uint8_t quants[kQ4_0BlockElems / 2];  // element i in the low nibble of byte i, i+16 in the high
-};
-static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_0) == 18);
-
 float f16_to_f32(uint16_t bits);
 uint16_t f32_to_f16(float value);  // round to nearest even
 inline float bf16_to_f32(uint16_t bits) {
@@ -61,7 +70,8 @@ uint16_t f32_to_bf16(float value);  // round to nearest even, NaN stays NaN
 inline void to_f32(DType type, const void* src, float* dst, int64_t n) {
   dtype_traits(type).to_f32(src, dst, n);
 }
-// Converts n f32 values to `type` (quantizing with the GGUF reference rounding for blocks).
+// Converts n f32 values to `type` (quantizing as ggml does); an error for a type medllm cannot
+// quantize to.
 void from_f32(DType type, const float* src, void* dst, int64_t n);
 // Whether n elements (whole blocks) of `type` hold no NaN or infinity.
 bool all_finite(DType type, const void* src, int64_t n);

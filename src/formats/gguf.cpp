@@ -1,8 +1,12 @@
 #include "formats/gguf.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <optional>
+#include <string>
 
+#include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "core/json_file.hpp"
 
@@ -18,29 +22,39 @@ constexpr int kMaxArrayDepth = 8;
 
 struct GgmlType {
   uint32_t id;
-  const char* name;
-  uint32_t block_elems;
-  uint32_t block_bytes;
+  std::string name;  // as ggml spells it: "Q4_K"
+  int64_t block_elems;
+  size_t block_bytes;
   std::optional<DType> dtype;  // set where medllm computes with it
 };
 
-// ggml type ids, names and block layouts as defined by ggml (ggml.h / ggml.c type traits).
-constexpr GgmlType kGgmlTypes[] = {
-    {0, "F32", 1, 4, DType::F32},           {1, "F16", 1, 2, DType::F16},         {2, "Q4_0", 32, 18, DType::Q4_0},
-    {3, "Q4_1", 32, 20, std::nullopt},      {6, "Q5_0", 32, 22, std::nullopt},    {7, "Q5_1", 32, 24, std::nullopt},
-    {8, "Q8_0", 32, 34, DType::Q8_0},       {9, "Q8_1", 32, 36, std::nullopt},    {10, "Q2_K", 256, 84, std::nullopt},
-    {11, "Q3_K", 256, 110, std::nullopt},   {12, "Q4_K", 256, 144, std::nullopt}, {13, "Q5_K", 256, 176, std::nullopt},
-    {14, "Q6_K", 256, 210, std::nullopt},   {15, "Q8_K", 256, 292, std::nullopt}, {20, "IQ4_NL", 32, 18, std::nullopt},
-    {23, "IQ4_XS", 256, 136, std::nullopt}, {24, "I8", 1, 1, std::nullopt},       {25, "I16", 1, 2, std::nullopt},
-    {26, "I32", 1, 4, std::nullopt},        {27, "I64", 1, 8, std::nullopt},      {28, "F64", 1, 8, std::nullopt},
-    {30, "BF16", 1, 2, DType::BF16},
+// ggml types medllm reads past but does not compute with: ids, names and block layouts as ggml
+// defines them (ggml.h / ggml.c type traits). The types it computes with come from the DType
+// traits table (core/dtype.cpp), so their layouts are written once.
+struct ForeignType {
+  uint32_t id;
+  const char* name;
+  int64_t block_elems;
+  size_t block_bytes;
+};
+constexpr ForeignType kForeignTypes[] = {
+    {9, "Q8_1", 32, 36}, {15, "Q8_K", 256, 292}, {24, "I8", 1, 1},  {25, "I16", 1, 2},
+    {26, "I32", 1, 4},   {27, "I64", 1, 8},      {28, "F64", 1, 8},
 };
 
-const GgmlType* find_ggml_type(uint32_t id) {
-  for (const auto& type : kGgmlTypes) {
-    if (type.id == id) return &type;
+std::optional<GgmlType> find_ggml_type(uint32_t id) {
+  for (size_t i = 0; i < kDTypeCount; ++i) {
+    const auto dtype = static_cast<DType>(i);
+    const DTypeTraits& traits = dtype_traits(dtype);
+    if (traits.ggml_type != id) continue;
+    std::string name(traits.name);
+    std::transform(name.begin(), name.end(), name.begin(), [](char c) { return static_cast<char>(std::toupper(c)); });
+    return GgmlType{id, std::move(name), traits.block_elems, traits.block_bytes, dtype};
   }
-  return nullptr;
+  for (const auto& type : kForeignTypes) {
+    if (type.id == id) return GgmlType{id, type.name, type.block_elems, type.block_bytes, std::nullopt};
+  }
+  return std::nullopt;
 }
 
 enum ValueType : uint32_t {
@@ -208,8 +222,8 @@ GgufFile parse_gguf(std::span<const std::byte> bytes) {
   const size_t data_size = bytes.size() - file.data_offset;
 
   for (auto& info : file.tensors) {
-    const GgmlType* type = find_ggml_type(info.ggml_type);
-    if (type == nullptr) fail("tensor '{}' has unknown ggml type {}", info.name, info.ggml_type);
+    const std::optional<GgmlType> type = find_ggml_type(info.ggml_type);
+    if (!type) fail("tensor '{}' has unknown ggml type {}", info.name, info.ggml_type);
     uint64_t numel = 1;
     for (uint64_t extent : info.ne) {
       if (extent > (uint64_t{1} << 40) || __builtin_mul_overflow(numel, extent, &numel) ||
@@ -217,11 +231,11 @@ GgufFile parse_gguf(std::span<const std::byte> bytes) {
         fail("tensor '{}' has an impossible shape", info.name);
       }
     }
-    if (info.ne[0] % type->block_elems != 0) {
+    if (info.ne[0] % static_cast<uint64_t>(type->block_elems) != 0) {
       fail("tensor '{}': row length {} is not a multiple of the {} block size {}", info.name, info.ne[0], type->name,
            type->block_elems);
     }
-    info.nbytes = numel / type->block_elems * type->block_bytes;
+    info.nbytes = numel / static_cast<uint64_t>(type->block_elems) * type->block_bytes;
     if (info.offset % file.alignment != 0) {
       fail("tensor '{}': offset {} is not a multiple of the alignment {}", info.name, info.offset, file.alignment);
     }
@@ -237,7 +251,7 @@ GgufFile load_gguf(const std::string& path, TensorStore& store) {
   const MappedFile& mapped = store.adopt(MappedFile(path));
   GgufFile file = with_context(path, [&] { return parse_gguf(mapped.bytes()); });
   for (const auto& info : file.tensors) {
-    const GgmlType* type = find_ggml_type(info.ggml_type);
+    const std::optional<GgmlType> type = find_ggml_type(info.ggml_type);
     Shape shape(info.ne.rbegin(), info.ne.rend());
     store.add(TensorEntry{info.name, type->name, type->dtype, std::move(shape),
                           mapped.data() + file.data_offset + info.offset, info.nbytes, path});

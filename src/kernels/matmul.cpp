@@ -129,16 +129,16 @@ __m512 load_weights(const std::byte* data, int64_t i) {
     return _mm512_cvtph_ps(
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(reinterpret_cast<const uint16_t*>(data) + i)));
   } else if constexpr (D == DType::Q8_0) {
-    const auto& block = reinterpret_cast<const BlockQ8_0*>(data)[i / kQ8_0BlockElems];
-    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.quants + i % kQ8_0BlockElems));
+    const auto& block = reinterpret_cast<const BlockQ8_0*>(data)[i / kQK];
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.quants + i % kQK));
     return _mm512_mul_ps(_mm512_set1_ps(f16_to_f32(block.scale_f16)), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)));
   } else {
     static_assert(D == DType::Q4_0, "load_weights: no loader for this dtype");
-    const auto& block = reinterpret_cast<const BlockQ4_0*>(data)[i / kQ4_0BlockElems];
+    const auto& block = reinterpret_cast<const BlockQ4_0*>(data)[i / kQK];
     const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.quants));
     // Elements 0..15 of a block are the low nibbles, 16..31 the high ones.
-    const __m128i nibbles = i % kQ4_0BlockElems == 0 ? _mm_and_si128(packed, _mm_set1_epi8(0x0f))
-                                                     : _mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0f));
+    const __m128i nibbles = i % kQK == 0 ? _mm_and_si128(packed, _mm_set1_epi8(0x0f))
+                                         : _mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0f));
     const __m512i values = _mm512_sub_epi32(_mm512_cvtepu8_epi32(nibbles), _mm512_set1_epi32(8));
     return _mm512_mul_ps(_mm512_set1_ps(f16_to_f32(block.scale_f16)), _mm512_cvtepi32_ps(values));
   }
@@ -160,6 +160,26 @@ float dot_row_fused_as(const std::byte* data, const float* x, int64_t length) {
   }
   return sum_lanes(lanes) + tail;
 }
+
+// Types without a register loader yet: each block converted by to_f32 into a buffer that stays
+// in L1, then the same 16-lane accumulation. Block sizes (32, 256) are multiples of 16, so a row
+// of whole blocks has no tail.
+template <DType D>
+float dot_row_converted(const std::byte* data, const float* x, int64_t length) {
+  constexpr int64_t kMaxBlock = kQK_K;
+  const DTypeTraits& traits = dtype_traits(D);
+  static_assert(kMaxBlock % kLanes == 0);
+  alignas(64) float block[kMaxBlock];
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t begin = 0; begin < length; begin += traits.block_elems) {
+    traits.to_f32(data + (begin / traits.block_elems) * traits.block_bytes, block, traits.block_elems);
+    for (int64_t i = 0; i < traits.block_elems; i += kLanes)
+      acc = _mm512_fmadd_ps(_mm512_load_ps(block + i), _mm512_loadu_ps(x + begin + i), acc);
+  }
+  alignas(64) float lanes[kLanes];
+  _mm512_store_ps(lanes, acc);
+  return sum_lanes(lanes) + 0.0f;
+}
 #endif
 
 // One weight row (any dtype) dotted with one input, converting weights in registers: the same
@@ -171,9 +191,12 @@ float dot_row_fused(const TensorView& weight, int64_t row, const float* x) {
 #if defined(__AVX512F__)
   // One row per dtype, in DType order: a dtype without its kernel fails to compile.
   using RowDot = float (*)(const std::byte*, const float*, int64_t);
-  static constexpr RowDot kRowDot[] = {dot_row_fused_as<DType::F32>, dot_row_fused_as<DType::F16>,
-                                       dot_row_fused_as<DType::BF16>, dot_row_fused_as<DType::Q8_0>,
-                                       dot_row_fused_as<DType::Q4_0>};
+  static constexpr RowDot kRowDot[] = {
+      dot_row_fused_as<DType::F32>,   dot_row_fused_as<DType::F16>,     dot_row_fused_as<DType::BF16>,
+      dot_row_fused_as<DType::Q8_0>,  dot_row_fused_as<DType::Q4_0>,    dot_row_converted<DType::Q4_1>,
+      dot_row_converted<DType::Q5_0>, dot_row_converted<DType::Q5_1>,   dot_row_converted<DType::Q2_K>,
+      dot_row_converted<DType::Q3_K>, dot_row_converted<DType::Q4_K>,   dot_row_converted<DType::Q5_K>,
+      dot_row_converted<DType::Q6_K>, dot_row_converted<DType::IQ4_NL>, dot_row_converted<DType::IQ4_XS>};
   static_assert(std::size(kRowDot) == kDTypeCount);
   return kRowDot[static_cast<size_t>(weight.dtype)](data, x, length);
 #else

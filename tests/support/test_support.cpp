@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -67,6 +68,22 @@ OwnedTensor random_tensor(const std::string& name, Shape shape, DType dtype, uin
   OwnedTensor tensor{name, dtype, std::move(shape), {}};
   tensor.bytes.resize(dtype_bytes(dtype, static_cast<int64_t>(values.size())));
   from_f32(dtype, values.data(), tensor.bytes.data(), static_cast<int64_t>(values.size()));
+  return tensor;
+}
+
+OwnedTensor random_blocks(const std::string& name, Shape shape, DType dtype, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const DTypeTraits& traits = dtype_traits(dtype);
+  OwnedTensor tensor{name, dtype, std::move(shape), {}};
+  tensor.bytes.resize(dtype_bytes(dtype, shape_numel(tensor.shape)));
+  for (auto& byte : tensor.bytes) byte = static_cast<std::byte>(rng());
+  std::uniform_real_distribution<float> magnitude(1e-4f, 0.1f);
+  for (size_t block = 0; block < tensor.bytes.size(); block += traits.block_bytes) {
+    for (const uint16_t offset : traits.f16_scale_offsets) {
+      const uint16_t scale = f32_to_f16(rng() % 2 ? magnitude(rng) : -magnitude(rng));
+      std::memcpy(tensor.bytes.data() + block + offset, &scale, sizeof scale);
+    }
+  }
   return tensor;
 }
 

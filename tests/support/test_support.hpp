@@ -45,6 +45,10 @@ struct OwnedTensor {
 };
 
 OwnedTensor random_tensor(const std::string& name, Shape shape, DType dtype, uint64_t seed, float scale = 0.2f);
+// Random bytes in `dtype`'s block layout, every code pattern possible, with each block's f16
+// scales set to finite values of magnitude below 0.1: a tensor of any readable dtype, including
+// those medllm cannot quantize to.
+OwnedTensor random_blocks(const std::string& name, Shape shape, DType dtype, uint64_t seed);
 
 struct TinyModel {
   nlohmann::json config;

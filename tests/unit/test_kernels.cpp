@@ -24,19 +24,40 @@ std::vector<float> random_vector(size_t n, uint64_t seed, float scale = 1.0f) {
   return v;
 }
 
-// Every fast matmul path (dot kernels for few rows, BLAS for many) against the scalar oracle.
+std::vector<DType> all_dtypes() {
+  std::vector<DType> out;
+  for (size_t i = 0; i < kDTypeCount; ++i) out.push_back(static_cast<DType>(i));
+  return out;
+}
+
+// Random weights of any dtype: quantized from normal values where medllm can quantize to the type,
+// random blocks otherwise.
+test::OwnedTensor random_weights(Shape shape, DType dtype, uint64_t seed) {
+  if (dtype_traits(dtype).from_f32 != nullptr) return test::random_tensor("w", std::move(shape), dtype, seed);
+  return test::random_blocks("w", std::move(shape), dtype, seed);
+}
+
+// Every fast matmul path (dot kernels for few rows, BLAS for many) against the scalar oracle, for
+// every dtype (rows of 512: whole blocks of every type).
 TEST(Matmul, FastPathsMatchScalarReference) {
   ThreadPool pool(2);
-  for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0}) {
-    const test::OwnedTensor w = test::random_tensor("w", {37, 96}, dtype, 11);
+  for (DType dtype : all_dtypes()) {
+    const int64_t in = dtype_traits(dtype).block_elems > 32 ? 512 : 96;
+    const test::OwnedTensor w = random_weights({37, in}, dtype, 11);
     for (int64_t n : {1, 2, 3, 4, 9, 300}) {
-      const auto x = random_vector(static_cast<size_t>(n * 96), 12);
+      const auto x = random_vector(static_cast<size_t>(n * in), 12);
       std::vector<float> fast(static_cast<size_t>(n * 37)), reference(fast.size());
       kernels::matmul(w.view(), x.data(), n, fast.data(), pool);
       kernels::matmul_reference(w.view(), x.data(), n, reference.data());
+      // f32 accumulation error is relative to the sum of the products' magnitudes, not to the
+      // (possibly cancelled) result.
+      std::vector<float> row(static_cast<size_t>(in));
       for (size_t i = 0; i < fast.size(); ++i) {
-        ASSERT_NEAR(fast[i], reference[i], 1e-5 * (1.0 + std::fabs(reference[i])))
-            << dtype_name(dtype) << " n=" << n << " i=" << i;
+        const int64_t t = static_cast<int64_t>(i) / 37, r = static_cast<int64_t>(i) % 37;
+        to_f32(dtype, w.view().row(r), row.data(), in);
+        double magnitude = 0.0;
+        for (int64_t k = 0; k < in; ++k) magnitude += std::fabs(row[k] * x[t * in + k]);
+        ASSERT_NEAR(fast[i], reference[i], 1e-6 * (1.0 + magnitude)) << dtype_name(dtype) << " n=" << n << " i=" << i;
       }
     }
   }
@@ -45,9 +66,10 @@ TEST(Matmul, FastPathsMatchScalarReference) {
 // A row's result never depends on how many rows are multiplied together or on the thread count,
 // so a sequence scores the same alone, batched, or in a server's continuous batch.
 TEST(Matmul, RowsAreBatchInvariant) {
-  for (DType dtype : {DType::F32, DType::BF16, DType::F16, DType::Q8_0, DType::Q4_0}) {
-    const test::OwnedTensor w = test::random_tensor("w", {45, 160}, dtype, 21);
-    const auto x = random_vector(20 * 160, 22);
+  for (DType dtype : all_dtypes()) {
+    const int64_t in = dtype_traits(dtype).block_elems > 32 ? 256 : 160;
+    const test::OwnedTensor w = random_weights({45, in}, dtype, 21);
+    const auto x = random_vector(static_cast<size_t>(20 * in), 22);
     std::vector<float> single(45);
     ThreadPool one(1);
     for (int threads : {1, 2, 3}) {
@@ -56,7 +78,7 @@ TEST(Matmul, RowsAreBatchInvariant) {
         std::vector<float> batch(static_cast<size_t>(n * 45));
         kernels::matmul(w.view(), x.data(), n, batch.data(), pool);
         for (int64_t t = 0; t < n; ++t) {
-          kernels::matmul(w.view(), x.data() + t * 160, 1, single.data(), one);
+          kernels::matmul(w.view(), x.data() + t * in, 1, single.data(), one);
           for (int64_t r = 0; r < 45; ++r) {
             ASSERT_EQ(batch[t * 45 + r], single[r]) << dtype_name(dtype) << " n=" << n << " threads=" << threads;
           }

@@ -1,0 +1,377 @@
+#include "core/block_quants.hpp"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+
+#include "core/dtype.hpp"
+#include "core/quant_blocks.hpp"
+
+// This file is compiled with -ffp-contract=off (src/CMakeLists.txt): ggml's reference code
+// rounds after every multiply and add (d·q − m is two roundings), and agreeing with it bit for
+// bit means never fusing them.
+
+namespace medllm::block_quants {
+
+namespace {
+
+// The 16 levels an iq4_nl / iq4_xs code selects (ggml's kvalues_iq4nl).
+constexpr int8_t kIQ4Levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+template <class Block>
+const Block* blocks_of(const void* src) {
+  return static_cast<const Block*>(src);
+}
+
+// Scale and minimum j (0..7) of a q4_k / q5_k super-block: 6 bits each, packed into 12 bytes.
+void scale_min_k4(int j, const uint8_t* q, uint8_t& scale, uint8_t& min) {
+  if (j < 4) {
+    scale = q[j] & 63;
+    min = q[j + 4] & 63;
+  } else {
+    scale = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+    min = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+
+// The 16 signed 6-bit scales of a q3_k super-block (stored biased by 32 in 12 bytes).
+void q3_k_scales(const uint8_t* packed, int8_t* scales) {
+  constexpr uint32_t kLow2 = 0x03030303, kLow4 = 0x0f0f0f0f;
+  uint32_t aux[4];
+  std::memcpy(aux, packed, 12);
+  const uint32_t high = aux[2];
+  aux[2] = ((aux[0] >> 4) & kLow4) | (((high >> 4) & kLow2) << 4);
+  aux[3] = ((aux[1] >> 4) & kLow4) | (((high >> 6) & kLow2) << 4);
+  aux[0] = (aux[0] & kLow4) | (((high >> 0) & kLow2) << 4);
+  aux[1] = (aux[1] & kLow4) | (((high >> 2) & kLow2) << 4);
+  std::memcpy(scales, aux, 16);
+  for (int i = 0; i < 16; ++i) scales[i] = static_cast<int8_t>(scales[i] - 32);
+}
+
+}  // namespace
+
+void q8_0_to_f32(const void* src, float* dst, int64_t n) {
+  const auto* blocks = blocks_of<BlockQ8_0>(src);
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const float d = f16_to_f32(blocks[b].scale_f16);
+    for (int64_t i = 0; i < kQK; ++i) dst[b * kQK + i] = d * static_cast<float>(blocks[b].quants[i]);
+  }
+}
+
+void q4_0_to_f32(const void* src, float* dst, int64_t n) {
+  const auto* blocks = blocks_of<BlockQ4_0>(src);
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const float d = f16_to_f32(blocks[b].scale_f16);
+    float* out = dst + b * kQK;
+    for (int64_t i = 0; i < kQK / 2; ++i) {
+      out[i] = d * static_cast<float>((blocks[b].quants[i] & 0x0f) - 8);
+      out[i + kQK / 2] = d * static_cast<float>((blocks[b].quants[i] >> 4) - 8);
+    }
+  }
+}
+
+void q4_1_to_f32(const void* src, float* dst, int64_t n) {
+  const auto* blocks = blocks_of<BlockQ4_1>(src);
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const float d = f16_to_f32(blocks[b].d), m = f16_to_f32(blocks[b].m);
+    float* out = dst + b * kQK;
+    for (int64_t i = 0; i < kQK / 2; ++i) {
+      out[i] = static_cast<float>(blocks[b].qs[i] & 0x0f) * d + m;
+      out[i + kQK / 2] = static_cast<float>(blocks[b].qs[i] >> 4) * d + m;
+    }
+  }
+}
+
+namespace {
+
+// Codes 0..31 of a q5_0 / q5_1 block: the nibble plus bit i (element i) of qh as bit 4.
+void q5_codes(const uint8_t* qh_bytes, const uint8_t* qs, int* codes) {
+  uint32_t qh;
+  std::memcpy(&qh, qh_bytes, sizeof qh);
+  for (int i = 0; i < kQK / 2; ++i) {
+    codes[i] = (qs[i] & 0x0f) | static_cast<int>(((qh >> i) << 4) & 0x10);
+    codes[i + kQK / 2] = (qs[i] >> 4) | static_cast<int>((qh >> (i + 12)) & 0x10);
+  }
+}
+
+}  // namespace
+
+void q5_0_to_f32(const void* src, float* dst, int64_t n) {
+  const auto* blocks = blocks_of<BlockQ5_0>(src);
+  int codes[kQK];
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const float d = f16_to_f32(blocks[b].d);
+    q5_codes(blocks[b].qh, blocks[b].qs, codes);
+    for (int64_t i = 0; i < kQK; ++i) dst[b * kQK + i] = static_cast<float>(codes[i] - 16) * d;
+  }
+}
+
+void q5_1_to_f32(const void* src, float* dst, int64_t n) {
+  const auto* blocks = blocks_of<BlockQ5_1>(src);
+  int codes[kQK];
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const float d = f16_to_f32(blocks[b].d), m = f16_to_f32(blocks[b].m);
+    q5_codes(blocks[b].qh, blocks[b].qs, codes);
+    for (int64_t i = 0; i < kQK; ++i) dst[b * kQK + i] = static_cast<float>(codes[i]) * d + m;
+  }
+}
+
+void iq4_nl_to_f32(const void* src, float* dst, int64_t n) {
+  const auto* blocks = blocks_of<BlockIQ4_NL>(src);
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const float d = f16_to_f32(blocks[b].d);
+    float* out = dst + b * kQK;
+    for (int64_t i = 0; i < kQK / 2; ++i) {
+      out[i] = d * static_cast<float>(kIQ4Levels[blocks[b].qs[i] & 0x0f]);
+      out[i + kQK / 2] = d * static_cast<float>(kIQ4Levels[blocks[b].qs[i] >> 4]);
+    }
+  }
+}
+
+void q2_k_to_f32(const void* src, float* dst, int64_t n) {
+  const auto* blocks = blocks_of<BlockQ2_K>(src);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockQ2_K& block = blocks[b];
+    const float d = f16_to_f32(block.d), dmin = f16_to_f32(block.dmin);
+    float* out = dst + b * kQK_K;
+    int group = 0;
+    // Two halves of 128; in each, four 2-bit planes of the same 32 bytes, 16 elements per scale.
+    for (int half = 0; half < 2; ++half) {
+      const uint8_t* q = block.qs + 32 * half;
+      for (int shift = 0; shift < 8; shift += 2) {
+        for (int part = 0; part < 2; ++part, ++group) {
+          const float dl = d * static_cast<float>(block.scales[group] & 0xF);
+          const float ml = dmin * static_cast<float>(block.scales[group] >> 4);
+          for (int l = 0; l < 16; ++l) *out++ = dl * static_cast<float>((q[16 * part + l] >> shift) & 3) - ml;
+        }
+      }
+    }
+  }
+}
+
+void q3_k_to_f32(const void* src, float* dst, int64_t n) {
+  const auto* blocks = blocks_of<BlockQ3_K>(src);
+  int8_t scales[16];
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockQ3_K& block = blocks[b];
+    const float d = f16_to_f32(block.d);
+    q3_k_scales(block.scales, scales);
+    float* out = dst + b * kQK_K;
+    int group = 0;
+    uint8_t high_bit = 1;  // the hmask bit of the current plane
+    for (int half = 0; half < 2; ++half) {
+      const uint8_t* q = block.qs + 32 * half;
+      for (int shift = 0; shift < 8; shift += 2, high_bit = static_cast<uint8_t>(high_bit << 1)) {
+        for (int part = 0; part < 2; ++part, ++group) {
+          const float dl = d * static_cast<float>(scales[group]);
+          for (int l = 16 * part; l < 16 * part + 16; ++l) {
+            const int code = ((q[l] >> shift) & 3) - ((block.hmask[l] & high_bit) ? 0 : 4);
+            *out++ = dl * static_cast<float>(code);
+          }
+        }
+      }
+    }
+  }
+}
+
+void q4_k_to_f32(const void* src, float* dst, int64_t n) {
+  const auto* blocks = blocks_of<BlockQ4_K>(src);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockQ4_K& block = blocks[b];
+    const float d = f16_to_f32(block.d), dmin = f16_to_f32(block.dmin);
+    float* out = dst + b * kQK_K;
+    // Four chunks of 64: the low nibbles of 32 bytes, then their high nibbles, a scale each.
+    for (int chunk = 0; chunk < 4; ++chunk) {
+      const uint8_t* q = block.qs + 32 * chunk;
+      for (int nibble = 0; nibble < 2; ++nibble) {
+        uint8_t scale, min;
+        scale_min_k4(2 * chunk + nibble, block.scales, scale, min);
+        const float dl = d * static_cast<float>(scale), ml = dmin * static_cast<float>(min);
+        for (int l = 0; l < 32; ++l) *out++ = dl * static_cast<float>((q[l] >> (4 * nibble)) & 0xF) - ml;
+      }
+    }
+  }
+}
+
+void q5_k_to_f32(const void* src, float* dst, int64_t n) {
+  const auto* blocks = blocks_of<BlockQ5_K>(src);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockQ5_K& block = blocks[b];
+    const float d = f16_to_f32(block.d), dmin = f16_to_f32(block.dmin);
+    float* out = dst + b * kQK_K;
+    for (int chunk = 0; chunk < 4; ++chunk) {
+      const uint8_t* q = block.qs + 32 * chunk;
+      for (int nibble = 0; nibble < 2; ++nibble) {
+        uint8_t scale, min;
+        scale_min_k4(2 * chunk + nibble, block.scales, scale, min);
+        const float dl = d * static_cast<float>(scale), ml = dmin * static_cast<float>(min);
+        const uint8_t high_bit = static_cast<uint8_t>(1u << (2 * chunk + nibble));
+        for (int l = 0; l < 32; ++l) {
+          const int code = ((q[l] >> (4 * nibble)) & 0xF) + ((block.qh[l] & high_bit) ? 16 : 0);
+          *out++ = dl * static_cast<float>(code) - ml;
+        }
+      }
+    }
+  }
+}
+
+void q6_k_to_f32(const void* src, float* dst, int64_t n) {
+  const auto* blocks = blocks_of<BlockQ6_K>(src);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockQ6_K& block = blocks[b];
+    const float d = f16_to_f32(block.d);
+    // Two halves of 128: element l + 32·k takes nibble (k / 2) of ql[l + 32·(k % 2)] and bits
+    // 2k, 2k+1 of qh[l]; its scale is that of its 16-element group.
+    for (int half = 0; half < 2; ++half) {
+      const uint8_t* ql = block.ql + 64 * half;
+      const uint8_t* qh = block.qh + 32 * half;
+      const int8_t* sc = block.scales + 8 * half;
+      float* out = dst + b * kQK_K + 128 * half;
+      for (int l = 0; l < 32; ++l) {
+        for (int k = 0; k < 4; ++k) {
+          const int low = (ql[l + 32 * (k % 2)] >> (4 * (k / 2))) & 0xF;
+          const int code = (low | (((qh[l] >> (2 * k)) & 3) << 4)) - 32;
+          out[l + 32 * k] = d * static_cast<float>(sc[l / 16 + 2 * k]) * static_cast<float>(code);
+        }
+      }
+    }
+  }
+}
+
+void iq4_xs_to_f32(const void* src, float* dst, int64_t n) {
+  const auto* blocks = blocks_of<BlockIQ4_XS>(src);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockIQ4_XS& block = blocks[b];
+    const float d = f16_to_f32(block.d);
+    for (int group = 0; group < 8; ++group) {
+      const int scale =
+          ((block.scales_l[group / 2] >> (4 * (group % 2))) & 0xf) | (((block.scales_h >> (2 * group)) & 3) << 4);
+      const float dl = d * static_cast<float>(scale - 32);
+      const uint8_t* qs = block.qs + 16 * group;
+      float* out = dst + b * kQK_K + 32 * group;
+      for (int j = 0; j < 16; ++j) {
+        out[j] = dl * static_cast<float>(kIQ4Levels[qs[j] & 0xf]);
+        out[j + 16] = dl * static_cast<float>(kIQ4Levels[qs[j] >> 4]);
+      }
+    }
+  }
+}
+
+// ---- Quantization (ggml's reference rounding) ----
+
+void q8_0_from_f32(const float* src, void* dst, int64_t n) {
+  auto* blocks = static_cast<BlockQ8_0*>(dst);
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const float* x = src + b * kQK;
+    float absmax = 0.0f;
+    for (int64_t i = 0; i < kQK; ++i) absmax = std::max(absmax, std::fabs(x[i]));
+    const float d = absmax / 127.0f;
+    const float inverse = d != 0.0f ? 1.0f / d : 0.0f;
+    blocks[b].scale_f16 = f32_to_f16(d);
+    for (int64_t i = 0; i < kQK; ++i) blocks[b].quants[i] = static_cast<int8_t>(std::lround(x[i] * inverse));
+  }
+}
+
+namespace {
+
+// The value of largest magnitude in a block, sign kept (the first such on ties).
+float signed_absmax(const float* x) {
+  float amax = 0.0f, max = 0.0f;
+  for (int64_t i = 0; i < kQK; ++i) {
+    if (amax < std::fabs(x[i])) {
+      amax = std::fabs(x[i]);
+      max = x[i];
+    }
+  }
+  return max;
+}
+
+void min_max(const float* x, float& min, float& max) {
+  min = FLT_MAX;
+  max = -FLT_MAX;
+  for (int64_t i = 0; i < kQK; ++i) {
+    min = std::min(min, x[i]);
+    max = std::max(max, x[i]);
+  }
+}
+
+// Packs 32 five-bit codes into q5_0 / q5_1's nibbles and high-bit word.
+void pack_q5(const uint8_t* codes, uint8_t* qh_bytes, uint8_t* qs) {
+  uint32_t qh = 0;
+  for (int i = 0; i < kQK / 2; ++i) {
+    qs[i] = static_cast<uint8_t>((codes[i] & 0x0F) | ((codes[i + kQK / 2] & 0x0F) << 4));
+    qh |= static_cast<uint32_t>((codes[i] & 0x10u) >> 4) << i;
+    qh |= static_cast<uint32_t>((codes[i + kQK / 2] & 0x10u) >> 4) << (i + kQK / 2);
+  }
+  std::memcpy(qh_bytes, &qh, sizeof qh);
+}
+
+}  // namespace
+
+void q4_0_from_f32(const float* src, void* dst, int64_t n) {
+  auto* blocks = static_cast<BlockQ4_0*>(dst);
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const float* x = src + b * kQK;
+    const float d = signed_absmax(x) / -8.0f;
+    const float inverse = d != 0.0f ? 1.0f / d : 0.0f;
+    blocks[b].scale_f16 = f32_to_f16(d);
+    auto code = [&](float v) {
+      return static_cast<uint8_t>(std::min<int>(15, static_cast<int8_t>(v * inverse + 8.5f)));
+    };
+    for (int64_t i = 0; i < kQK / 2; ++i) {
+      blocks[b].quants[i] = static_cast<uint8_t>(code(x[i]) | (code(x[i + kQK / 2]) << 4));
+    }
+  }
+}
+
+void q4_1_from_f32(const float* src, void* dst, int64_t n) {
+  auto* blocks = static_cast<BlockQ4_1*>(dst);
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const float* x = src + b * kQK;
+    float min, max;
+    min_max(x, min, max);
+    const float d = (max - min) / 15.0f;
+    const float inverse = d != 0.0f ? 1.0f / d : 0.0f;
+    blocks[b].d = f32_to_f16(d);
+    blocks[b].m = f32_to_f16(min);
+    auto code = [&](float v) {
+      return static_cast<uint8_t>(std::min<int>(15, static_cast<int8_t>((v - min) * inverse + 0.5f)));
+    };
+    for (int64_t i = 0; i < kQK / 2; ++i) {
+      blocks[b].qs[i] = static_cast<uint8_t>(code(x[i]) | (code(x[i + kQK / 2]) << 4));
+    }
+  }
+}
+
+void q5_0_from_f32(const float* src, void* dst, int64_t n) {
+  auto* blocks = static_cast<BlockQ5_0*>(dst);
+  uint8_t codes[kQK];
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const float* x = src + b * kQK;
+    const float d = signed_absmax(x) / -16.0f;
+    const float inverse = d != 0.0f ? 1.0f / d : 0.0f;
+    blocks[b].d = f32_to_f16(d);
+    for (int64_t i = 0; i < kQK; ++i)
+      codes[i] = static_cast<uint8_t>(std::min<int>(31, static_cast<int8_t>(x[i] * inverse + 16.5f)));
+    pack_q5(codes, blocks[b].qh, blocks[b].qs);
+  }
+}
+
+void q5_1_from_f32(const float* src, void* dst, int64_t n) {
+  auto* blocks = static_cast<BlockQ5_1*>(dst);
+  uint8_t codes[kQK];
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const float* x = src + b * kQK;
+    float min, max;
+    min_max(x, min, max);
+    const float d = (max - min) / 31.0f;
+    const float inverse = d != 0.0f ? 1.0f / d : 0.0f;
+    blocks[b].d = f32_to_f16(d);
+    blocks[b].m = f32_to_f16(min);
+    for (int64_t i = 0; i < kQK; ++i) codes[i] = static_cast<uint8_t>((x[i] - min) * inverse + 0.5f);
+    pack_q5(codes, blocks[b].qh, blocks[b].qs);
+  }
+}
+
+}  // namespace medllm::block_quants
