@@ -7,7 +7,7 @@
 #include <span>
 
 #include "formats/gguf.hpp"
-#include "tokenizer/spm.hpp"
+#include "tokenizer/gguf_sentencepiece.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       medllm::config_from_gguf(file.metadata, "fuzz.gguf", 0);
     } catch (const medllm::Error&) {
     }
-    auto tokenizer = medllm::SpmTokenizer::from_gguf(file.metadata, "fuzz.gguf");
+    auto tokenizer = medllm::GgufSentencePieceTokenizer::from_gguf(file.metadata, "fuzz.gguf");
     const auto ids = tokenizer->encode("Once upon a time 医師");
     (void)tokenizer->decode(ids);
   } catch (const medllm::Error&) {

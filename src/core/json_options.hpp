@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/json_fields.hpp"
 #include "core/json_file.hpp"
 
 namespace medllm {
@@ -56,25 +57,14 @@ inline std::string bounds_text(const FieldDoc& doc) {
 namespace json_options_detail {
 
 template <class T>
-T read_integer(const nlohmann::json& value, const std::string& where) {
-  constexpr auto lo = std::numeric_limits<T>::min();
-  constexpr auto hi = std::numeric_limits<T>::max();
-  if (!value.is_number_integer()) fail("{} must be an integer, got {}", where, json_for_message(value));
-  const bool fits = value.is_number_unsigned() ? std::cmp_less_equal(value.get<uint64_t>(), hi)
-                                               : std::in_range<T>(value.get<int64_t>());
-  if (!fits) fail("{} must be an integer from {} to {}, got {}", where, lo, hi, json_for_message(value));
-  return value.is_number_unsigned() ? static_cast<T>(value.get<uint64_t>()) : static_cast<T>(value.get<int64_t>());
-}
-
-template <class T>
 T read_value(const nlohmann::json& value, const std::string& where) {
   if constexpr (std::is_same_v<T, bool>) {
-    if (!value.is_boolean()) fail("{} must be true or false, got {}", where, json_for_message(value));
+    if (!value.is_boolean()) fail_value(where, "true or false", value);
     return value.get<bool>();
   } else if constexpr (std::is_integral_v<T>) {
-    return read_integer<T>(value, where);
+    return integer_value<T>(value, where);
   } else if constexpr (std::is_floating_point_v<T>) {
-    if (!value.is_number()) fail("{} must be a number, got {}", where, json_for_message(value));
+    if (!value.is_number()) fail_value(where, "a number", value);
     const double number = value.get<double>();
     if (!std::isfinite(number) || !std::isfinite(static_cast<T>(number)))
       fail("{} must be a finite number, got {}", where, number);
@@ -97,8 +87,7 @@ void read_json_field(const nlohmann::json& value, T& field, const std::string& w
   const T read = json_options_detail::read_value<T>(value, where);
   if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
     const auto number = static_cast<double>(read);
-    if (number < doc.min || number > doc.max)
-      fail("{} must be {}, got {}", where, bounds_text(doc), json_for_message(value));
+    if (number < doc.min || number > doc.max) fail_value(where, bounds_text(doc), value);
   }
   field = read;
 }
@@ -111,7 +100,7 @@ Options options_from_json(const nlohmann::json& config, const std::string& sourc
   std::set<std::string> known;
   visit_fields(options, [&](const char* key, auto& field, const FieldDoc& doc = {}) {
     known.insert(key);
-    if (config.contains(key)) read_json_field(config[key], field, fmt::format("{}: field '{}'", source, key), doc);
+    if (config.contains(key)) read_json_field(config[key], field, field_name(source, key), doc);
   });
   for (const auto& [key, value] : config.items()) {
     if (!known.contains(key)) fail("{}: unknown field '{}'", source, key);

@@ -10,12 +10,13 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/json_fields.hpp"
 #include "core/json_options.hpp"
 #include "core/progress.hpp"
 #include "core/sha256.hpp"
+#include "core/utf8.hpp"
 #include "data/dataset.hpp"
 #include "templating/chat_template.hpp"
-#include "core/utf8.hpp"
 
 namespace medllm {
 
@@ -91,18 +92,15 @@ std::string clean_text(std::string_view in) {
     if (in[i] == '\r' && i + 1 < in.size() && in[i + 1] == '\n') continue;
     out.push_back(in[i]);
   }
-  const size_t first = out.find_first_not_of(" \t\n\r\f\v");
-  if (first == std::string::npos) return {};
-  const size_t last = out.find_last_not_of(" \t\n\r\f\v");
-  return out.substr(first, last - first + 1);
+  return std::string(utf8::trim_ascii(out));
 }
 
+// The field as text: a string, or a number or boolean as JSON writes it.
 std::string field_text(const nlohmann::json& record, const std::string& field, const std::string& where) {
-  if (!record.contains(field)) fail("{}: field '{}' is missing", where, field);
-  const auto& value = record[field];
+  const auto& value = required_field(record, field, where);
   if (value.is_string()) return value.get<std::string>();
   if (value.is_number() || value.is_boolean()) return value.dump();
-  fail("{}: field '{}' must be a string", where, field);
+  fail_value(field_name(where, field), "a string, a number or a boolean", value);
 }
 
 // "{question}\n{answer}" with each {field} replaced; "{{" and "}}" are literal braces.
@@ -153,34 +151,29 @@ Sample record_to_sample(const nlohmann::json& record, const std::string& format,
       sample.text = field_text(record, options.text_field, where);
     }
   } else if (format == "messages") {
-    if (!record.contains("messages") || !record["messages"].is_array()) fail("{}: 'messages' must be an array", where);
+    const auto& messages = required_array(record, "messages", where);
     sample.messages = ordered_json::array();
-    for (const auto& m : record["messages"]) {
-      if (!m.is_object() || !m.contains("role") || !m["role"].is_string() || !m.contains("content") ||
-          !m["content"].is_string())
-        fail("{}: each message needs string 'role' and 'content'", where);
-      sample.messages.push_back(role_message(m["role"].get<std::string>(), m["content"].get<std::string>()));
+    for (size_t i = 0; i < messages.size(); ++i) {
+      const std::string at = fmt::format("{}: messages[{}]", where, i);
+      sample.messages.push_back(
+          role_message(required_string(messages[i], "role", at), required_string(messages[i], "content", at)));
     }
   } else if (format == "sharegpt") {
-    if (!record.contains("conversations") || !record["conversations"].is_array())
-      fail("{}: 'conversations' must be an array", where);
+    const auto& turns = required_array(record, "conversations", where);
     sample.messages = ordered_json::array();
-    for (const auto& m : record["conversations"]) {
-      if (!m.is_object() || !m.contains("from") || !m["from"].is_string() || !m.contains("value") ||
-          !m["value"].is_string())
-        fail("{}: each turn needs string 'from' and 'value'", where);
-      const std::string from = m["from"].get<std::string>();
+    for (size_t i = 0; i < turns.size(); ++i) {
+      const std::string at = fmt::format("{}: conversations[{}]", where, i);
+      const std::string& from = required_string(turns[i], "from", at);
       const std::string role = from == "human" || from == "user"      ? "user"
                                : from == "gpt" || from == "assistant" ? "assistant"
                                : from == "system"                     ? "system"
                                                                       : "";
       if (role.empty()) fail("{}: unknown ShareGPT speaker '{}' (human, gpt, system)", where, from);
-      sample.messages.push_back(role_message(role, m["value"].get<std::string>()));
+      sample.messages.push_back(role_message(role, required_string(turns[i], "value", at)));
     }
   } else if (format == "alpaca") {
     std::string prompt = field_text(record, "instruction", where);
-    if (record.contains("input") && record["input"].is_string() && !record["input"].get<std::string>().empty())
-      prompt += "\n\n" + record["input"].get<std::string>();
+    if (const auto input = optional_string(record, "input", where); input && !input->empty()) prompt += "\n\n" + *input;
     sample.messages = ordered_json::array(
         {role_message("user", prompt), role_message("assistant", field_text(record, "output", where))});
   } else {

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/json_fields.hpp"
 #include "eval/benchmarks.hpp"
 #include "eval/igakuqa_loader.hpp"
 
@@ -38,19 +39,14 @@ void read_file_into(const std::string& path, std::vector<Prediction>& out) {
     const std::string at = where.str();
     Prediction prediction;
     prediction.source = at;
-    auto id = value.find("problem_id");
-    if (id == value.end() || !id->is_string() || id->get<std::string>().empty()) {
-      fail("{}: field \"problem_id\" must be a non-empty string", at);
-    }
-    prediction.problem_id = id->get<std::string>();
-    auto answer = value.find("prediction");
-    if (answer == value.end()) fail("{}: field \"prediction\" is missing", at);
-    if (answer->is_string()) {
-      prediction.prediction = answer->get<std::string>();
-    } else if (answer->is_number()) {
-      prediction.prediction = answer->dump();
+    prediction.problem_id = required_text(value, "problem_id", at);
+    const json& answer = required_field(value, "prediction", at);
+    if (answer.is_string()) {
+      prediction.prediction = answer.get<std::string>();
+    } else if (answer.is_number()) {
+      prediction.prediction = answer.dump();
     } else {
-      fail("{}: field \"prediction\" must be a string, got {}", at, answer->type_name());
+      fail_value(field_name(at, "prediction"), "a string or a number", answer);
     }
     if (auto explanation = value.find("explanation"); explanation != value.end() && explanation->is_string()) {
       prediction.explanation = explanation->get<std::string>();
@@ -111,7 +107,7 @@ std::vector<Prediction> read_baseline_predictions(const std::string& path, const
   for (const Prediction& prediction : predictions) {
     auto [it, inserted] = seen.emplace(prediction.problem_id, &prediction);
     if (!inserted) {
-      fail("{}: field \"problem_id\": '{}' was already given at {}", prediction.source, prediction.problem_id,
+      fail("{}: field 'problem_id': '{}' was already given at {}", prediction.source, prediction.problem_id,
            it->second->source);
     }
   }
@@ -128,7 +124,7 @@ std::vector<int> igakuqa_years_of(const std::vector<Prediction>& predictions) {
                        std::all_of(id.begin() + 4, id.end(), [](char c) { return c >= '0' && c <= '9'; });
     const int year = shape ? igakuqa_year_of_exam(std::stoi(id.substr(0, 3))) : 0;
     if (year == 0) {
-      fail("{}: field \"problem_id\": '{}' is not an IgakuQA question id (112A1 … 116F75, exams 112–116)",
+      fail("{}: field 'problem_id': '{}' is not an IgakuQA question id (112A1 … 116F75, exams 112–116)",
            prediction.source, id);
     }
     years.insert(year);
@@ -142,7 +138,7 @@ ExamSummary score_predictions(const Benchmark& bench, const std::vector<Predicti
   std::map<std::string, std::string> answers;
   for (const Prediction& prediction : predictions) {
     if (!ids.count(prediction.problem_id)) {
-      fail("{}: field \"problem_id\": '{}' is not a question of {} ({})", prediction.source, prediction.problem_id,
+      fail("{}: field 'problem_id': '{}' is not a question of {} ({})", prediction.source, prediction.problem_id,
            bench.name, bench.description);
     }
     answers[prediction.problem_id] = prediction.prediction;

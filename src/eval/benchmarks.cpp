@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/utf8.hpp"
 #include "eval/csv.hpp"
 #include "eval/igakuqa_loader.hpp"
 
@@ -103,7 +104,7 @@ std::string read_text_file(const std::string& path) {
 }
 
 bool is_blank(std::string_view text) {
-  return text.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos;
+  return utf8::trim_ascii(text).empty();
 }
 
 std::string choice_label(size_t index) {
@@ -111,44 +112,27 @@ std::string choice_label(size_t index) {
   return std::string(1, static_cast<char>('A' + index));
 }
 
-std::string json_type_name(const nlohmann::json& value) {
-  return value.type_name();
-}
-
 const nlohmann::json& require_field(const nlohmann::json& object, const char* field, const Where& where) {
-  auto it = object.find(field);
-  if (it == object.end()) fail_field(where, field, "missing");
-  return *it;
+  return required_field(object, field, where.str());
 }
 
 const std::string& require_string(const nlohmann::json& object, const char* field, const Where& where) {
-  const auto& value = require_field(object, field, where);
-  if (!value.is_string()) fail_field(where, field, "expected a string, found {}", json_type_name(value));
-  return value.get_ref<const std::string&>();
+  return required_string(object, field, where.str());
 }
 
 const std::string& require_text(const nlohmann::json& object, const char* field, const Where& where) {
-  const auto& text = require_string(object, field, where);
-  if (is_blank(text)) fail_field(where, field, "empty");
-  return text;
+  return required_text(object, field, where.str());
 }
 
 int64_t require_integer(const nlohmann::json& object, const char* field, const Where& where) {
-  const auto& value = require_field(object, field, where);
-  if (!value.is_number_integer()) fail_field(where, field, "expected an integer, found {}", json_type_name(value));
-  if (value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
-    fail_field(where, field, "integer out of range");
-  }
-  return value.get<int64_t>();
+  return required_integer(object, field, where.str());
 }
 
 std::string require_id(const nlohmann::json& object, const char* field, const Where& where) {
   const auto& value = require_field(object, field, where);
   if (value.is_number_integer()) return value.dump();
-  if (!value.is_string()) fail_field(where, field, "expected a string or integer id, found {}", json_type_name(value));
-  const auto& id = value.get_ref<const std::string&>();
-  if (is_blank(id)) fail_field(where, field, "empty id");
-  return id;
+  if (!value.is_string()) fail_value(field_name(where.str(), field), "a string or an integer", value);
+  return require_text(object, field, where);
 }
 
 void for_each_jsonl(const std::string& path,
@@ -172,7 +156,7 @@ void for_each_jsonl(const std::string& path,
     } catch (const nlohmann::json::exception& e) {
       fail("{}: invalid JSON (a truncated or broken line?): {}", where.str(), e.what());
     }
-    if (!record.is_object()) fail("{}: expected a JSON object, found {}", where.str(), json_type_name(record));
+    if (!record.is_object()) fail("{}: expected a JSON object, got {}", where.str(), json_for_message(record));
     fn(record, where);
   }
 }

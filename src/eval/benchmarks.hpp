@@ -5,7 +5,7 @@
 // Conventions shared by every loader:
 // - Every record is validated; a missing or ill-typed field, an empty question or option, an
 //   answer that is not among the choices, a wrong CSV column count, invalid UTF-8 or a
-//   duplicate id is an Error "<file>:<line>: field "<name>": <what>".
+//   duplicate id is an Error "<file>:<line>: field '<name>' ..." (core/json_fields.hpp's style).
 // - Item.id is the dataset's own id where it has one (MedQA/MMLU/MMLU-Pro `realidx`, PubMedQA
 //   PMID, MedMCQA-hard UUID), else "<benchmark>-<line>" (JMMLU: "<benchmark>-<subject>-<line>"),
 //   where <line> is the 1-based line of the record in its file.
@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/json_fields.hpp"
 #include "eval/item.hpp"
 
 namespace medllm::eval {
@@ -85,19 +86,20 @@ struct Where {
   std::string str() const;
 };
 
+// "<where>: field '<field>': <what>", for what the field accessors below cannot check.
 template <typename... Args>
 [[noreturn]] void fail_field(const Where& where, std::string_view field, fmt::format_string<Args...> format,
                              Args&&... args) {
-  fail("{}: field \"{}\": {}", where.str(), field, fmt::format(format, std::forward<Args>(args)...));
+  fail("{}: {}", field_name(where.str(), field), fmt::format(format, std::forward<Args>(args)...));
 }
 
 std::string path_in(const std::string& data_root, const std::string& relative);
 std::string read_text_file(const std::string& path);  // Error naming the path if it cannot be read
 bool is_blank(std::string_view text);                 // empty or only ASCII whitespace
 std::string choice_label(size_t index);               // 0 -> "A", 1 -> "B", ...
-std::string json_type_name(const nlohmann::json& value);
 
-// Field accessors: a missing field or one of another type is an Error naming it.
+// core/json_fields.hpp's accessors with the record's place as `where`: a missing field or one of
+// another type is an Error naming the file, line and field.
 const nlohmann::json& require_field(const nlohmann::json& object, const char* field, const Where& where);
 const std::string& require_string(const nlohmann::json& object, const char* field, const Where& where);
 const std::string& require_text(const nlohmann::json& object, const char* field, const Where& where);  // non-blank

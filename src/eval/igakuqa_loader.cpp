@@ -34,32 +34,6 @@ std::string trim(std::string_view text) {
   return std::string(utf8::trim_ascii(text));
 }
 
-const json& field(const json& object, const char* name, const std::string& at) {
-  if (!object.is_object()) fail("{}: expected a JSON object", at);
-  auto it = object.find(name);
-  if (it == object.end()) fail("{}: field \"{}\" is missing", at, name);
-  return *it;
-}
-
-std::string string_field(const json& object, const char* name, const std::string& at, bool allow_empty = false) {
-  const json& value = field(object, name, at);
-  if (!value.is_string()) fail("{}: field \"{}\" must be a string, got {}", at, name, value.type_name());
-  std::string text = value.get<std::string>();
-  if (!allow_empty && trim(text).empty()) fail("{}: field \"{}\" is empty", at, name);
-  return text;
-}
-
-std::vector<std::string> string_array_field(const json& object, const char* name, const std::string& at) {
-  const json& value = field(object, name, at);
-  if (!value.is_array()) fail("{}: field \"{}\" must be an array, got {}", at, name, value.type_name());
-  std::vector<std::string> out;
-  for (size_t k = 0; k < value.size(); ++k) {
-    if (!value[k].is_string()) fail("{}: field \"{}\"[{}] must be a string, got {}", at, name, k, value[k].type_name());
-    out.push_back(value[k].get<std::string>());
-  }
-  return out;
-}
-
 std::string label_of(size_t index) {
   return std::string(1, static_cast<char>('a' + index));
 }
@@ -82,12 +56,12 @@ bool is_plain_number(std::string_view text) {
 // breakdowns are not: the source has typos such as 113A14's "500.3", kept as written).
 json percentage(const json& value, const std::string& at, const std::string& name, bool bounded) {
   if (value.is_number()) return value.get<double>();
-  if (!value.is_string()) fail("{}: field \"{}\" must be a number or a string, got {}", at, name, value.type_name());
-  const std::string text = trim(value.get<std::string>());
+  if (!value.is_string()) fail_value(field_name(at, name), "a number or a string", value);
+  const std::string text = trim(value.get_ref<const std::string&>());
   if (text.empty()) return nullptr;
-  if (!is_plain_number(text)) fail("{}: field \"{}\" is not a percentage: '{}'", at, name, text);
+  if (!is_plain_number(text)) fail("{} is not a percentage: '{}'", field_name(at, name), text);
   const double number = std::strtod(text.c_str(), nullptr);
-  if (bounded && number > 100.0) fail("{}: field \"{}\" is over 100: '{}'", at, name, text);
+  if (bounded && number > 100.0) fail("{} is over 100: '{}'", field_name(at, name), text);
   return number;
 }
 
@@ -135,8 +109,7 @@ std::string numeric_value(const std::string& key, const std::string& pattern, co
   }
   const auto boxes = static_cast<size_t>(std::count(pattern.begin(), pattern.end(), '#'));
   if (boxes != digits.size()) {
-    fail("{}: field \"answer\": '{}' has {} digits but the answer template has {} boxes", at, key, digits.size(),
-         boxes);
+    fail("{}: field 'answer': '{}' has {} digits but the answer template has {} boxes", at, key, digits.size(), boxes);
   }
   std::string value;
   size_t next = 0;
@@ -153,7 +126,7 @@ std::vector<std::string> kinki_letters(const std::vector<std::string>& entries, 
       if (c == ' ') continue;
       const char lower = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
       if (lower < 'a' || static_cast<size_t>(lower - 'a') >= n_choices) {
-        fail("{}: field \"kinki\": '{}' is not a choice letter of this question ({} choices)", at, entry, n_choices);
+        fail("{}: field 'kinki': '{}' is not a choice letter of this question ({} choices)", at, entry, n_choices);
       }
       letters.insert(std::string(1, lower));
     }
@@ -185,9 +158,9 @@ void load_booklet(const fs::path& dir, int year, int exam, char booklet, Benchma
   std::map<std::string, Metadata> metadata;
   loader::for_each_jsonl(metadata_path, [&](const json& record, const loader::Where& w) {
     const std::string at = w.str();
-    const std::string id = string_field(record, "problem_id", at);
+    const std::string id = required_text(record, "problem_id", at);
     if (!metadata.emplace(id, Metadata{w.line, record}).second) {
-      fail("{}: field \"problem_id\": '{}' appears twice", at, id);
+      fail("{}: field 'problem_id': '{}' appears twice", at, id);
     }
   });
 
@@ -197,35 +170,32 @@ void load_booklet(const fs::path& dir, int year, int exam, char booklet, Benchma
   loader::for_each_jsonl(questions_path, [&](const json& q, const loader::Where& w) {
     const std::string at = w.str();
     Item item;
-    item.id = string_field(q, "problem_id", at);
+    item.id = required_text(q, "problem_id", at);
     if (item.id.rfind(prefix, 0) != 0 || item.id.size() == prefix.size() ||
         item.id.find_first_not_of("0123456789", prefix.size()) != std::string::npos) {
-      fail("{}: field \"problem_id\": '{}' is not a question of booklet {}", at, item.id, prefix);
+      fail("{}: field 'problem_id': '{}' is not a question of booklet {}", at, item.id, prefix);
     }
     const int number = std::atoi(item.id.c_str() + prefix.size());
     if (number != expected_number) {
-      fail("{}: field \"problem_id\": '{}' is out of order (expected {}{})", at, item.id, prefix, expected_number);
+      fail("{}: field 'problem_id': '{}' is out of order (expected {}{})", at, item.id, prefix, expected_number);
     }
     ++expected_number;
-    if (!seen.insert(item.id).second) fail("{}: field \"problem_id\": '{}' appears twice", at, item.id);
+    if (!seen.insert(item.id).second) fail("{}: field 'problem_id': '{}' appears twice", at, item.id);
     booklet_ids.insert(item.id);
 
-    item.question = string_field(q, "problem_text", at);
+    item.question = required_text(q, "problem_text", at);
     item.language = "ja";
-    const std::vector<std::string> choices = string_array_field(q, "choices", at);
+    const json& choices = required_array(q, "choices", at);
     if (choices.size() == 1 || choices.size() > 26) {
-      fail("{}: field \"choices\": {} choices (expected none or 2..26)", at, choices.size());
+      fail("{}: field 'choices': {} choices (expected none or 2..26)", at, choices.size());
     }
     for (size_t k = 0; k < choices.size(); ++k) {
-      if (trim(choices[k]).empty()) fail("{}: field \"choices\"[{}] is empty", at, k);
-      item.choices.push_back({label_of(k), choices[k]});
+      item.choices.push_back({label_of(k), text_value(choices[k], field_name(at, fmt::format("choices[{}]", k)))});
     }
     const bool numeric = choices.empty();
+    const bool text_only = required_bool(q, "text_only", at);
 
-    const json& text_only = field(q, "text_only", at);
-    if (!text_only.is_boolean()) fail("{}: field \"text_only\" must be true or false", at);
-
-    const json& points_value = field(q, "points", at);
+    const json& points_value = required_field(q, "points", at);
     int points = -1;
     if (points_value.is_number_integer()) {
       points = points_value.get<int>();
@@ -235,18 +205,17 @@ void load_booklet(const fs::path& dir, int year, int exam, char booklet, Benchma
         points = std::atoi(text.c_str());
       }
     }
-    if (points < 0)
-      fail("{}: field \"points\" must be a non-negative integer, got {}", at, json_for_message(points_value));
+    if (points < 0) fail_value(field_name(at, "points"), "a non-negative integer", points_value);
 
     // The key: letters for choice questions ("a or d" = either letter), a number otherwise.
     std::string answer_mode = "all_of";
-    std::vector<std::string> key = string_array_field(q, "answer", at);
-    if (key.empty()) fail("{}: field \"answer\" is empty", at);
+    std::vector<std::string> key = required_string_array(q, "answer", at);
+    if (key.empty()) fail("{}: field 'answer' is empty", at);
     std::string template_display, pattern;
     if (numeric) {
       if (key.size() != 1 || !is_plain_number(key[0])) {
-        fail("{}: field \"answer\": a question without choices needs one number, got {}", at,
-             json_for_message(field(q, "answer", at)));
+        fail("{}: field 'answer': a question without choices needs one number, got {}", at,
+             json_for_message(q["answer"]));
       }
       item.answers = key;
       pattern = answer_template(item.question, &template_display);
@@ -266,10 +235,10 @@ void load_booklet(const fs::path& dir, int year, int exam, char booklet, Benchma
       std::set<std::string> distinct;
       for (const std::string& letter : key) {
         if (letter.size() != 1 || letter[0] < 'a' || static_cast<size_t>(letter[0] - 'a') >= choices.size()) {
-          fail("{}: field \"answer\": '{}' is not a choice letter of this question ({} choices)", at, letter,
+          fail("{}: field 'answer': '{}' is not a choice letter of this question ({} choices)", at, letter,
                choices.size());
         }
-        if (!distinct.insert(letter).second) fail("{}: field \"answer\": '{}' is listed twice", at, letter);
+        if (!distinct.insert(letter).second) fail("{}: field 'answer': '{}' is listed twice", at, letter);
       }
       item.answers = key;
     }
@@ -278,18 +247,18 @@ void load_booklet(const fs::path& dir, int year, int exam, char booklet, Benchma
     if (meta_it == metadata.end()) fail("{}: no metadata row for '{}' in {}", at, item.id, metadata_path);
     const std::string meta_at = where(metadata_path, meta_it->second.line);
     const json& m = meta_it->second.value;
-    item.subject = string_field(m, "category", meta_at);
+    item.subject = required_text(m, "category", meta_at);
     const std::vector<std::string> kinki =
-        kinki_letters(string_array_field(m, "kinki", meta_at), choices.size(), meta_at);
-    const json human_accuracy = percentage(field(m, "human_accuracy", meta_at), meta_at, "human_accuracy", true);
-    const json& breakdown_value = field(m, "breakdown", meta_at);
-    if (!breakdown_value.is_array()) fail("{}: field \"breakdown\" must be an array", meta_at);
+        kinki_letters(required_string_array(m, "kinki", meta_at), choices.size(), meta_at);
+    const json human_accuracy =
+        percentage(required_field(m, "human_accuracy", meta_at), meta_at, "human_accuracy", true);
+    const json& breakdown_value = required_array(m, "breakdown", meta_at);
     json breakdown = json::array();
     for (const json& share : breakdown_value) breakdown.push_back(percentage(share, meta_at, "breakdown", false));
     if (!breakdown.empty() && breakdown.size() != choices.size()) {
-      fail("{}: field \"breakdown\" has {} entries for {} choices", meta_at, breakdown.size(), choices.size());
+      fail("{}: field 'breakdown' has {} entries for {} choices", meta_at, breakdown.size(), choices.size());
     }
-    const json& reason = field(m, "reason", meta_at);
+    const json& reason = required_field(m, "reason", meta_at);
 
     item.meta["year"] = year;
     item.meta["exam"] = exam;
@@ -297,7 +266,7 @@ void load_booklet(const fs::path& dir, int year, int exam, char booklet, Benchma
     item.meta["number"] = number;
     item.meta["points"] = points;
     item.meta["required"] = booklet == 'B' || booklet == 'E';
-    item.meta["text_only"] = text_only.get<bool>();
+    item.meta["text_only"] = text_only;
     item.meta["numeric"] = numeric;
     item.meta["answer_mode"] = answer_mode;
     item.meta["n_answers"] = answer_mode == "any_of" ? 1 : static_cast<int>(item.answers.size());
@@ -492,17 +461,16 @@ Benchmark load_igakuqa119(const std::string& data_root) {
       const std::string at = fmt::format("{}: question {}", path, index + 1);
       const json& q = questions[index];
       Item item;
-      item.id = string_field(q, "number", at);
+      item.id = required_text(q, "number", at);
       if (item.id != fmt::format("{}{}", prefix, index + 1)) {
-        fail("{}: field \"number\": '{}' (expected {}{})", at, item.id, prefix, index + 1);
+        fail("{}: field 'number': '{}' (expected {}{})", at, item.id, prefix, index + 1);
       }
-      if (!seen.insert(item.id).second) fail("{}: field \"number\": '{}' appears twice", at, item.id);
+      if (!seen.insert(item.id).second) fail("{}: field 'number': '{}' appears twice", at, item.id);
       // 119C18's stem is missing from the source (lost in OCR): kept, empty, and flagged.
       const bool known_empty = item.id == "119C18";
-      item.question = trim(string_field(q, "question", at, known_empty));
+      item.question = trim(known_empty ? required_string(q, "question", at) : required_text(q, "question", at));
       item.language = "ja";
-      const json& has_image = field(q, "has_image", at);
-      if (!has_image.is_boolean()) fail("{}: field \"has_image\" must be true or false", at);
+      const bool has_image = required_bool(q, "has_image", at);
 
       auto answer_it = answers.find(item.id);
       if (answer_it == answers.end()) fail("{}: '{}' has no answer in {}", at, item.id, answers_path);
@@ -511,7 +479,7 @@ Benchmark load_igakuqa119(const std::string& data_root) {
       answers.erase(answer_it);
       const bool numeric_key = key.find_first_not_of("abcdefghijklmnopqrstuvwxyz") != std::string::npos;
 
-      std::vector<std::string> raw = string_array_field(q, "choices", at);
+      std::vector<std::string> raw = required_string_array(q, "choices", at);
       std::vector<std::string> repaired;
       for (const ChoiceRepair& repair : choice_repairs()) {
         if (item.id != repair.id || repair.index >= raw.size() || raw[repair.index] != repair.defective) continue;
@@ -523,13 +491,12 @@ Benchmark load_igakuqa119(const std::string& data_root) {
       }
       for (size_t k = 0; k < raw.size(); ++k) {
         auto labelled = split_label(raw[k]);
-        if (!labelled)
-          fail("{}: field \"choices\"[{}]: '{}' does not start with a label such as \"a. \"", at, k, raw[k]);
+        if (!labelled) fail("{}: field 'choices[{}]': '{}' does not start with a label such as \"a. \"", at, k, raw[k]);
         if (labelled->first != label_of(k)) {
-          fail("{}: field \"choices\"[{}]: label '{}' where '{}' was expected ('{}')", at, k, labelled->first,
+          fail("{}: field 'choices[{}]': label '{}' where '{}' was expected ('{}')", at, k, labelled->first,
                label_of(k), raw[k]);
         }
-        if (labelled->second.empty()) fail("{}: field \"choices\"[{}] is empty", at, k);
+        if (labelled->second.empty()) fail("{}: field 'choices[{}]' is empty", at, k);
         item.choices.push_back({labelled->first, labelled->second});
       }
       if (item.choices.empty() && !numeric_key) {
@@ -542,7 +509,7 @@ Benchmark load_igakuqa119(const std::string& data_root) {
         item.choices = std::move(choices);
         repaired.push_back("choices a–e were inside the question text");
       }
-      if (item.choices.size() == 1) fail("{}: field \"choices\": a single choice", at);
+      if (item.choices.size() == 1) fail("{}: field 'choices': a single choice", at);
 
       const bool numeric = item.choices.empty();
       std::string answer_mode = "all_of";
@@ -578,7 +545,7 @@ Benchmark load_igakuqa119(const std::string& data_root) {
       item.meta["points"] = required && number > 25 ? 3 : 1;
       item.meta["points_derived"] = true;
       item.meta["required"] = required;
-      item.meta["text_only"] = !has_image.get<bool>();
+      item.meta["text_only"] = !has_image;
       item.meta["numeric"] = numeric;
       item.meta["answer_mode"] = answer_mode;
       item.meta["n_answers"] = answer_mode == "any_of" ? 1 : static_cast<int>(item.answers.size());

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "core/json_fields.hpp"
 #include "core/json_file.hpp"
 #include "eval/benchmarks.hpp"
 #include "eval/csv.hpp"
@@ -47,9 +48,7 @@ Item options_item(const OptionsFormat& format, const json& record, const Where& 
   item.question = require_text(record, "question", where);
 
   const auto& options = require_field(record, "options", where);
-  if (!options.is_object()) {
-    fail_field(where, "options", "expected an object {{\"A\": text, ...}}, found {}", json_type_name(options));
-  }
+  if (!options.is_object()) fail_value(field_name(where.str(), "options"), R"(an object {"A": text, ...})", options);
   size_t index = 0;
   for (const auto& [key, value] : options.items()) {  // keys come sorted: A, B, C, ...
     const std::string label = index < 26 ? choice_label(index) : std::string("?");
@@ -57,11 +56,7 @@ Item options_item(const OptionsFormat& format, const json& record, const Where& 
       fail_field(where, "options", "keys must be consecutive letters from A; found \"{}\" where \"{}\" belongs", key,
                  label);
     }
-    if (!value.is_string()) {
-      fail_field(where, fmt::format("options.{}", key), "expected a string, found {}", json_type_name(value));
-    }
-    if (is_blank(value.get_ref<const std::string&>())) fail_field(where, fmt::format("options.{}", key), "empty");
-    item.choices.push_back({key, value.get<std::string>()});
+    item.choices.push_back({key, text_value(value, field_name(where.str(), "options." + key))});
     ++index;
   }
   if (item.choices.size() < format.min_options || item.choices.size() > format.max_options) {
@@ -157,24 +152,13 @@ bool is_pubmedqa_label(const std::string& label) {
 }
 
 Item pubmedqa_item(const std::string& pmid, const json& record, const Where& where) {
-  if (!record.is_object()) fail("{}: expected a JSON object, found {}", where.str(), json_type_name(record));
   Item item;
   item.id = pmid;
   item.language = "en";
   item.question = require_text(record, "QUESTION", where);
 
-  const auto& contexts = require_field(record, "CONTEXTS", where);
-  if (!contexts.is_array() || contexts.empty()) {
-    fail_field(where, "CONTEXTS", "expected a non-empty array of strings, found {}", json_type_name(contexts));
-  }
-  std::string context;
-  for (size_t i = 0; i < contexts.size(); ++i) {
-    if (!contexts[i].is_string()) {
-      fail_field(where, fmt::format("CONTEXTS[{}]", i), "expected a string, found {}", json_type_name(contexts[i]));
-    }
-    if (i > 0) context += '\n';  // lm-evaluation-harness: "\n".join(doc["context"]["contexts"])
-    context += contexts[i].get_ref<const std::string&>();
-  }
+  // lm-evaluation-harness: "\n".join(doc["context"]["contexts"])
+  std::string context = fmt::format("{}", fmt::join(required_string_array(record, "CONTEXTS", where.str()), "\n"));
   if (is_blank(context)) fail_field(where, "CONTEXTS", "empty abstract");
 
   const std::string& decision = require_string(record, "final_decision", where);
@@ -185,9 +169,7 @@ Item pubmedqa_item(const std::string& pmid, const json& record, const Where& whe
   item.meta["context"] = std::move(context);
   item.meta["long_answer"] = require_string(record, "LONG_ANSWER", where);
   if (auto year = record.find("YEAR"); year != record.end()) {
-    if (!year->is_string() && !year->is_null()) {
-      fail_field(where, "YEAR", "expected a string or null, found {}", json_type_name(*year));
-    }
+    if (!year->is_string() && !year->is_null()) fail_value(field_name(where.str(), "YEAR"), "a string or null", *year);
     item.meta["year"] = *year;
   }
   return item;
@@ -271,15 +253,11 @@ Benchmark load_medmcqa(const std::string& data_root) {
     item.id = fmt::format("medmcqa-{}", where.line);
     item.language = "en";
     item.question = require_text(record, "question", where);
-    const auto& choices = require_field(record, "choices", where);
-    if (!choices.is_array() || choices.size() != 4) {
-      fail_field(where, "choices", "expected an array of 4 strings, found {}{}", json_type_name(choices),
-                 choices.is_array() ? fmt::format(" of {}", choices.size()) : "");
-    }
+    const std::vector<std::string> choices = required_string_array(record, "choices", where.str());
+    if (choices.size() != 4) fail_field(where, "choices", "expected 4 options, found an array of {}", choices.size());
     for (size_t i = 0; i < choices.size(); ++i) {
       const std::string field = fmt::format("choices[{}]", i);
-      if (!choices[i].is_string()) fail_field(where, field, "expected a string, found {}", json_type_name(choices[i]));
-      const std::string& text = choices[i].get_ref<const std::string&>();
+      const std::string& text = choices[i];
       const std::string label = choice_label(i);
       const std::string prefix = label + ". ";
       if (text.compare(0, prefix.size(), prefix) != 0) {

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "core/error.hpp"
+#include "core/json_fields.hpp"
 #include "core/json_file.hpp"
 #include "model/weight_table.hpp"
 
@@ -14,63 +15,38 @@ namespace {
 
 using nlohmann::json;
 
-// Typed, defaulted access to a JSON object; errors name the source file and the field.
+// core/json_fields.hpp's readers over one object, with its fallbacks; errors name the source
+// file and the field.
 class Fields {
  public:
   Fields(const json& object, std::string source) : object_(object), source_(std::move(source)) {
-    if (!object_.is_object()) fail("{}: expected a JSON object", source_);
+    if (!object_.is_object()) fail("{}: expected a JSON object, got {}", source_, json_for_message(object_));
   }
 
-  bool has(const char* key) const { return object_.contains(key) && !object_[key].is_null(); }
-  const json& raw(const char* key) const { return object_[key]; }
+  bool has(std::string_view key) const { return optional_field(object_, key, source_) != nullptr; }
+  const json& raw(std::string_view key) const { return object_[key]; }
   const std::string& source() const { return source_; }
 
-  int64_t integer(const char* key) const {
-    if (!has(key)) fail("{}: required field '{}' is missing", source_, key);
-    const json& value = object_[key];
-    if (!value.is_number_integer())
-      fail("{}: field '{}' must be an integer, found {}", source_, key, json_for_message(value));
-    return value.get<int64_t>();
+  int64_t integer(std::string_view key) const { return required_integer(object_, key, source_); }
+  int64_t integer(std::string_view key, int64_t fallback) const { return has(key) ? integer(key) : fallback; }
+  double number(std::string_view key, double fallback) const { return optional_number(key).value_or(fallback); }
+  std::optional<double> optional_number(std::string_view key) const {
+    return medllm::optional_number(object_, key, source_);
   }
-  int64_t integer(const char* key, int64_t fallback) const { return has(key) ? integer(key) : fallback; }
-
-  double number(const char* key, double fallback) const {
-    if (!has(key)) return fallback;
-    const json& value = object_[key];
-    if (!value.is_number()) fail("{}: field '{}' must be a number, found {}", source_, key, json_for_message(value));
-    return value.get<double>();
-  }
-  std::optional<double> optional_number(const char* key) const {
-    return has(key) ? std::optional<double>(number(key, 0.0)) : std::nullopt;
-  }
-
-  bool boolean(const char* key, bool fallback) const {
-    if (!has(key)) return fallback;
-    const json& value = object_[key];
-    if (!value.is_boolean())
-      fail("{}: field '{}' must be true or false, found {}", source_, key, json_for_message(value));
-    return value.get<bool>();
-  }
-
-  std::string string(const char* key, const std::string& fallback) const {
-    if (!has(key)) return fallback;
-    const json& value = object_[key];
-    if (!value.is_string()) fail("{}: field '{}' must be a string, found {}", source_, key, json_for_message(value));
-    return value.get<std::string>();
+  bool boolean(std::string_view key, bool fallback) const { return optional_bool(object_, key, source_, fallback); }
+  std::string string(std::string_view key, const std::string& fallback) const {
+    return optional_string(object_, key, source_).value_or(fallback);
   }
 
   // An integer or a list of integers (token id fields).
-  std::vector<int64_t> integers(const char* key) const {
-    std::vector<int64_t> out;
-    if (!has(key)) return out;
+  std::vector<int64_t> integers(std::string_view key) const {
+    if (!has(key)) return {};
     const json& value = object_[key];
-    if (value.is_number_integer()) return {value.get<int64_t>()};
-    if (!value.is_array()) fail("{}: field '{}' must be an integer or a list of integers", source_, key);
-    for (const json& element : value) {
-      if (!element.is_number_integer())
-        fail("{}: field '{}' must hold integers, found {}", source_, key, json_for_message(element));
-      out.push_back(element.get<int64_t>());
-    }
+    if (value.is_number_integer()) return {integer(key)};
+    if (!value.is_array()) fail_value(field_name(source_, key), "an integer or a list of integers", value);
+    std::vector<int64_t> out;
+    for (size_t i = 0; i < value.size(); ++i)
+      out.push_back(integer_value<int64_t>(value[i], field_name(source_, fmt::format("{}[{}]", key, i))));
     return out;
   }
 
@@ -267,7 +243,7 @@ std::string weight_prefix(bool multimodal_wrapper, const HasTensor& has_tensor, 
 
 ModelConfig config_from_hf(const json& root, const std::string& source, const HasTensor& has_tensor) {
   const Fields top(root, source);
-  std::string model_type = top.string("model_type", "");
+  std::string model_type = required_string(root, "model_type", source);
   const json* text = &root;
   std::string text_source = source;
   if (model_type == "gemma3") {  // multimodal wrapper: the language model's config is nested
@@ -277,7 +253,6 @@ ModelConfig config_from_hf(const json& root, const std::string& source, const Ha
     model_type = "gemma3_text";
   }
   const Fields fields(*text, text_source);
-  if (model_type.empty()) fail("{}: field 'model_type' is missing", source);
   const Family& family = family_of(model_type, source);
   const bool gemma = family.gemma;
 
@@ -378,34 +353,10 @@ ModelConfig config_from_hf(const json& root, const std::string& source, const Ha
   return config;
 }
 
-namespace {
-
-const json& gguf_required(const json& metadata, const std::string& key, const std::string& source) {
-  if (!metadata.contains(key)) fail("{}: metadata key '{}' is missing", source, key);
-  return metadata[key];
-}
-
-int64_t gguf_integer(const json& metadata, const std::string& key, const std::string& source) {
-  const json& value = gguf_required(metadata, key, source);
-  if (!value.is_number_integer())
-    fail("{}: metadata '{}' must be an integer, found {}", source, key, json_for_message(value));
-  return value.get<int64_t>();
-}
-
-double gguf_number(const json& metadata, const std::string& key, double fallback, const std::string& source) {
-  if (!metadata.contains(key)) return fallback;
-  const json& value = metadata[key];
-  if (!value.is_number()) fail("{}: metadata '{}' must be a number, found {}", source, key, json_for_message(value));
-  return value.get<double>();
-}
-
-}  // namespace
-
 ModelConfig config_from_gguf(const json& metadata, const std::string& source, int64_t embedding_rows,
                              const HasTensor& has_tensor) {
-  const json& arch_value = gguf_required(metadata, "general.architecture", source);
-  if (!arch_value.is_string()) fail("{}: general.architecture must be a string", source);
-  const std::string arch = arch_value.get<std::string>();
+  const Fields meta(metadata, source + " metadata");
+  const std::string arch = required_string(metadata, "general.architecture", meta.source());
   const Family& family = family_of_gguf(arch, source);
   ModelConfig config;
   config.model_type = family.model_type;
@@ -416,51 +367,42 @@ ModelConfig config_from_gguf(const json& metadata, const std::string& source, in
   config.tie_word_embeddings = has_tensor && !has_tensor(kLmHeadTensor.gguf);
   config.weight_prefix.clear();
   const std::string p = arch + ".";
-  config.hidden_size = gguf_integer(metadata, p + "embedding_length", source);
-  config.intermediate_size = gguf_integer(metadata, p + "feed_forward_length", source);
-  config.num_layers = gguf_integer(metadata, p + "block_count", source);
-  config.num_heads = gguf_integer(metadata, p + "attention.head_count", source);
-  config.num_kv_heads = metadata.contains(p + "attention.head_count_kv")
-                            ? gguf_integer(metadata, p + "attention.head_count_kv", source)
-                            : config.num_heads;
+  config.hidden_size = meta.integer(p + "embedding_length");
+  config.intermediate_size = meta.integer(p + "feed_forward_length");
+  config.num_layers = meta.integer(p + "block_count");
+  config.num_heads = meta.integer(p + "attention.head_count");
+  config.num_kv_heads = meta.integer(p + "attention.head_count_kv", config.num_heads);
   if (config.num_heads <= 0) fail("{}: {}attention.head_count must be positive", source, p);
-  config.head_dim = metadata.contains(p + "attention.key_length")
-                        ? gguf_integer(metadata, p + "attention.key_length", source)
-                        : config.hidden_size / config.num_heads;
-  if (metadata.contains(p + "rope.dimension_count") &&
-      gguf_integer(metadata, p + "rope.dimension_count", source) != config.head_dim) {
+  config.head_dim = meta.integer(p + "attention.key_length", config.hidden_size / config.num_heads);
+  if (meta.has(p + "rope.dimension_count") && meta.integer(p + "rope.dimension_count") != config.head_dim) {
     fail("{}: partial rotary embeddings ({}rope.dimension_count != head size) are not supported", source, p);
   }
-  config.max_position_embeddings =
-      metadata.contains(p + "context_length") ? gguf_integer(metadata, p + "context_length", source) : 2048;
-  config.rms_norm_eps = gguf_number(metadata, p + "attention.layer_norm_rms_epsilon", 1e-5, source);
+  config.max_position_embeddings = meta.integer(p + "context_length", 2048);
+  config.rms_norm_eps = meta.number(p + "attention.layer_norm_rms_epsilon", 1e-5);
   if (metadata.contains("tokenizer.ggml.tokens") && metadata["tokenizer.ggml.tokens"].is_array()) {
     config.vocab_size = static_cast<int64_t>(metadata["tokenizer.ggml.tokens"].size());
   }
-  if (metadata.contains(p + "vocab_size")) config.vocab_size = gguf_integer(metadata, p + "vocab_size", source);
+  config.vocab_size = meta.integer(p + "vocab_size", config.vocab_size);
   if (config.vocab_size == 0) config.vocab_size = embedding_rows;
   check_dimensions(config, source);
   config.attention_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(config.head_dim)));
   config.rope_layout = family.gguf_rope_layout;
 
   RopeConfig rope;
-  rope.theta = gguf_number(metadata, p + "rope.freq_base", family.rope_theta, source);
-  const std::string scaling_type =
-      metadata.contains(p + "rope.scaling.type") && metadata[p + "rope.scaling.type"].is_string()
-          ? metadata[p + "rope.scaling.type"].get<std::string>()
-          : "none";
+  rope.theta = meta.number(p + "rope.freq_base", family.rope_theta);
+  const std::string scaling_type = meta.string(p + "rope.scaling.type", "none");
   if (scaling_type == "linear") {
     rope.scaling = RopeScalingType::Linear;
-    rope.factor = gguf_number(metadata, p + "rope.scaling.factor", 1.0, source);
+    rope.factor = meta.number(p + "rope.scaling.factor", 1.0);
   } else if (scaling_type != "none") {
     fail("{}: GGUF rope scaling '{}' is not supported yet (none, linear are)", source, scaling_type);
   }
   config.layers.assign(static_cast<size_t>(config.num_layers), LayerConfig{false, rope});
   for (const char* key : {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"}) {
-    if (metadata.contains(key)) {
+    if (meta.has(key)) {
       auto& ids =
           std::string_view(key).find("bos") != std::string_view::npos ? config.bos_token_ids : config.eos_token_ids;
-      ids.push_back(gguf_integer(metadata, key, source));
+      ids.push_back(meta.integer(key));
     }
   }
   with_context(source, [&] { config.validate(); });

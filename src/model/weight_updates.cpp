@@ -8,6 +8,7 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "core/json_fields.hpp"
 #include "core/json_file.hpp"
 #include "formats/safetensors.hpp"
 #include "formats/tensor_store.hpp"
@@ -70,18 +71,15 @@ int merge_lora_adapter(const ModelConfig& config, ModelWeights& weights, const s
   const fs::path config_path = dir / "adapter_config.json";
   if (!fs::exists(config_path))
     fail("{}: no adapter_config.json (expected a PEFT LoRA adapter directory)", adapter_dir);
-  const nlohmann::json adapter = read_json_file(config_path.string());
-  if (adapter.value("peft_type", "LORA") != "LORA")
-    fail("{}: peft_type {} is not supported (LORA is)", config_path.string(), json_for_message(adapter["peft_type"]));
-  if (adapter.value("fan_in_fan_out", false))
-    fail("{}: fan_in_fan_out adapters are not supported", config_path.string());
-  if (!adapter.contains("r") || !adapter["r"].is_number_integer() || adapter["r"].get<int64_t>() <= 0)
-    fail("{}: field 'r' must be a positive integer", config_path.string());
-  const auto rank = adapter["r"].get<int64_t>();
-  const double alpha = adapter.contains("lora_alpha") && adapter["lora_alpha"].is_number()
-                           ? adapter["lora_alpha"].get<double>()
-                           : 8.0;  // PEFT's default
-  const bool rslora = adapter.value("use_rslora", false);
+  const std::string where = config_path.string();
+  const nlohmann::json adapter = read_json_file(where);
+  if (const auto type = optional_string(adapter, "peft_type", where).value_or("LORA"); type != "LORA")
+    fail("{}: peft_type '{}' is not supported (LORA is)", where, type);
+  if (optional_bool(adapter, "fan_in_fan_out", where, false))
+    fail("{}: fan_in_fan_out adapters are not supported", where);
+  const int64_t rank = required_integer(adapter, "r", where, 1);
+  const double alpha = optional_number(adapter, "lora_alpha", where).value_or(8.0);  // PEFT's default
+  const bool rslora = optional_bool(adapter, "use_rslora", where, false);
   const auto factor = static_cast<float>(scale * alpha / (rslora ? std::sqrt(static_cast<double>(rank)) : rank));
 
   const fs::path tensors_path = dir / "adapter_model.safetensors";

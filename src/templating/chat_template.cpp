@@ -7,11 +7,13 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/json_fields.hpp"
 #include "core/json_file.hpp"
 #include "core/mapped_file.hpp"
 #include "formats/gguf.hpp"
 #include "templating/jinja/fallback_templates.hpp"
 #include "templating/jinja/template.hpp"
+#include "tokenizer/hf/hf_tokenizer.hpp"
 
 namespace medllm {
 
@@ -49,15 +51,6 @@ const Family* find_family(const std::string& model_type) {
     if (model_type == family.name) return &family;
   }
   return nullptr;
-}
-
-std::optional<std::string> token_text(const nlohmann::json& value) {
-  if (value.is_string() && !value.get<std::string>().empty()) return value.get<std::string>();
-  if (value.is_object() && value.contains("content") && value["content"].is_string() &&
-      !value["content"].get<std::string>().empty()) {
-    return value["content"].get<std::string>();
-  }
-  return std::nullopt;
 }
 
 std::shared_ptr<const jinja::Template> compile(const std::string& source, const std::string& name,
@@ -102,8 +95,8 @@ ChatTemplate ChatTemplate::from_tokenizer_config(const nlohmann::json& config, c
   if (!config.is_object()) fail("{}: tokenizer config must be a JSON object", source);
   nlohmann::ordered_json tokens = nlohmann::ordered_json::object();
   for (const char* key : kSpecialTokens) {
-    if (!config.contains(key)) continue;
-    if (const auto text = token_text(config[key])) tokens[key] = *text;
+    // An empty token is no token: the template sees it undefined, or the fallback family's.
+    if (const auto text = hf::config_token(config, key, source); text && !text->empty()) tokens[key] = *text;
   }
 
   const nlohmann::json* chat_template = config.contains("chat_template") ? &config["chat_template"] : nullptr;
@@ -219,9 +212,7 @@ ChatTemplate ChatTemplate::from_path(const std::string& path_text) {
   std::string model_type;
   if (const fs::path model_config = path / "config.json"; fs::exists(model_config)) {
     const nlohmann::json model = read_json_file(model_config.string());
-    if (model.is_object() && model.contains("model_type") && model["model_type"].is_string()) {
-      model_type = model["model_type"].get<std::string>();
-    }
+    if (model.is_object()) model_type = optional_string(model, "model_type", model_config.string()).value_or("");
   }
   return from_tokenizer_config(config, config_path.string(), model_type);
 }

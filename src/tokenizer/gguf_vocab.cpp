@@ -1,9 +1,10 @@
 #include "tokenizer/gguf_vocab.hpp"
 
 #include "core/error.hpp"
+#include "core/json_fields.hpp"
 #include "core/json_file.hpp"
+#include "tokenizer/gguf_sentencepiece.hpp"
 #include "tokenizer/hf/hf_tokenizer.hpp"
-#include "tokenizer/spm.hpp"
 
 namespace medllm {
 
@@ -24,12 +25,9 @@ const char* pre_tokenizer_pattern(const std::string& pre) {
 }
 
 std::unique_ptr<Tokenizer> gpt2_from_gguf(const json& metadata, const std::string& source) {
-  const auto field = [&](const char* key) -> const json& {
-    if (!metadata.contains(key)) fail("{}: tokenizer metadata '{}' is missing", source, key);
-    return metadata[key];
-  };
-  const json& tokens = field("tokenizer.ggml.tokens");
-  const json& merges = field("tokenizer.ggml.merges");
+  const std::string where = source + " metadata";
+  const json& tokens = required_field(metadata, "tokenizer.ggml.tokens", where);
+  const json& merges = required_field(metadata, "tokenizer.ggml.merges", where);
   if (!tokens.is_array() || !merges.is_array()) fail("{}: tokenizer tokens and merges must be arrays", source);
   const json types = metadata.value("tokenizer.ggml.token_type", json::array());
   json vocab = json::object();
@@ -81,7 +79,7 @@ std::unique_ptr<Tokenizer> gpt2_from_gguf(const json& metadata, const std::strin
 std::unique_ptr<Tokenizer> tokenizer_from_gguf(const json& metadata, const std::string& source) {
   if (!metadata.contains("tokenizer.ggml.model")) fail("{}: the GGUF file has no embedded tokenizer", source);
   const json& model = metadata["tokenizer.ggml.model"];
-  if (model == "llama") return SpmTokenizer::from_gguf(metadata, source);
+  if (model == "llama") return GgufSentencePieceTokenizer::from_gguf(metadata, source);
   if (model == "gpt2") {
     try {
       return gpt2_from_gguf(metadata, source);

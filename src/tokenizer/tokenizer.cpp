@@ -5,13 +5,14 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/json_fields.hpp"
 #include "core/json_file.hpp"
 #include "core/mapped_file.hpp"
+#include "core/utf8.hpp"
 #include "formats/gguf.hpp"
 #include "tokenizer/gguf_vocab.hpp"
 #include "tokenizer/hf/hf_tokenizer.hpp"
 #include "tokenizer/sentencepiece/sentencepiece_tokenizer.hpp"
-#include "core/utf8.hpp"
 
 namespace medllm {
 
@@ -27,12 +28,8 @@ std::unique_ptr<Tokenizer> sentencepiece_from_file(const fs::path& model) {
   if (fs::exists(config_path)) {
     const nlohmann::json config = read_json_file(config_path.string());
     if (config.is_object()) {
-      if (config.contains("add_bos_token") && config["add_bos_token"].is_boolean()) {
-        options.add_bos = config["add_bos_token"].get<bool>();
-      }
-      if (config.contains("add_eos_token") && config["add_eos_token"].is_boolean()) {
-        options.add_eos = config["add_eos_token"].get<bool>();
-      }
+      options.add_bos = optional_bool(config, "add_bos_token", config_path.string(), options.add_bos);
+      options.add_eos = optional_bool(config, "add_eos_token", config_path.string(), options.add_eos);
     }
   }
   return SentencePieceTokenizer::from_file(model.string(), options);

@@ -448,17 +448,17 @@ TEST(IgakuqaLoaderErrors, NameFileLineAndField) {
     FakeIgakuqa fake;
     fake.questions['C'] = "\n" + fake.questions['C'];
     fake.questions['C'].replace(fake.questions['C'].find(R"(["a"])"), 5, R"(["f"])");
-    expect_error(fake, "112-C.jsonl:2", "field \"answer\"");
+    expect_error(fake, "112-C.jsonl:2", "field 'answer'");
   }
   {
     FakeIgakuqa fake;
     fake.questions['A'].replace(fake.questions['A'].find(R"("points": "1")"), 13, R"("points": "x")");
-    expect_error(fake, "112-A.jsonl:1", "field \"points\"");
+    expect_error(fake, "112-A.jsonl:1", "field 'points'");
   }
   {
     FakeIgakuqa fake;
     fake.questions['B'].replace(fake.questions['B'].find(R"("text_only": true, )"), 19, "");
-    expect_error(fake, "112-B.jsonl:1", "field \"text_only\" is missing");
+    expect_error(fake, "112-B.jsonl:1", "field 'text_only' is missing");
   }
   {
     FakeIgakuqa fake;
@@ -479,12 +479,12 @@ TEST(IgakuqaLoaderErrors, NameFileLineAndField) {
   {
     FakeIgakuqa fake;
     fake.metadata['F'].replace(fake.metadata['F'].find("ｅ"), 3, "z");
-    expect_error(fake, "112-F_metadata.jsonl:1", "field \"kinki\"");
+    expect_error(fake, "112-F_metadata.jsonl:1", "field 'kinki'");
   }
   {
     FakeIgakuqa fake;
     fake.metadata['A'].replace(fake.metadata['A'].find(R"("50.5", "1")"), 11, R"("50.5")");
-    expect_error(fake, "112-A_metadata.jsonl:1", "field \"breakdown\"");
+    expect_error(fake, "112-A_metadata.jsonl:1", "field 'breakdown'");
   }
   {
     FakeIgakuqa fake;
@@ -518,10 +518,10 @@ TEST(IgakuqaPredictionErrors, NameFileLineAndField) {
   EXPECT_NE(message.find("dup.jsonl:1"), std::string::npos) << message;
   test::write_file(dir / "noanswer.jsonl", "{\"problem_id\": \"112A1\"}\n");
   message = message_of([&] { read_baseline_predictions((dir / "noanswer.jsonl").string()); });
-  EXPECT_NE(message.find("noanswer.jsonl:1: field \"prediction\""), std::string::npos) << message;
+  EXPECT_NE(message.find("noanswer.jsonl:1: field 'prediction'"), std::string::npos) << message;
   test::write_file(dir / "other.jsonl", "{\"problem_id\": \"medqa-1\", \"prediction\": \"a\"}\n");
   message = message_of([&] { igakuqa_years_of(read_baseline_predictions((dir / "other.jsonl").string())); });
-  EXPECT_NE(message.find("other.jsonl:1: field \"problem_id\""), std::string::npos) << message;
+  EXPECT_NE(message.find("other.jsonl:1: field 'problem_id'"), std::string::npos) << message;
   EXPECT_THROW(read_baseline_predictions((dir / "absent.jsonl").string()), Error);
   const std::vector<Prediction> numeric = [&] {
     test::write_file(dir / "n.jsonl", "{\"problem_id\": \"112C66\", \"prediction\": 26}\n");

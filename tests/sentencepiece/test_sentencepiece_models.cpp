@@ -17,10 +17,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "support/test_support.hpp"
-#include "tokenizer/sentencepiece/sentencepiece_tokenizer.hpp"
-#include "tokenizer/spm.hpp"
 #include "core/utf8.hpp"
+#include "support/test_support.hpp"
+#include "tokenizer/gguf_sentencepiece.hpp"
+#include "tokenizer/sentencepiece/sentencepiece_tokenizer.hpp"
 
 namespace medllm {
 namespace {
@@ -121,19 +121,19 @@ TEST_F(Llama2, LlamaCppSpmVectors) {
                 "tokenizer-vectors/llama.cpp-models/ggml-vocab-llama-spm.gguf.out", 46);
 }
 
-// The GGUF vocabulary tokenizer (SpmTokenizer, llama.cpp's algorithm) shares the BPE merge loop;
+// The GGUF vocabulary tokenizer (GgufSentencePieceTokenizer, llama.cpp's algorithm) shares the BPE merge loop;
 // built from the same Llama-2 pieces it must give the same ids on both vector sets.
-TEST_F(Llama2, GgufSpmTokenizerAgrees) {
+TEST_F(Llama2, GgufSentencePieceTokenizerAgrees) {
   const auto& proto = tokenizer_->proto();
   std::vector<std::string> pieces;
   std::vector<float> scores;
-  std::vector<SpmTokenizer::TokenType> types;
+  std::vector<GgufSentencePieceTokenizer::TokenType> types;
   for (const auto& entry : proto.pieces) {
     pieces.push_back(entry.piece);
     scores.push_back(entry.score);
-    types.push_back(static_cast<SpmTokenizer::TokenType>(entry.type));
+    types.push_back(static_cast<GgufSentencePieceTokenizer::TokenType>(entry.type));
   }
-  const SpmTokenizer gguf(pieces, scores, types, 1, 2, 0, SpmTokenizer::Options{});
+  const GgufSentencePieceTokenizer gguf(pieces, scores, types, 1, 2, 0, GgufSentencePieceTokenizer::Options{});
   std::vector<std::vector<int32_t>> sequences;
   for (const auto& [inp, out] : {std::pair{"tokenizer-vectors/llama2-tokenizer/medical-ja-en.inp",
                                            "tokenizer-vectors/llama2-tokenizer/medical-ja-en.out"},

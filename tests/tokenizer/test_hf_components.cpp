@@ -93,7 +93,7 @@ TEST(HfTokenizer, AddedTokensStripAndSingleWord) {
 
 TEST(HfTokenizer, MalformedDefinitionsNameThePath) {
   EXPECT_NE(load_error(json::array()).find("expected a JSON object"), std::string::npos);
-  EXPECT_NE(load_error(json{{"normalizer", nullptr}}).find("missing field 'model'"), std::string::npos);
+  EXPECT_NE(load_error(json{{"normalizer", nullptr}}).find("field 'model' is missing"), std::string::npos);
   json bad_merge = toy();
   bad_merge["model"]["merges"] = {"a z"};
   EXPECT_NE(load_error(bad_merge).find("model.merges[0]"), std::string::npos);

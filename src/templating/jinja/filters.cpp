@@ -18,24 +18,6 @@ namespace {
 
 using Args = std::vector<Value>;
 
-// JavaScript truthiness of a value's underlying JavaScript value (objects are always true).
-bool raw_truthy(const Value& value) {
-  switch (value.kind()) {
-    case Value::Kind::Undefined:
-    case Value::Kind::Null:
-      return false;
-    case Value::Kind::Boolean:
-      return value.as_bool();
-    case Value::Kind::Integer:
-    case Value::Kind::Float:
-      return value.as_number() != 0 && !std::isnan(value.as_number());
-    case Value::Kind::String:
-      return !value.as_string().empty();
-    default:
-      return true;
-  }
-}
-
 // A key equal for two values exactly when JavaScript's SameValueZero says so (Set membership).
 std::string same_value_key(const Value& value) {
   switch (value.kind()) {

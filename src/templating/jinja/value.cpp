@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/utf8.hpp"
 #include "templating/jinja/diagnostics.hpp"
 #include "templating/jinja/js_text.hpp"
-#include "core/utf8.hpp"
 
 namespace medllm::jinja {
 
@@ -445,7 +445,7 @@ uint32_t Value::depth() const {
   }
 }
 
-bool truthy(const Value& value) {
+bool raw_truthy(const Value& value) {
   switch (value.kind()) {
     case Value::Kind::Undefined:
     case Value::Kind::Null:
@@ -457,15 +457,28 @@ bool truthy(const Value& value) {
       return value.as_number() != 0 && !std::isnan(value.as_number());
     case Value::Kind::String:
       return !value.as_string().empty();
+    default:
+      return true;
+  }
+}
+
+bool truthy(const Value& value) {
+  switch (value.kind()) {
+    case Value::Kind::Undefined:
+    case Value::Kind::Null:
+    case Value::Kind::Boolean:
+    case Value::Kind::Integer:
+    case Value::Kind::Float:
+    case Value::Kind::String:
+    case Value::Kind::Namespace:
+    case Value::Kind::Function:
+      return raw_truthy(value);  // the two differ only for containers
     case Value::Kind::Array:
     case Value::Kind::Tuple:
       return !value.items().empty();
     case Value::Kind::Object:
     case Value::Kind::KeywordArguments:
       return value.entries().size() > 0;
-    case Value::Kind::Namespace:
-    case Value::Kind::Function:
-      return true;
     case Value::Kind::Absent:
       absent_error();
   }

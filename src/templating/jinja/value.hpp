@@ -141,6 +141,9 @@ inline const FunctionData& Value::function() const {
 // __bool__: empty strings, arrays and objects, 0, NaN, none and undefined are false. An Absent
 // value throws (the reference fails reading a property of undefined).
 bool truthy(const Value& value);
+// JavaScript truthiness of the underlying JavaScript value (a filter's boolean option): as truthy
+// for none, undefined, booleans, numbers and strings, but every array and object is true.
+bool raw_truthy(const Value& value);
 
 // How a value prints in template output (RuntimeValue.toString): floats as "2.0", arrays and
 // objects as JSON with undefined kept as `undefined`. max_bytes bounds the result.

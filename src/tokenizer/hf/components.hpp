@@ -75,9 +75,4 @@ std::unique_ptr<PostProcessor> parse_post_processor(const json& config, const st
 // add_bos_token / add_eos_token for Llama- and Gemma-style tokenizers).
 std::unique_ptr<PostProcessor> make_bos_eos_processor(std::optional<int32_t> bos, std::optional<int32_t> eos);
 
-// Typed access to a JSON object with errors naming the path.
-const json& require(const json& object, const char* key, const std::string& where);
-std::string require_string(const json& object, const char* key, const std::string& where);
-bool optional_bool(const json& object, const char* key, bool fallback, const std::string& where);
-
 }  // namespace medllm::hf

@@ -3,11 +3,12 @@
 // decode_token gives the bytes of one token for streaming.
 
 #include "core/error.hpp"
+#include "core/json_fields.hpp"
+#include "core/utf8.hpp"
 #include "tokenizer/byte_level.hpp"
 #include "tokenizer/hf/components.hpp"
 #include "tokenizer/hf/pattern.hpp"
 #include "tokenizer/unicode.hpp"
-#include "core/utf8.hpp"
 
 namespace medllm::hf {
 
@@ -180,33 +181,29 @@ class Sequence final : public Decoder {
 };
 
 std::unique_ptr<Decoder> parse_one(const json& config, const std::string& where, bool after_fuse) {
-  const std::string type = require_string(config, "type", where);
+  const std::string type = required_string(config, "type", where);
   if (type == "ByteLevel") return std::make_unique<ByteLevel>();
   if (type == "Replace") {
-    return std::make_unique<Replace>(Pattern::parse(require(config, "pattern", where), where + ".pattern"),
-                                     require_string(config, "content", where));
+    return std::make_unique<Replace>(Pattern::parse(required_field(config, "pattern", where), where + ".pattern"),
+                                     required_string(config, "content", where));
   }
   if (type == "ByteFallback") return std::make_unique<ByteFallback>();
   if (type == "Fuse") return std::make_unique<Fuse>();
   if (type == "Strip") {
-    const auto count = [&](const char* key) {
-      const json& value = require(config, key, where);
-      if (!value.is_number_unsigned()) fail("{}.{}: expected a non-negative integer", where, key);
-      return value.get<size_t>();
-    };
-    return std::make_unique<Strip>(require_string(config, "content", where), count("start"), count("stop"), after_fuse);
+    const auto count = [&](const char* key) { return static_cast<size_t>(required_integer(config, key, where, 0)); };
+    return std::make_unique<Strip>(required_string(config, "content", where), count("start"), count("stop"),
+                                   after_fuse);
   }
   if (type == "Metaspace") {
-    bool strip_first = optional_bool(config, "add_prefix_space", true, where);
-    if (config.contains("prepend_scheme")) strip_first = require_string(config, "prepend_scheme", where) != "never";
-    return std::make_unique<Metaspace>(require_string(config, "replacement", where), strip_first);
+    bool strip_first = optional_bool(config, "add_prefix_space", where, true);
+    if (const auto scheme = optional_string(config, "prepend_scheme", where)) strip_first = *scheme != "never";
+    return std::make_unique<Metaspace>(required_string(config, "replacement", where), strip_first);
   }
   if (type == "BPEDecoder") {
-    return std::make_unique<BpeSuffix>(config.contains("suffix") ? require_string(config, "suffix", where) : "</w>");
+    return std::make_unique<BpeSuffix>(optional_string(config, "suffix", where).value_or("</w>"));
   }
   if (type == "Sequence") {
-    const json& list = require(config, "decoders", where);
-    if (!list.is_array()) fail("{}.decoders: expected an array", where);
+    const json& list = required_array(config, "decoders", where);
     std::vector<std::unique_ptr<Decoder>> steps;
     bool fused = after_fuse;
     for (size_t i = 0; i < list.size(); ++i) {

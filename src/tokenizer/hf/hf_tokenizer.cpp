@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "core/json_fields.hpp"
 #include "core/json_file.hpp"
 #include "core/utf8.hpp"
 
@@ -11,35 +12,32 @@ namespace medllm::hf {
 
 namespace {
 
-// tokenizer_config.json spells tokens as strings or as {"content": ...} objects.
-std::optional<std::string> config_token(const nlohmann::json& config, const char* key) {
-  if (!config.is_object() || !config.contains(key)) return std::nullopt;
-  const auto& value = config[key];
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_object() && value.contains("content") && value["content"].is_string()) {
-    return value["content"].get<std::string>();
-  }
-  return std::nullopt;
-}
+constexpr const char* kConfigFile = "tokenizer_config.json";
 
 AddedToken parse_added_token(const nlohmann::json& entry, const std::string& where) {
   AddedToken token;
-  const auto& id = require(entry, "id", where);
-  if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= (int64_t{1} << 24)) {
-    fail("{}.id: expected an integer in 0..{}", where, (1 << 24) - 1);
-  }
-  token.id = id.get<int32_t>();
-  token.content = require_string(entry, "content", where);
-  token.single_word = optional_bool(entry, "single_word", false, where);
-  token.lstrip = optional_bool(entry, "lstrip", false, where);
-  token.rstrip = optional_bool(entry, "rstrip", false, where);
-  token.special = optional_bool(entry, "special", false, where);
-  token.normalized = optional_bool(entry, "normalized", !token.special, where);
+  token.id = static_cast<int32_t>(required_integer(entry, "id", where, 0, (1 << 24) - 1));
+  token.content = required_string(entry, "content", where);
+  token.single_word = optional_bool(entry, "single_word", where, false);
+  token.lstrip = optional_bool(entry, "lstrip", where, false);
+  token.rstrip = optional_bool(entry, "rstrip", where, false);
+  token.special = optional_bool(entry, "special", where, false);
+  token.normalized = optional_bool(entry, "normalized", where, !token.special);
   utf8::require_valid(token.content, where + ".content");
   return token;
 }
 
 }  // namespace
+
+std::optional<std::string> config_token(const nlohmann::json& config, const char* key, std::string_view where) {
+  if (!config.is_object()) return std::nullopt;
+  const nlohmann::json* value = optional_field(config, key, where);
+  if (value == nullptr) return std::nullopt;
+  if (value->is_string()) return value->get<std::string>();
+  const std::string subject = field_name(where, key);
+  if (!value->is_object()) fail_value(subject, "a string or an object with a 'content' string", *value);
+  return required_string(*value, "content", subject);
+}
 
 HfTokenizer::HfTokenizer(const nlohmann::json& tokenizer, const nlohmann::json& config, const std::string& source) {
   with_context(source, [&] {
@@ -52,14 +50,14 @@ HfTokenizer::HfTokenizer(const nlohmann::json& tokenizer, const nlohmann::json& 
 
   // Special tokens named by tokenizer_config.json, and the BOS/EOS policy it sets.
   const auto config_id = [&](const char* key) -> std::optional<int32_t> {
-    const auto token = config_token(config, key);
+    const auto token = config_token(config, key, kConfigFile);
     return token ? token_to_id(*token) : std::nullopt;
   };
   bos_id_ = config_id("bos_token");
   eos_id_ = config_id("eos_token");
   if (config.is_object() && (config.contains("add_bos_token") || config.contains("add_eos_token"))) {
-    const bool add_bos = optional_bool(config, "add_bos_token", false, "tokenizer_config.json");
-    const bool add_eos = optional_bool(config, "add_eos_token", false, "tokenizer_config.json");
+    const bool add_bos = optional_bool(config, "add_bos_token", kConfigFile, false);
+    const bool add_eos = optional_bool(config, "add_eos_token", kConfigFile, false);
     post_processor_ = make_bos_eos_processor(add_bos ? bos_id_ : std::nullopt, add_eos ? eos_id_ : std::nullopt);
   }
 }
@@ -69,7 +67,7 @@ void HfTokenizer::build(const nlohmann::json& tokenizer) {
   const auto get = [&](const char* key) { return tokenizer.contains(key) ? tokenizer[key] : nlohmann::json(); };
   normalizer_ = parse_normalizer(get("normalizer"), "normalizer");
   pre_tokenizer_ = parse_pre_tokenizer(get("pre_tokenizer"), "pre_tokenizer");
-  model_ = parse_model(require(tokenizer, "model", "tokenizer"), "model");
+  model_ = parse_model(required_field(tokenizer, "model", "tokenizer"), "model");
   post_processor_ = parse_post_processor(get("post_processor"), "post_processor");
   decoder_ = parse_decoder(get("decoder"), "decoder");
   vocab_size_ = static_cast<int64_t>(model_->vocab_size());

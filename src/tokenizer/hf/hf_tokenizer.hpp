@@ -5,13 +5,20 @@
 #include <medllm/tokenizer.hpp>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tokenizer/hf/added_vocabulary.hpp"
 #include "tokenizer/hf/components.hpp"
 
 namespace medllm::hf {
+
+// A special token of tokenizer_config.json ("bos_token", ...), spelled there as a string or as an
+// AddedToken object {"content": ...}; nullopt when the token is absent or null, or `config` is no
+// object (there is no such file). Errors begin with `where`.
+std::optional<std::string> config_token(const nlohmann::json& config, const char* key, std::string_view where);
 
 class HfTokenizer final : public Tokenizer {
  public:

@@ -5,10 +5,11 @@
 #include <unordered_map>
 
 #include "core/error.hpp"
+#include "core/json_fields.hpp"
 #include "core/json_file.hpp"
+#include "core/utf8.hpp"
 #include "tokenizer/hf/components.hpp"
 #include "tokenizer/hf/vocabulary.hpp"
-#include "core/utf8.hpp"
 
 namespace medllm::hf {
 
@@ -41,25 +42,19 @@ Vocabulary parse_vocab_object(const json& vocab, const std::string& where) {
   return out;
 }
 
-std::optional<std::string> optional_string(const json& config, const char* key, const std::string& where) {
-  if (!config.contains(key) || config[key].is_null()) return std::nullopt;
-  if (!config[key].is_string()) fail("{}.{}: expected a string", where, key);
-  return config[key].get<std::string>();
-}
-
 // Byte-pair encoding as the `tokenizers` library applies it: characters (or byte tokens), then
 // the lowest-ranked merge first (leftmost among equals) until none applies.
 class Bpe final : public VocabularyModel {
  public:
   Bpe(const json& config, const std::string& where) {
-    vocab_ = parse_vocab_object(require(config, "vocab", where), where + ".vocab");
+    vocab_ = parse_vocab_object(required_field(config, "vocab", where), where + ".vocab");
     unk_token_ = optional_string(config, "unk_token", where);
     prefix_ = optional_string(config, "continuing_subword_prefix", where).value_or("");
     suffix_ = optional_string(config, "end_of_word_suffix", where).value_or("");
-    byte_fallback_ = optional_bool(config, "byte_fallback", false, where);
-    fuse_unk_ = optional_bool(config, "fuse_unk", false, where);
-    ignore_merges_ = optional_bool(config, "ignore_merges", false, where);
-    if (config.contains("dropout") && !config["dropout"].is_null() && config["dropout"].get<double>() > 0.0) {
+    byte_fallback_ = optional_bool(config, "byte_fallback", where, false);
+    fuse_unk_ = optional_bool(config, "fuse_unk", where, false);
+    ignore_merges_ = optional_bool(config, "ignore_merges", where, false);
+    if (optional_number(config, "dropout", where).value_or(0.0) > 0.0) {
       fail("{}.dropout: BPE dropout is not supported (encoding must be deterministic)", where);
     }
     if (unk_token_) {
@@ -68,7 +63,7 @@ class Bpe final : public VocabularyModel {
       unk_id_ = *id;
     }
     for (int b = 0; b < 256; ++b) byte_ids_[b] = vocab_.find(fmt::format("<0x{:02X}>", b)).value_or(-1);
-    parse_merges(require(config, "merges", where), where + ".merges");
+    parse_merges(required_field(config, "merges", where), where + ".merges");
   }
 
   void encode(std::string_view word, std::vector<int32_t>& out) const override {
@@ -219,8 +214,8 @@ class Bpe final : public VocabularyModel {
 class WordLevel final : public VocabularyModel {
  public:
   WordLevel(const json& config, const std::string& where) {
-    vocab_ = parse_vocab_object(require(config, "vocab", where), where + ".vocab");
-    const std::string unk = require_string(config, "unk_token", where);
+    vocab_ = parse_vocab_object(required_field(config, "vocab", where), where + ".vocab");
+    const std::string unk = required_string(config, "unk_token", where);
     unk_id_ = vocab_.find(unk);
   }
   void encode(std::string_view word, std::vector<int32_t>& out) const override {
@@ -241,7 +236,7 @@ class WordLevel final : public VocabularyModel {
 std::unique_ptr<Model> parse_unigram_model(const json& config, const std::string& where);
 
 std::unique_ptr<Model> parse_model(const json& config, const std::string& where) {
-  const std::string type = config.contains("type") ? require_string(config, "type", where) : "BPE";
+  const std::string type = optional_string(config, "type", where).value_or("BPE");
   if (type == "BPE") return std::make_unique<Bpe>(config, where);
   if (type == "WordLevel") return std::make_unique<WordLevel>(config, where);
   if (type == "Unigram") return parse_unigram_model(config, where);

@@ -2,6 +2,7 @@
 // Prepend, Precompiled (SentencePiece charsmap) and Sequence.
 
 #include "core/error.hpp"
+#include "core/json_fields.hpp"
 #include "tokenizer/hf/components.hpp"
 #include "tokenizer/hf/pattern.hpp"
 #include "tokenizer/unicode.hpp"
@@ -101,7 +102,7 @@ std::unique_ptr<Normalizer> parse_precompiled_normalizer(const json& config, con
 
 std::unique_ptr<Normalizer> parse_normalizer(const json& config, const std::string& where) {
   if (config.is_null()) return nullptr;
-  const std::string type = require_string(config, "type", where);
+  const std::string type = required_string(config, "type", where);
   if (type == "NFC") return std::make_unique<UnicodeForm>(unicode::Form::NFC);
   if (type == "NFD") return std::make_unique<UnicodeForm>(unicode::Form::NFD);
   if (type == "NFKC") return std::make_unique<UnicodeForm>(unicode::Form::NFKC);
@@ -109,18 +110,17 @@ std::unique_ptr<Normalizer> parse_normalizer(const json& config, const std::stri
   if (type == "Lowercase") return std::make_unique<Lowercase>();
   if (type == "StripAccents") return std::make_unique<StripAccents>();
   if (type == "Strip") {
-    return std::make_unique<Strip>(optional_bool(config, "strip_left", true, where),
-                                   optional_bool(config, "strip_right", true, where));
+    return std::make_unique<Strip>(optional_bool(config, "strip_left", where, true),
+                                   optional_bool(config, "strip_right", where, true));
   }
   if (type == "Replace") {
-    return std::make_unique<Replace>(Pattern::parse(require(config, "pattern", where), where + ".pattern"),
-                                     require_string(config, "content", where));
+    return std::make_unique<Replace>(Pattern::parse(required_field(config, "pattern", where), where + ".pattern"),
+                                     required_string(config, "content", where));
   }
-  if (type == "Prepend") return std::make_unique<Prepend>(require_string(config, "prepend", where));
+  if (type == "Prepend") return std::make_unique<Prepend>(required_string(config, "prepend", where));
   if (type == "Precompiled") return parse_precompiled_normalizer(config, where);
   if (type == "Sequence") {
-    const json& list = require(config, "normalizers", where);
-    if (!list.is_array()) fail("{}.normalizers: expected an array", where);
+    const json& list = required_array(config, "normalizers", where);
     std::vector<std::unique_ptr<Normalizer>> steps;
     for (size_t i = 0; i < list.size(); ++i) {
       if (auto step = parse_normalizer(list[i], fmt::format("{}.normalizers[{}]", where, i)))

@@ -2,6 +2,7 @@
 // RobertaProcessing, ByteLevel (offsets only: no change to ids) and Sequence.
 
 #include "core/error.hpp"
+#include "core/json_fields.hpp"
 #include "core/json_file.hpp"
 #include "tokenizer/hf/components.hpp"
 
@@ -36,8 +37,7 @@ class Sequence final : public PostProcessor {
 };
 
 std::unique_ptr<PostProcessor> parse_template(const json& config, const std::string& where) {
-  const json& single = require(config, "single", where);
-  if (!single.is_array()) fail("{}.single: expected an array", where);
+  const json& single = required_array(config, "single", where);
   const json& specials = config.contains("special_tokens") ? config["special_tokens"] : json::object();
   std::vector<int32_t> before, after;
   bool seen_sequence = false;
@@ -50,9 +50,9 @@ std::unique_ptr<PostProcessor> parse_template(const json& config, const std::str
       continue;
     }
     if (!item.contains("SpecialToken")) fail("{}: expected SpecialToken or Sequence", item_where);
-    const std::string name = require_string(item["SpecialToken"], "id", item_where + ".SpecialToken");
+    const std::string name = required_string(item["SpecialToken"], "id", item_where + ".SpecialToken");
     if (!specials.contains(name)) fail("{}: special token '{}' is not in special_tokens", item_where, name);
-    const json& ids = require(specials[name], "ids", where + ".special_tokens");
+    const json& ids = required_field(specials[name], "ids", where + ".special_tokens");
     if (!ids.is_array()) fail("{}.special_tokens['{}'].ids: expected an array", where, name);
     for (const json& id : ids) {
       if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= (int64_t{1} << 24)) {
@@ -66,7 +66,7 @@ std::unique_ptr<PostProcessor> parse_template(const json& config, const std::str
 
 std::unique_ptr<PostProcessor> parse_pair_processor(const json& config, const std::string& where) {
   const auto id_of = [&](const char* key) {
-    const json& pair = require(config, key, where);
+    const json& pair = required_field(config, key, where);
     if (!pair.is_array() || pair.size() != 2 || !pair[1].is_number_integer() || pair[1].get<int64_t>() < 0 ||
         pair[1].get<int64_t>() >= (int64_t{1} << 24)) {
       fail("{}.{}: expected [token, id]", where, key);
@@ -87,13 +87,12 @@ std::unique_ptr<PostProcessor> make_bos_eos_processor(std::optional<int32_t> bos
 
 std::unique_ptr<PostProcessor> parse_post_processor(const json& config, const std::string& where) {
   if (config.is_null()) return nullptr;
-  const std::string type = require_string(config, "type", where);
+  const std::string type = required_string(config, "type", where);
   if (type == "TemplateProcessing") return parse_template(config, where);
   if (type == "BertProcessing" || type == "RobertaProcessing") return parse_pair_processor(config, where);
   if (type == "ByteLevel") return nullptr;
   if (type == "Sequence") {
-    const json& list = require(config, "processors", where);
-    if (!list.is_array()) fail("{}.processors: expected an array", where);
+    const json& list = required_array(config, "processors", where);
     std::vector<std::unique_ptr<PostProcessor>> steps;
     for (size_t i = 0; i < list.size(); ++i) {
       if (auto step = parse_post_processor(list[i], fmt::format("{}.processors[{}]", where, i))) {

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "core/error.hpp"
+#include "core/json_fields.hpp"
 #include "tokenizer/byte_level.hpp"
 #include "tokenizer/hf/components.hpp"
 #include "tokenizer/hf/pattern.hpp"
@@ -18,8 +19,9 @@ namespace {
 enum class Behavior { Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous };
 
 Behavior parse_behavior(const json& config, const std::string& where, Behavior fallback) {
-  if (!config.contains("behavior")) return fallback;
-  const std::string name = require_string(config, "behavior", where);
+  const std::optional<std::string> behavior = optional_string(config, "behavior", where);
+  if (!behavior) return fallback;
+  const std::string& name = *behavior;
   if (name == "Removed") return Behavior::Removed;
   if (name == "Isolated") return Behavior::Isolated;
   if (name == "MergedWithPrevious") return Behavior::MergedWithPrevious;
@@ -220,35 +222,34 @@ bool is_punctuation(char32_t c) {
 
 std::unique_ptr<PreTokenizer> parse_pre_tokenizer(const json& config, const std::string& where) {
   if (config.is_null()) return nullptr;
-  const std::string type = require_string(config, "type", where);
+  const std::string type = required_string(config, "type", where);
   if (type == "ByteLevel") {
-    return std::make_unique<ByteLevel>(optional_bool(config, "add_prefix_space", true, where),
-                                       optional_bool(config, "use_regex", true, where));
+    return std::make_unique<ByteLevel>(optional_bool(config, "add_prefix_space", where, true),
+                                       optional_bool(config, "use_regex", where, true));
   }
   if (type == "Split") {
     return std::make_unique<SplitBy>(
-        pattern_matcher(Pattern::parse(require(config, "pattern", where), where + ".pattern")),
-        parse_behavior(config, where, Behavior::Isolated), optional_bool(config, "invert", false, where));
+        pattern_matcher(Pattern::parse(required_field(config, "pattern", where), where + ".pattern")),
+        parse_behavior(config, where, Behavior::Isolated), optional_bool(config, "invert", where, false));
   }
   if (type == "Metaspace") {
     Metaspace::Prepend prepend =
-        optional_bool(config, "add_prefix_space", true, where) ? Metaspace::Prepend::Always : Metaspace::Prepend::Never;
-    if (config.contains("prepend_scheme")) {
-      const std::string scheme = require_string(config, "prepend_scheme", where);
-      if (scheme == "always")
+        optional_bool(config, "add_prefix_space", where, true) ? Metaspace::Prepend::Always : Metaspace::Prepend::Never;
+    if (const auto scheme = optional_string(config, "prepend_scheme", where)) {
+      if (*scheme == "always")
         prepend = Metaspace::Prepend::Always;
-      else if (scheme == "first")
+      else if (*scheme == "first")
         prepend = Metaspace::Prepend::First;
-      else if (scheme == "never")
+      else if (*scheme == "never")
         prepend = Metaspace::Prepend::Never;
       else
-        fail("{}.prepend_scheme: unknown value '{}'", where, scheme);
+        fail("{}.prepend_scheme: unknown value '{}'", where, *scheme);
     }
-    return std::make_unique<Metaspace>(require_string(config, "replacement", where), prepend,
-                                       optional_bool(config, "split", true, where));
+    return std::make_unique<Metaspace>(required_string(config, "replacement", where), prepend,
+                                       optional_bool(config, "split", where, true));
   }
   if (type == "Digits") {
-    const bool individual = optional_bool(config, "individual_digits", false, where);
+    const bool individual = optional_bool(config, "individual_digits", where, false);
     return std::make_unique<SplitBy>(char_matcher(unicode::is_numeric),
                                      individual ? Behavior::Isolated : Behavior::Contiguous, false);
   }
@@ -270,12 +271,11 @@ std::unique_ptr<PreTokenizer> parse_pre_tokenizer(const json& config, const std:
     return std::make_unique<Sequence>(std::move(steps));
   }
   if (type == "CharDelimiterSplit") {
-    return std::make_unique<SplitBy>(pattern_matcher(Pattern::literal(require_string(config, "delimiter", where))),
+    return std::make_unique<SplitBy>(pattern_matcher(Pattern::literal(required_string(config, "delimiter", where))),
                                      Behavior::Removed, false);
   }
   if (type == "Sequence") {
-    const json& list = require(config, "pretokenizers", where);
-    if (!list.is_array()) fail("{}.pretokenizers: expected an array", where);
+    const json& list = required_array(config, "pretokenizers", where);
     std::vector<std::unique_ptr<PreTokenizer>> steps;
     for (size_t i = 0; i < list.size(); ++i) {
       if (auto step = parse_pre_tokenizer(list[i], fmt::format("{}.pretokenizers[{}]", where, i))) {

@@ -7,6 +7,7 @@
 #include <unicode/ustring.h>
 
 #include "core/error.hpp"
+#include "core/json_fields.hpp"
 #include "tokenizer/hf/components.hpp"
 #include "tokenizer/sentencepiece/precompiled_charsmap.hpp"
 #include "tokenizer/unicode.hpp"
@@ -97,7 +98,7 @@ class Precompiled final : public Normalizer {
 }  // namespace
 
 std::unique_ptr<Normalizer> parse_precompiled_normalizer(const json& config, const std::string& where) {
-  const json& blob = require(config, "precompiled_charsmap", where);
+  const json& blob = required_field(config, "precompiled_charsmap", where);
   if (blob.is_null()) return nullptr;
   if (!blob.is_string()) fail("{}.precompiled_charsmap: expected a base64 string", where);
   const std::string bytes = decode_base64(blob.get<std::string>(), where);

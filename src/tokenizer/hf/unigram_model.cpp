@@ -2,6 +2,7 @@
 // `tokenizers` library ported the same Viterbi segmentation, unknown-token penalty and fusing).
 
 #include "core/error.hpp"
+#include "core/json_fields.hpp"
 #include "core/json_file.hpp"
 #include "tokenizer/hf/components.hpp"
 #include "tokenizer/hf/vocabulary.hpp"
@@ -14,7 +15,7 @@ namespace {
 class Unigram final : public VocabularyModel {
  public:
   Unigram(const json& config, const std::string& where) {
-    const json& entries = require(config, "vocab", where);
+    const json& entries = required_field(config, "vocab", where);
     if (!entries.is_array() || entries.empty()) fail("{}.vocab: expected a non-empty array of [piece, score]", where);
     std::vector<sentencepiece::VocabEntry> vocab;
     vocab.reserve(entries.size());
@@ -26,13 +27,11 @@ class Unigram final : public VocabularyModel {
       vocab.push_back({entry[0].get<std::string>(), entry[1].get<float>(), sentencepiece::PieceType::Normal});
       vocab_.add(vocab.back().piece, static_cast<int32_t>(i));
     }
-    const json& unk = config.contains("unk_id") ? config["unk_id"] : json();
-    if (unk.is_null()) fail("{}.unk_id: a Unigram model without an unknown token is not supported", where);
-    if (!unk.is_number_integer() || unk.get<int64_t>() < 0 || unk.get<size_t>() >= vocab.size()) {
-      fail("{}.unk_id: {} is not an id of the vocabulary", where, json_for_message(unk));
-    }
-    model_ = std::make_unique<sentencepiece::UnigramModel>(vocab, unk.get<int32_t>(),
-                                                           optional_bool(config, "byte_fallback", false, where));
+    if (optional_field(config, "unk_id", where) == nullptr)
+      fail("{}.unk_id: a Unigram model without an unknown token is not supported", where);
+    const auto unk = required_integer(config, "unk_id", where, 0, static_cast<int64_t>(vocab.size()) - 1);
+    model_ = std::make_unique<sentencepiece::UnigramModel>(vocab, static_cast<int32_t>(unk),
+                                                           optional_bool(config, "byte_fallback", where, false));
   }
 
   void encode(std::string_view word, std::vector<int32_t>& out) const override { model_->encode(word, out); }

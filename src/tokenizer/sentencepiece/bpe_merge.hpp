@@ -2,7 +2,7 @@
 // The merge loop of SentencePiece-style BPE (sentencepiece's bpe_model.cc, llama.cpp's SPM
 // tokenizer): adjacent symbols whose concatenation is a vocabulary piece merge, highest score
 // first, leftmost first on ties, until no pair is in the vocabulary. Used by the .model BPE model
-// and by the GGUF SpmTokenizer.
+// and by GgufSentencePieceTokenizer (GGUF "llama" vocabularies).
 
 #include <cstdint>
 #include <queue>

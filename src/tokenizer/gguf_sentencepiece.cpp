@@ -1,12 +1,13 @@
-#include "tokenizer/spm.hpp"
+#include "tokenizer/gguf_sentencepiece.hpp"
 
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/json_fields.hpp"
 #include "core/json_file.hpp"
+#include "core/utf8.hpp"
 #include "tokenizer/byte_level.hpp"
 #include "tokenizer/sentencepiece/bpe_merge.hpp"
-#include "core/utf8.hpp"
 
 namespace medllm {
 
@@ -16,9 +17,10 @@ constexpr std::string_view kSpace = "\xE2\x96\x81";  // U+2581 "▁"
 
 }  // namespace
 
-SpmTokenizer::SpmTokenizer(std::vector<std::string> pieces, std::vector<float> scores, std::vector<TokenType> types,
-                           std::optional<int32_t> bos, std::optional<int32_t> eos, std::optional<int32_t> unk,
-                           Options options)
+GgufSentencePieceTokenizer::GgufSentencePieceTokenizer(std::vector<std::string> pieces, std::vector<float> scores,
+                                                       std::vector<TokenType> types, std::optional<int32_t> bos,
+                                                       std::optional<int32_t> eos, std::optional<int32_t> unk,
+                                                       Options options)
     : pieces_(std::move(pieces)),
       scores_(std::move(scores)),
       types_(std::move(types)),
@@ -38,16 +40,15 @@ SpmTokenizer::SpmTokenizer(std::vector<std::string> pieces, std::vector<float> s
   }
 }
 
-std::unique_ptr<SpmTokenizer> SpmTokenizer::from_gguf(const nlohmann::json& metadata, const std::string& source) {
-  auto field = [&](const char* key) -> const nlohmann::json& {
-    if (!metadata.contains(key)) fail("{}: tokenizer metadata '{}' is missing", source, key);
-    return metadata[key];
-  };
-  const auto& model = field("tokenizer.ggml.model");
+std::unique_ptr<GgufSentencePieceTokenizer> GgufSentencePieceTokenizer::from_gguf(const nlohmann::json& metadata,
+                                                                                  const std::string& source) {
+  const std::string where = source + " metadata";
+  const auto& model = required_field(metadata, "tokenizer.ggml.model", where);
   if (model != "llama") {
-    fail("{}: embedded tokenizer model {} is not supported yet (llama/SentencePiece is)", source, json_for_message(model));
+    fail("{}: embedded tokenizer model {} is not supported yet (llama/SentencePiece is)", source,
+         json_for_message(model));
   }
-  const auto& tokens = field("tokenizer.ggml.tokens");
+  const auto& tokens = required_field(metadata, "tokenizer.ggml.tokens", where);
   if (!tokens.is_array() || tokens.empty()) fail("{}: tokenizer.ggml.tokens must be a non-empty array", source);
   const size_t n = tokens.size();
   std::vector<std::string> pieces;
@@ -77,46 +78,38 @@ std::unique_ptr<SpmTokenizer> SpmTokenizer::from_gguf(const nlohmann::json& meta
     if (!values.is_array() || values.size() != n) fail("{}: tokenizer.ggml.token_type must have {} entries", source, n);
     for (size_t i = 0; i < n; ++i) {
       if (!values[i].is_number_integer() || values[i].get<int64_t>() < 1 || values[i].get<int64_t>() > 6) {
-        fail("{}: tokenizer.ggml.token_type[{}] = {} is not a token type (1..6)", source, i, json_for_message(values[i]));
+        fail("{}: tokenizer.ggml.token_type[{}] = {} is not a token type (1..6)", source, i,
+             json_for_message(values[i]));
       }
       types[i] = static_cast<TokenType>(values[i].get<int32_t>());
     }
   }
   auto token_id = [&](const char* key) -> std::optional<int32_t> {
-    if (!metadata.contains(key)) return std::nullopt;
-    const auto& value = metadata[key];
-    if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() >= static_cast<int64_t>(n)) {
-      fail("{}: {} = {} is not a token id of the {}-token vocabulary", source, key, json_for_message(value), n);
-    }
-    return value.get<int32_t>();
-  };
-  auto flag = [&](const char* key, bool fallback) {
-    if (!metadata.contains(key)) return fallback;
-    if (!metadata[key].is_boolean()) fail("{}: {} must be a bool", source, key);
-    return metadata[key].get<bool>();
+    if (optional_field(metadata, key, where) == nullptr) return std::nullopt;
+    return static_cast<int32_t>(required_integer(metadata, key, where, 0, static_cast<int64_t>(n) - 1));
   };
   Options options;
-  options.add_space_prefix = flag("tokenizer.ggml.add_space_prefix", true);
-  options.add_bos = flag("tokenizer.ggml.add_bos_token", true);
-  options.add_eos = flag("tokenizer.ggml.add_eos_token", false);
-  return std::make_unique<SpmTokenizer>(
+  options.add_space_prefix = optional_bool(metadata, "tokenizer.ggml.add_space_prefix", where, true);
+  options.add_bos = optional_bool(metadata, "tokenizer.ggml.add_bos_token", where, true);
+  options.add_eos = optional_bool(metadata, "tokenizer.ggml.add_eos_token", where, false);
+  return std::make_unique<GgufSentencePieceTokenizer>(
       std::move(pieces), std::move(scores), std::move(types), token_id("tokenizer.ggml.bos_token_id"),
       token_id("tokenizer.ggml.eos_token_id"), token_id("tokenizer.ggml.unknown_token_id"), options);
 }
 
-std::optional<int32_t> SpmTokenizer::token_to_id(std::string_view token) const {
+std::optional<int32_t> GgufSentencePieceTokenizer::token_to_id(std::string_view token) const {
   for (size_t i = 0; i < pieces_.size(); ++i) {
     if (pieces_[i] == token) return static_cast<int32_t>(i);
   }
   return std::nullopt;
 }
 
-int32_t SpmTokenizer::find(std::string_view piece) const {
+int32_t GgufSentencePieceTokenizer::find(std::string_view piece) const {
   auto it = ids_.find(std::string(piece));
   return it == ids_.end() ? -1 : it->second;
 }
 
-void SpmTokenizer::encode_bpe(std::string_view text, std::vector<int32_t>& out) const {
+void GgufSentencePieceTokenizer::encode_bpe(std::string_view text, std::vector<int32_t>& out) const {
   // One symbol per UTF-8 character (per byte where invalid), merged by the SentencePiece BPE
   // loop shared with the .model reader: best score first, leftmost on ties.
   if (text.size() > UINT32_MAX) fail("text to tokenize is too long ({} bytes)", text.size());
@@ -156,7 +149,7 @@ void SpmTokenizer::encode_bpe(std::string_view text, std::vector<int32_t>& out) 
   }
 }
 
-std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_special) const {
+std::vector<int32_t> GgufSentencePieceTokenizer::encode(std::string_view text, bool add_special) const {
   utf8::require_valid(text, "text to tokenize");
   std::vector<int32_t> out;
   if (add_special && options_.add_bos && bos_id_) out.push_back(*bos_id_);
@@ -175,7 +168,7 @@ std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_specia
   return out;
 }
 
-std::string SpmTokenizer::token_bytes(int32_t id, bool at_start) const {
+std::string GgufSentencePieceTokenizer::token_bytes(int32_t id, bool at_start) const {
   if (id < 0 || id >= static_cast<int32_t>(pieces_.size())) fail("token id {} is outside the vocabulary", id);
   const TokenType type = types_[id];
   if (type == TokenType::Control || type == TokenType::Unused) return "";
@@ -197,12 +190,12 @@ std::string SpmTokenizer::token_bytes(int32_t id, bool at_start) const {
   return out;
 }
 
-std::string SpmTokenizer::token_text(int32_t id) const {
+std::string GgufSentencePieceTokenizer::token_text(int32_t id) const {
   if (id < 0 || id >= static_cast<int32_t>(pieces_.size())) fail("token id {} is outside the vocabulary", id);
   return pieces_[id];
 }
 
-bool SpmTokenizer::is_control(int32_t id) const {
+bool GgufSentencePieceTokenizer::is_control(int32_t id) const {
   return id >= 0 && id < static_cast<int32_t>(types_.size()) && types_[id] == TokenType::Control;
 }
 

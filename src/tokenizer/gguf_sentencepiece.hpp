@@ -12,7 +12,7 @@
 
 namespace medllm {
 
-class SpmTokenizer final : public Tokenizer {
+class GgufSentencePieceTokenizer final : public Tokenizer {
  public:
   enum class TokenType : int32_t { Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6 };
 
@@ -22,11 +22,13 @@ class SpmTokenizer final : public Tokenizer {
     bool add_eos = false;
   };
 
-  SpmTokenizer(std::vector<std::string> pieces, std::vector<float> scores, std::vector<TokenType> types,
-               std::optional<int32_t> bos, std::optional<int32_t> eos, std::optional<int32_t> unk, Options options);
+  GgufSentencePieceTokenizer(std::vector<std::string> pieces, std::vector<float> scores, std::vector<TokenType> types,
+                             std::optional<int32_t> bos, std::optional<int32_t> eos, std::optional<int32_t> unk,
+                             Options options);
 
   // Reads the tokenizer.ggml.* keys of a GGUF file (tokenizer.ggml.model must be "llama").
-  static std::unique_ptr<SpmTokenizer> from_gguf(const nlohmann::json& metadata, const std::string& source);
+  static std::unique_ptr<GgufSentencePieceTokenizer> from_gguf(const nlohmann::json& metadata,
+                                                               const std::string& source);
 
   std::vector<int32_t> encode(std::string_view text, bool add_special = true) const override;
   std::string token_bytes(int32_t id, bool at_start) const override;
