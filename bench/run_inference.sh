@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds medllm in Release (with -march=native, the project default) and runs the inference
-# benchmark with its defaults: f32 and bf16, 1 and 2 threads, 5 repetitions, medians reported.
+# Builds medllm in Release (portable: x86-64-v3, AVX-512 kernels chosen at run time, the project
+# default) and runs the inference benchmark with its defaults: f32 and bf16, 1 and 2 threads,
+# 5 repetitions, medians reported.
 # The table goes to stdout and every figure to bench/results/inference-<UTC date>.json.
 #
 # To reproduce the figures in docs/performance.md, on a machine with nothing else running:

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <thread>
 
+#include "kernels/isa.hpp"
+
 namespace medllm::bench {
 
 namespace {
@@ -59,7 +61,8 @@ nlohmann::json RunInfo::to_json() const {
           {"git_commit", git_commit},
           {"git_dirty", git_dirty},
           {"openblas_core", openblas_core},
-          {"openblas_config", openblas_config}};
+          {"openblas_config", openblas_config},
+          {"kernels", kernels}};
 }
 
 RunInfo collect_run_info(const std::string& source_dir) {
@@ -78,6 +81,7 @@ RunInfo collect_run_info(const std::string& source_dir) {
       !info.git_commit.empty() && !command_output(git + "status --porcelain --untracked-files=no 2>/dev/null").empty();
   info.openblas_core = openblas_get_corename();
   info.openblas_config = openblas_get_config();
+  info.kernels = kernels::isa_name(kernels::kernel_isa());
   return info;
 }
 

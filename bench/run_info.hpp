@@ -15,6 +15,7 @@ struct RunInfo {
   bool git_dirty = false;     // uncommitted changes in the checkout
   std::string openblas_core;  // the kernel set OpenBLAS chose for this CPU
   std::string openblas_config;
+  std::string kernels;  // medllm's SIMD kernel set in use (kernels/isa.hpp: avx2, avx512)
 
   nlohmann::json to_json() const;
 };

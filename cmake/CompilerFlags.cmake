@@ -7,8 +7,12 @@ target_compile_options(medllm_options INTERFACE -ffp-contract=fast)
 # No code reads errno after a math call; without this flag GCC keeps sqrt scalar (to set errno on
 # negative input), which leaves loops such as AdamW's update unvectorised.
 target_compile_options(medllm_options INTERFACE -fno-math-errno)
+# A portable binary by default: x86-64-v3 (AVX2, FMA, F16C) everywhere, and the SIMD kernels'
+# AVX-512 set chosen at run time where the CPU has it (src/kernels/isa.hpp).
 if(MEDLLM_NATIVE)
   target_compile_options(medllm_options INTERFACE -march=native)
+else()
+  target_compile_options(medllm_options INTERFACE -march=x86-64-v3)
 endif()
 if(CMAKE_BUILD_TYPE STREQUAL "Release")
   target_compile_options(medllm_options INTERFACE -O3)

@@ -17,6 +17,7 @@ Standard library only (python3-sentencepiece optional); deterministic.
 """
 import json
 import os
+import random
 import shutil
 import struct
 import sys
@@ -96,6 +97,28 @@ def tiny_llama_gguf(hidden=32, layers=1, heads=2, ffn=32, quant=False):
                             ("ffn_gate", [ffn, hidden]), ("ffn_up", [ffn, hidden]), ("ffn_down", [hidden, ffn])]:
             add("blk.%d.%s.weight" % (i, name), shape, matrix if len(shape) == 2 else vector)
     return gguf_file(kvs, tensors)
+
+
+# ggml block types: id -> (elements, bytes) per block, and the byte offsets of their f16 scales.
+BLOCK_TYPES = {2: (32, 18, [0]), 3: (32, 20, [0, 2]), 6: (32, 22, [0]), 7: (32, 24, [0, 2]), 8: (32, 34, [0]),
+               10: (256, 84, [80, 82]), 11: (256, 110, [108]), 12: (256, 144, [0, 2]), 13: (256, 176, [0, 2]),
+               14: (256, 210, [208]), 20: (32, 18, [0]), 23: (256, 136, [0])}
+
+
+def block_types_gguf():
+    """One [2, 256] tensor per block type, random codes with finite scales: the fuzz target
+    dequantizes every tensor it can parse, so mutations of these reach every type's decoder."""
+    rng = random.Random(13)
+    tensors = []
+    for ggml_type, (elems, size, scales) in sorted(BLOCK_TYPES.items()):
+        raw = bytearray()
+        for _ in range(2 * 256 // elems):
+            block = bytearray(rng.randrange(256) for _ in range(size))
+            for offset in scales:
+                block[offset:offset + 2] = struct.pack("<e", rng.uniform(-0.1, 0.1))
+            raw += block
+        tensors.append(("t.%d" % ggml_type, [256, 2], ggml_type, bytes(raw)))
+    return gguf_file([kv_str("general.architecture", "llama")], tensors)
 
 
 def pb_varint(value):
@@ -238,6 +261,7 @@ def main():
         open(os.path.join(out, "safetensors", name), "wb").write(data)
     open(os.path.join(out, "gguf", "tiny_f32.gguf"), "wb").write(tiny_llama_gguf())
     open(os.path.join(out, "gguf", "tiny_q8_0.gguf"), "wb").write(tiny_llama_gguf(quant=True))
+    open(os.path.join(out, "gguf", "block_types.gguf"), "wb").write(block_types_gguf())
     tokenizer_json_seeds(out)
     # CSV: small files in the JMMLU / JMED-LLM shapes (BOM, quotes, embedded newlines and commas).
     os.makedirs(os.path.join(out, "csv"), exist_ok=True)

@@ -4,6 +4,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "core/dtype.hpp"
 #include "core/quant_blocks.hpp"
@@ -175,29 +176,15 @@ void q3_k_to_f32(const void* src, float* dst, int64_t n) {
   }
 }
 
-void q4_k_to_f32(const void* src, float* dst, int64_t n) {
-  const auto* blocks = blocks_of<BlockQ4_K>(src);
-  for (int64_t b = 0; b < n / kQK_K; ++b) {
-    const BlockQ4_K& block = blocks[b];
-    const float d = f16_to_f32(block.d), dmin = f16_to_f32(block.dmin);
-    float* out = dst + b * kQK_K;
-    // Four chunks of 64: the low nibbles of 32 bytes, then their high nibbles, a scale each.
-    for (int chunk = 0; chunk < 4; ++chunk) {
-      const uint8_t* q = block.qs + 32 * chunk;
-      for (int nibble = 0; nibble < 2; ++nibble) {
-        uint8_t scale, min;
-        scale_min_k4(2 * chunk + nibble, block.scales, scale, min);
-        const float dl = d * static_cast<float>(scale), ml = dmin * static_cast<float>(min);
-        for (int l = 0; l < 32; ++l) *out++ = dl * static_cast<float>((q[l] >> (4 * nibble)) & 0xF) - ml;
-      }
-    }
-  }
-}
+namespace {
 
-void q5_k_to_f32(const void* src, float* dst, int64_t n) {
-  const auto* blocks = blocks_of<BlockQ5_K>(src);
+// q4_k and q5_k: four chunks of 64, each the low nibbles of 32 bytes and then their high nibbles,
+// each half with its own scale and minimum; q5_k adds a fifth bit per element from qh.
+template <class Block>
+void k4_family_to_f32(const void* src, float* dst, int64_t n) {
+  const auto* blocks = blocks_of<Block>(src);
   for (int64_t b = 0; b < n / kQK_K; ++b) {
-    const BlockQ5_K& block = blocks[b];
+    const Block& block = blocks[b];
     const float d = f16_to_f32(block.d), dmin = f16_to_f32(block.dmin);
     float* out = dst + b * kQK_K;
     for (int chunk = 0; chunk < 4; ++chunk) {
@@ -206,14 +193,26 @@ void q5_k_to_f32(const void* src, float* dst, int64_t n) {
         uint8_t scale, min;
         scale_min_k4(2 * chunk + nibble, block.scales, scale, min);
         const float dl = d * static_cast<float>(scale), ml = dmin * static_cast<float>(min);
-        const uint8_t high_bit = static_cast<uint8_t>(1u << (2 * chunk + nibble));
         for (int l = 0; l < 32; ++l) {
-          const int code = ((q[l] >> (4 * nibble)) & 0xF) + ((block.qh[l] & high_bit) ? 16 : 0);
+          int code = (q[l] >> (4 * nibble)) & 0xF;
+          if constexpr (std::is_same_v<Block, BlockQ5_K>) {
+            if (block.qh[l] & (1u << (2 * chunk + nibble))) code += 16;
+          }
           *out++ = dl * static_cast<float>(code) - ml;
         }
       }
     }
   }
+}
+
+}  // namespace
+
+void q4_k_to_f32(const void* src, float* dst, int64_t n) {
+  k4_family_to_f32<BlockQ4_K>(src, dst, n);
+}
+
+void q5_k_to_f32(const void* src, float* dst, int64_t n) {
+  k4_family_to_f32<BlockQ5_K>(src, dst, n);
 }
 
 void q6_k_to_f32(const void* src, float* dst, int64_t n) {

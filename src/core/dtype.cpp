@@ -155,6 +155,13 @@ const DTypeTraits& dtype_traits(DType type) {
   return kTraits[i];
 }
 
+std::optional<DType> dtype_from_ggml_type(uint32_t ggml_type) {
+  for (size_t i = 0; i < kDTypeCount; ++i) {
+    if (kTraits[i].ggml_type == ggml_type) return static_cast<DType>(i);
+  }
+  return std::nullopt;
+}
+
 void from_f32(DType type, const float* src, void* dst, int64_t n) {
   dtype_bytes(type, n);  // validates the block count
   const DTypeTraits& traits = dtype_traits(type);

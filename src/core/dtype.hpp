@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -49,6 +50,8 @@ struct DTypeTraits {
 };
 
 const DTypeTraits& dtype_traits(DType type);
+// The DType a GGUF type id stands for; nullopt for ggml types medllm does not compute with.
+std::optional<DType> dtype_from_ggml_type(uint32_t ggml_type);
 inline std::string_view dtype_name(DType type) {
   return dtype_traits(type).name;
 }

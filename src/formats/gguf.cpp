@@ -43,10 +43,8 @@ constexpr ForeignType kForeignTypes[] = {
 };
 
 std::optional<GgmlType> find_ggml_type(uint32_t id) {
-  for (size_t i = 0; i < kDTypeCount; ++i) {
-    const auto dtype = static_cast<DType>(i);
-    const DTypeTraits& traits = dtype_traits(dtype);
-    if (traits.ggml_type != id) continue;
+  if (const std::optional<DType> dtype = dtype_from_ggml_type(id)) {
+    const DTypeTraits& traits = dtype_traits(*dtype);
     std::string name(traits.name);
     std::transform(name.begin(), name.end(), name.begin(), [](char c) { return static_cast<char>(std::toupper(c)); });
     return GgmlType{id, std::move(name), traits.block_elems, traits.block_bytes, dtype};

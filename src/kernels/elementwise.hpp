@@ -41,6 +41,9 @@ double exp_shifted(const float* x, float shift, int64_t n, float* y);
 // In-place softmax over n values (max-subtracted); returns log Σ exp(x), which attention keeps
 // for its backward.
 float softmax(float* x, int64_t n);
+// exp(x) through the same arithmetic as the vector kernels (softmax, SiLU) of the kernel set in
+// use: within 2 ulp of std::exp; NaN stays NaN, exp(−inf) = 0, exp(+inf) = +inf.
+float exp1(float x);
 
 // Gradients. Each takes the forward's inputs (or outputs, where cheaper) and dy = ∂L/∂y.
 

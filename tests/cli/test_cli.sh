@@ -87,6 +87,7 @@ head -c 5000 "$stories" >"$work/truncated.gguf"
 expect_error "truncated gguf" "truncated.gguf" info -m "$work/truncated.gguf"
 expect_error "token out of range" "outside the vocabulary" logits -m "$stories" --tokens 1,999
 expect_error "invalid UTF-8 prompt" "invalid UTF-8" generate -m "$stories" -p $'bad \xff byte' -n 2
+MEDLLM_CPU=sse2 expect_error "unknown kernel set" "MEDLLM_CPU=sse2 is not a kernel set" generate -m "$stories" -p hi -n 2
 expect_error "prompt longer than context" "context" generate -m "$stories" -p "Once upon a time there was" -c 4
 expect_error "detokenize id out of range" "outside the vocabulary" detokenize -m "$stories" 5,100000
 expect_error "template without messages file" "cannot open" template -m "$stories" --messages "$work/none.json"
@@ -143,6 +144,9 @@ check "--version names the commit" grep -q "^git commit: $commit\$" "$work/versi
 check "--version names the version" grep -q "^medllm [0-9]" "$work/version.txt"
 check "--version names the build type" grep -q "^build type: " "$work/version.txt"
 check "--version names the SIMD compiled and detected" grep -q "^SIMD detected: " "$work/version.txt"
+check "--version names the kernel set in use" grep -q "^SIMD kernels: avx" "$work/version.txt"
+MEDLLM_CPU=avx2 "$medllm" --version >"$work/version_avx2.txt"
+check "MEDLLM_CPU chooses the kernel set" grep -q "^SIMD kernels: avx2 " "$work/version_avx2.txt"
 check "--version names OpenBLAS and its configuration" grep -q "^BLAS: OpenBLAS [0-9]" "$work/version.txt"
 for sub in generate info logits tokenize detokenize template eval "data prepare" train export pipeline serve chat; do
   # shellcheck disable=SC2086

@@ -198,7 +198,7 @@ INSTANTIATE_TEST_SUITE_P(Families, ReferenceModel,
                                            "llama_rope_yarn", "llama_head_dim", "llama_sharded", "llama_bf16",
                                            "mistral_swa", "qwen2", "qwen2_f16", "qwen3", "gemma2", "gemma3_text",
                                            "gemma3_text_layer_types", "gemma3", "gemma3_bf16", "llama_gguf_q8_0",
-                                           "llama_gguf_f16", "qwen2_gguf_f16"),
+                                           "llama_gguf_f16", "qwen2_gguf_f16", "llama_gguf_quant_mix"),
                          [](const auto& test_info) { return test_info.param; });
 
 INSTANTIATE_TEST_SUITE_P(HalfPrecision, HalfPrecisionModel, ::testing::Values("llama_bf16", "qwen2_f16", "gemma3_bf16"),

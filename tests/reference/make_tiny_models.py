@@ -24,6 +24,7 @@ Per case, DIR/<case>/ receives:
 from __future__ import annotations
 
 import argparse
+import ctypes
 import dataclasses
 import json
 import math
@@ -510,7 +511,51 @@ def write_safetensors(folder: str, tensors: List[Tuple[str, torch.Tensor]], shar
 
 GGUF_U8, GGUF_I8, GGUF_U16, GGUF_I16, GGUF_U32, GGUF_I32, GGUF_F32, GGUF_BOOL, GGUF_STR, GGUF_ARR, GGUF_U64, GGUF_I64, GGUF_F64 = range(13)
 GGML_F32, GGML_F16, GGML_Q8_0 = 0, 1, 8
-LLAMA_FTYPE = {"f16": 1, "q8_0": 7}   # general.file_type (LlamaFileType.MOSTLY_F16 / MOSTLY_Q8_0)
+# general.file_type (LlamaFileType.MOSTLY_F16 / MOSTLY_Q8_0; a mix of types is written as
+# MOSTLY_Q4_K_M, the preset whose files hold several types)
+LLAMA_FTYPE = {"f16": 1, "q8_0": 7, "mix": 15}
+
+# ggml's block types: name -> (ggml type id, elements per block, bytes per block, ggml's symbol
+# stem). Their bytes come from ggml's own reference quantizer and the reference logits from ggml's
+# dequantization of those bytes (libggml-base.so from the npm package @node-llama-cpp/linux-x64,
+# installed by the tests' node fixture), so a quantized GGUF case checks medllm's reading and
+# dequantization of each type against llama.cpp itself.
+GGML_BLOCK_TYPES = {
+    "q4_0": (2, 32, 18, "q4_0"), "q4_1": (3, 32, 20, "q4_1"), "q5_0": (6, 32, 22, "q5_0"),
+    "q5_1": (7, 32, 24, "q5_1"), "q8_0": (8, 32, 34, "q8_0"), "q2_k": (10, 256, 84, "q2_K"),
+    "q3_k": (11, 256, 110, "q3_K"), "q4_k": (12, 256, 144, "q4_K"), "q5_k": (13, 256, 176, "q5_K"),
+    "q6_k": (14, 256, 210, "q6_K"), "iq4_nl": (20, 32, 18, "iq4_nl"), "iq4_xs": (23, 256, 136, "iq4_xs"),
+}
+GGML_BASE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "node", "node_modules",
+                         "@node-llama-cpp", "linux-x64", "bins", "linux-x64", "libggml-base.so")
+_ggml_base = None
+
+
+def ggml_base() -> ctypes.CDLL:
+    global _ggml_base
+    if _ggml_base is None:
+        path = os.environ.get("MEDLLM_GGML_BASE", GGML_BASE)
+        if not os.path.exists(path):
+            sys.exit(f"{path}: missing; the quantized GGUF cases need llama.cpp's libggml-base.so "
+                     "(npm ci in tests/node installs it)")
+        _ggml_base = ctypes.CDLL(path)
+    return _ggml_base
+
+
+def ggml_quantize(x: np.ndarray, qtype: str) -> Tuple[bytes, np.ndarray]:
+    """(ggml's quantize_row_<t>_ref bytes of x, ggml's dequantize_row_<t> of those bytes)."""
+    _, block_elems, block_bytes, stem = GGML_BLOCK_TYPES[qtype]
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    assert x.shape[-1] % block_elems == 0, (qtype, x.shape)
+    lib = ggml_base()
+    quantize, dequantize = getattr(lib, f"quantize_row_{stem}_ref"), getattr(lib, f"dequantize_row_{stem}")
+    for fn in (quantize, dequantize):
+        fn.argtypes, fn.restype = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64], None
+    raw = ctypes.create_string_buffer(x.size // block_elems * block_bytes)
+    quantize(x.ctypes.data, raw, x.size)
+    deq = np.empty(x.shape, dtype=np.float32)
+    dequantize(raw, deq.ctypes.data, x.size)
+    return raw.raw, deq
 
 
 class GGUFWriter:
@@ -611,6 +656,11 @@ GGUF_BIASES = {
 }
 
 
+# The order in which the "mix" case assigns block types to its 2-D tensors: every type, the
+# k-quants first so the embedding table (the first tensor) is one of them.
+MIX_ORDER = ["q4_k", "q6_k", "q5_k", "q3_k", "q2_k", "iq4_xs", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q8_0"]
+
+
 def write_llama_gguf(path: str, spec: Spec, W32: Dict[str, torch.Tensor], qtype: str, name: str,
                      write_alignment_key: bool, arch: str = "llama") -> Dict[str, torch.Tensor]:
     """Writes a llama or qwen2 GGUF as convert_hf_to_gguf.py would; returns the weights
@@ -651,6 +701,7 @@ def write_llama_gguf(path: str, spec: Spec, W32: Dict[str, torch.Tensor], qtype:
     w.add("general.quantization_version", GGUF_U32, 2)
 
     decoded: Dict[str, torch.Tensor] = {}
+    mixed: List[str] = []
 
     def put(gguf_name: str, hf_name: str, permute_heads: Optional[Tuple[int, Optional[int]]] = None):
         t = W32[hf_name]
@@ -658,6 +709,11 @@ def write_llama_gguf(path: str, spec: Spec, W32: Dict[str, torch.Tensor], qtype:
         ne = list(reversed(stored.shape))                      # ne[0] is the innermost (contiguous) dim
         if stored.dim() == 1:
             data, gtype, deq = tensor_bytes(stored), GGML_F32, stored.numpy()
+        elif qtype == "mix":   # the block types in turn, one per 2-D tensor
+            name = MIX_ORDER[len(mixed) % len(MIX_ORDER)]
+            data, deq = ggml_quantize(stored.numpy(), name)
+            gtype = GGML_BLOCK_TYPES[name][0]
+            mixed.append(name)
         elif qtype == "q8_0":
             data, deq = quantize_q8_0(np.ascontiguousarray(stored.numpy()))
             gtype = GGML_Q8_0
@@ -947,7 +1003,7 @@ class Case:
     spec: Spec
     config: Callable[[Spec, str], Optional[dict]]
     features: List[str]
-    weight_dtype: str = "float32"            # float32 | bfloat16 | float16 | q8_0 (gguf) | gguf_f16
+    weight_dtype: str = "float32"            # float32 | bfloat16 | float16 | q8_0 or mix (gguf) | gguf_f16
     fmt: str = "safetensors"                  # safetensors | gguf
     shards: int = 1
     seed_name: Optional[str] = None           # share weights with another case
@@ -974,6 +1030,11 @@ LLAMA3_ROPE = {"factor": 8.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0,
                "original_max_position_embeddings": 64, "rope_type": "llama3"}
 YARN_ROPE = {"beta_fast": 32.0, "beta_slow": 1.0, "factor": 4.0,
              "original_max_position_embeddings": 32, "rope_type": "yarn"}
+
+# Rows of 256 and 512 elements: whole super-blocks, so every k-quant applies to every matrix.
+LLAMA_WIDE = Spec(hidden_size=256, intermediate_size=512, num_hidden_layers=2, num_attention_heads=4,
+                  num_key_value_heads=2, head_dim=64, vocab_size=300, rms_norm_eps=1e-5, rope_theta=10000.0,
+                  max_position_embeddings=2048)
 
 MISTRAL = Spec(hidden_size=64, intermediate_size=128, num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=2,
                head_dim=16, vocab_size=317, rms_norm_eps=1e-5, rope_theta=10000.0, max_position_embeddings=4096,
@@ -1138,6 +1199,13 @@ def build_cases() -> List[Case]:
              notes=["llama_basic weights; every 2-D tensor (incl. token_embd and output) is Q8_0, norms F32",
                     "general.alignment=32 is written explicitly in this file",
                     "logits use the dequantised weights, unpermuted, with HF (rotate_half) RoPE"]),
+        Case("llama_gguf_quant_mix", "llama", LLAMA_WIDE, lambda s, dt: None,
+             ["gguf_v3", "every_block_type", "ggml_reference_quantizer", "qk_permuted_for_interleaved_rope",
+              "gguf_tokenizer"],
+             weight_dtype="mix", fmt="gguf",
+             notes=["2-D tensors take the types of MIX_ORDER in turn (q4_k for token_embd, ...), each quantized "
+                    "by ggml's quantize_row_*_ref; norms F32",
+                    "logits use ggml's dequantize_row_* of the stored blocks, unpermuted, with HF RoPE"]),
         Case("llama_gguf_f16", "llama", LLAMA, lambda s, dt: None,
              ["gguf_v3", "f16", "qk_permuted_for_interleaved_rope", "gguf_tokenizer", "default_alignment"],
              weight_dtype="float16", fmt="gguf", seed_name="llama_basic",
@@ -1224,9 +1292,9 @@ def run_case(case: Case, out_dir: str) -> dict:
     notes = list(case.notes)
 
     if case.fmt == "gguf":
-        qtype = "q8_0" if case.weight_dtype == "q8_0" else "f16"
+        qtype = case.weight_dtype if case.weight_dtype in ("q8_0", "mix") else "f16"
         W = write_llama_gguf(os.path.join(folder, "model.gguf"), spec, W32, qtype, case.name,
-                             write_alignment_key=(qtype == "q8_0"), arch=case.model_type)
+                             write_alignment_key=(qtype != "f16"), arch=case.model_type)
         files.append("model.gguf")
     else:
         stored, W = stored_weights(W32, case.weight_dtype)

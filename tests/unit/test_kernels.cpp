@@ -10,7 +10,6 @@
 #include "kernels/elementwise.hpp"
 #include "kernels/matmul.hpp"
 #include "kernels/sgemm_tiles.hpp"
-#include "kernels/vector_exp.hpp"
 #include "support/test_support.hpp"
 
 namespace medllm {

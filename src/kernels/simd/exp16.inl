@@ -1,19 +1,11 @@
-#pragma once
 // exp over 16 floats at once (AVX-512), for the kernels that spend their time in exp: softmax,
 // cross-entropy and the SiLU gate. glibc's scalar expf costs ~20 cycles a value and the compiler
 // will not vectorise it without -ffast-math, which would also drop the NaN checks training relies
 // on. Within 2 ulp of std::exp; NaN stays NaN, exp(−inf) = 0, exp(+inf) = +inf.
+//
+// Included inside a kernel file's AVX-512 namespace and target region (kernels/simd/target.hpp);
+// no includes or namespaces of its own.
 
-#include <cmath>
-#include <cstdint>
-
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
-namespace medllm::kernels {
-
-#if defined(__AVX512F__)
 inline __m512 exp16(__m512 x) {
   // exp(x) = 2^k · exp(r) with k = round(x / ln 2) and r = x − k·ln 2 ∈ [−ln2/2, ln2/2]; exp(r)
   // by its Taylor series to r⁷ (truncation error < 6e-9). Clamping first keeps k in scalef's
@@ -39,16 +31,3 @@ inline __m512 exp16(__m512 x) {
 inline __mmask16 lanes(int64_t n) {
   return n >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << n) - 1);
 }
-#endif
-
-// One value through the same arithmetic as exp16, for code that works a value at a time but must
-// agree with the vectorised kernels.
-inline float exp1(float x) {
-#if defined(__AVX512F__)
-  return _mm512_cvtss_f32(exp16(_mm512_set1_ps(x)));
-#else
-  return std::exp(x);
-#endif
-}
-
-}  // namespace medllm::kernels

@@ -1,0 +1,236 @@
+// The matmul kernels with a SIMD form: the fixed-order dot products, the decode path that
+// converts weights in registers, and the blocked prefill path, compiled once per kernel set
+// (kernels/simd/target.hpp).
+
+// Independent accumulator lanes: lets the compiler vectorise without reassociating sums, so the
+// result is the same on every machine that runs this code.
+constexpr int kLanes = 16;
+
+float sum_lanes(const float* acc) {
+  float total = 0.0f;
+  for (int i = 0; i < kLanes; ++i) total += acc[i];
+  return total;
+}
+
+// Dot products of R f32 weight rows (stride `stride`) with K input rows (same stride), every
+// one computed exactly as the R = K = 1 case computes it: 16 lanes (lane j accumulates the
+// elements j, j+16, ... with a fused multiply-add), the lanes summed in order, then the tail
+// with fused multiply-adds. The fused operations are written out (intrinsics, std::fma), so
+// the result does not depend on whether the compiler contracts a * b + c, and the decode path
+// (dot_row_fused) computes the same values. Blocking only saves loads; it never changes a
+// result. out[r * K + k].
+template <int R, int K>
+void dot_block(const float* w, const float* x, int64_t stride, int64_t length, float* out) {
+  alignas(64) float lanes[R][K][kLanes];
+  int64_t i = 0;
+#if MEDLLM_AVX512
+  __m512 acc[R][K];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+    for (int k = 0; k < K; ++k) acc[r][k] = _mm512_setzero_ps();
+  }
+  for (; i + kLanes <= length; i += kLanes) {
+    __m512 wv[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) wv[r] = _mm512_loadu_ps(w + r * stride + i);
+#pragma GCC unroll 8
+    for (int k = 0; k < K; ++k) {
+      const __m512 xv = _mm512_loadu_ps(x + k * stride + i);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) acc[r][k] = _mm512_fmadd_ps(wv[r], xv, acc[r][k]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+    for (int k = 0; k < K; ++k) _mm512_store_ps(lanes[r][k], acc[r][k]);
+  }
+#elif defined(__AVX2__)
+  __m256 acc[R][K][2];
+  for (int r = 0; r < R; ++r) {
+    for (int k = 0; k < K; ++k) acc[r][k][0] = acc[r][k][1] = _mm256_setzero_ps();
+  }
+  for (; i + kLanes <= length; i += kLanes) {
+    for (int h = 0; h < 2; ++h) {
+      __m256 wv[R];
+      for (int r = 0; r < R; ++r) wv[r] = _mm256_loadu_ps(w + r * stride + i + 8 * h);
+      for (int k = 0; k < K; ++k) {
+        const __m256 xv = _mm256_loadu_ps(x + k * stride + i + 8 * h);
+        for (int r = 0; r < R; ++r) acc[r][k][h] = _mm256_fmadd_ps(wv[r], xv, acc[r][k][h]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int k = 0; k < K; ++k) {
+      _mm256_store_ps(lanes[r][k], acc[r][k][0]);
+      _mm256_store_ps(lanes[r][k] + 8, acc[r][k][1]);
+    }
+  }
+#else
+  for (int r = 0; r < R; ++r) {
+    for (int k = 0; k < K; ++k) std::fill(lanes[r][k], lanes[r][k] + kLanes, 0.0f);
+  }
+  for (; i + kLanes <= length; i += kLanes) {
+    for (int r = 0; r < R; ++r) {
+      for (int k = 0; k < K; ++k) {
+        for (int j = 0; j < kLanes; ++j)
+          lanes[r][k][j] = std::fma(w[r * stride + i + j], x[k * stride + i + j], lanes[r][k][j]);
+      }
+    }
+  }
+#endif
+  for (int r = 0; r < R; ++r) {
+    for (int k = 0; k < K; ++k) {
+      float tail = 0.0f;
+      for (int64_t t = i; t < length; ++t) tail = std::fma(w[r * stride + t], x[k * stride + t], tail);
+      out[r * K + k] = sum_lanes(lanes[r][k]) + tail;
+    }
+  }
+}
+
+#if MEDLLM_AVX512
+// 16 weights of a row, from element i (a multiple of 16), as f32: exactly the values to_f32 gives.
+template <DType D>
+__m512 load_weights(const std::byte* data, int64_t i) {
+  if constexpr (D == DType::F32) {
+    return _mm512_loadu_ps(reinterpret_cast<const float*>(data) + i);
+  } else if constexpr (D == DType::BF16) {
+    const auto* p = reinterpret_cast<const __m256i*>(reinterpret_cast<const uint16_t*>(data) + i);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(p)), 16));
+  } else if constexpr (D == DType::F16) {
+    return _mm512_cvtph_ps(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(reinterpret_cast<const uint16_t*>(data) + i)));
+  } else if constexpr (D == DType::Q8_0) {
+    const auto& block = reinterpret_cast<const BlockQ8_0*>(data)[i / kQK];
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.quants + i % kQK));
+    return _mm512_mul_ps(_mm512_set1_ps(f16_to_f32(block.scale_f16)), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)));
+  } else {
+    static_assert(D == DType::Q4_0, "load_weights: no loader for this dtype");
+    const auto& block = reinterpret_cast<const BlockQ4_0*>(data)[i / kQK];
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.quants));
+    // Elements 0..15 of a block are the low nibbles, 16..31 the high ones.
+    const __m128i nibbles = i % kQK == 0 ? _mm_and_si128(packed, _mm_set1_epi8(0x0f))
+                                         : _mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0f));
+    const __m512i values = _mm512_sub_epi32(_mm512_cvtepu8_epi32(nibbles), _mm512_set1_epi32(8));
+    return _mm512_mul_ps(_mm512_set1_ps(f16_to_f32(block.scale_f16)), _mm512_cvtepi32_ps(values));
+  }
+}
+
+template <DType D>
+float dot_row_fused_as(const std::byte* data, const float* x, int64_t length) {
+  __m512 acc = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + kLanes <= length; i += kLanes)
+    acc = _mm512_fmadd_ps(load_weights<D>(data, i), _mm512_loadu_ps(x + i), acc);
+  alignas(64) float lanes[kLanes];
+  _mm512_store_ps(lanes, acc);
+  float tail = 0.0f;
+  if (i < length) {
+    float rest[kLanes];
+    to_f32(D, data + dtype_bytes(D, i), rest, length - i);
+    for (int64_t t = i; t < length; ++t) tail = std::fma(rest[t - i], x[t], tail);
+  }
+  return sum_lanes(lanes) + tail;
+}
+
+// Types without a register loader yet: each block converted by to_f32 into a buffer that stays
+// in L1, then the same 16-lane accumulation. Block sizes (32, 256) are multiples of 16, so a row
+// of whole blocks has no tail.
+template <DType D>
+float dot_row_converted(const std::byte* data, const float* x, int64_t length) {
+  constexpr int64_t kMaxBlock = kQK_K;
+  const DTypeTraits& traits = dtype_traits(D);
+  static_assert(kMaxBlock % kLanes == 0);
+  alignas(64) float block[kMaxBlock];
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t begin = 0; begin < length; begin += traits.block_elems) {
+    traits.to_f32(data + (begin / traits.block_elems) * traits.block_bytes, block, traits.block_elems);
+    for (int64_t i = 0; i < traits.block_elems; i += kLanes)
+      acc = _mm512_fmadd_ps(_mm512_load_ps(block + i), _mm512_loadu_ps(x + begin + i), acc);
+  }
+  alignas(64) float lanes[kLanes];
+  _mm512_store_ps(lanes, acc);
+  return sum_lanes(lanes) + 0.0f;
+}
+#endif
+
+// One weight row (any dtype) dotted with one input, converting weights in registers: the same
+// arithmetic as to_f32 followed by dot_block<1, 1> (conversion is exact or, for blocks, the same
+// scale * q product), without writing the row out. Decoding reads each weight once from memory.
+float dot_row_fused(const TensorView& weight, int64_t row, const float* x) {
+  const int64_t length = weight.cols();
+  const std::byte* data = weight.row(row);
+#if MEDLLM_AVX512
+  // One row per dtype, in DType order: a dtype without its kernel fails to compile.
+  using RowDot = float (*)(const std::byte*, const float*, int64_t);
+  static constexpr RowDot kRowDot[] = {
+      dot_row_fused_as<DType::F32>,   dot_row_fused_as<DType::F16>,     dot_row_fused_as<DType::BF16>,
+      dot_row_fused_as<DType::Q8_0>,  dot_row_fused_as<DType::Q4_0>,    dot_row_converted<DType::Q4_1>,
+      dot_row_converted<DType::Q5_0>, dot_row_converted<DType::Q5_1>,   dot_row_converted<DType::Q2_K>,
+      dot_row_converted<DType::Q3_K>, dot_row_converted<DType::Q4_K>,   dot_row_converted<DType::Q5_K>,
+      dot_row_converted<DType::Q6_K>, dot_row_converted<DType::IQ4_NL>, dot_row_converted<DType::IQ4_XS>};
+  static_assert(std::size(kRowDot) == kDTypeCount);
+  return kRowDot[static_cast<size_t>(weight.dtype)](data, x, length);
+#else
+  std::vector<float> converted(static_cast<size_t>(length));
+  to_f32(weight.dtype, data, converted.data(), length);
+  float result;
+  dot_block<1, 1>(converted.data(), x, length, length, &result);
+  return result;
+#endif
+}
+
+void matmul(const TensorView& weight, const float* x, int64_t n, float* y, ThreadPool& pool) {
+  const int64_t out = weight.rows();
+  const int64_t in = weight.cols();
+  if (n <= 0 || out == 0) return;
+  if (n < 4) {  // decoding: stream each weight row once, converting in registers
+    pool.parallel_for(out, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        for (int64_t t = 0; t < n; ++t) y[t * out + r] = dot_row_fused(weight, r, x + t * in);
+      }
+    });
+    return;
+  }
+  // Blocks of weight rows small enough to stay in L2 (converted to f32 once when stored
+  // otherwise), each multiplied with groups of 8, 4 or 1 inputs (which stay in L1), two rows at
+  // a time. Every element still comes from dot_block's fixed per-lane order.
+  const int64_t block_rows = std::clamp<int64_t>((int64_t{64} << 10) / std::max<int64_t>(1, in) / 2 * 2, 2, 256);
+  const int64_t blocks = (out + block_rows - 1) / block_rows;
+  pool.parallel_for(blocks, [&](int64_t first_block, int64_t end_block) {
+    std::vector<float> converted(weight.dtype == DType::F32 ? 0 : static_cast<size_t>(block_rows * in));
+    float results[2 * 8];
+    for (int64_t block = first_block; block < end_block; ++block) {
+      const int64_t r0 = block * block_rows;
+      const int64_t rows = std::min(block_rows, out - r0);
+      const float* w = reinterpret_cast<const float*>(weight.row(r0));
+      if (weight.dtype != DType::F32) {
+        for (int64_t r = 0; r < rows; ++r) to_f32(weight.dtype, weight.row(r0 + r), converted.data() + r * in, in);
+        w = converted.data();
+      }
+      int64_t t = 0;
+      const auto inputs = [&](auto group) {
+        constexpr int K = decltype(group)::value;
+        for (; t + K <= n; t += K) {
+          for (int64_t r = 0; r < rows; r += 2) {
+            const float* wr = w + r * in;
+            const bool pair = K > 1 && r + 1 < rows;  // pairs help only when inputs are reused
+            if (pair)
+              dot_block<2, K>(wr, x + t * in, in, in, results);
+            else
+              dot_block<1, K>(wr, x + t * in, in, in, results);
+            for (int64_t i = 0; i < (pair ? 2 : 1); ++i) {
+              for (int k = 0; k < K; ++k) y[(t + k) * out + r0 + r + i] = results[i * K + k];
+            }
+            if (!pair) --r;  // advance by one row
+          }
+        }
+      };
+      inputs(std::integral_constant<int, 8>{});
+      inputs(std::integral_constant<int, 4>{});
+      inputs(std::integral_constant<int, 1>{});
+    }
+  });
+}
+

@@ -1,0 +1,37 @@
+#pragma once
+// How a kernel file carries its SIMD code twice. The code lives in a .inl file under
+// kernels/simd/ with no includes and no namespace of its own, written with `#if MEDLLM_AVX512` for
+// its AVX-512 branches; kernels/simd/kernel_sets.inl compiles it for the build's baseline
+// (x86-64-v3, namespace isa_avx2) and, inside a `#pragma GCC target` region, for AVX-512
+// (isa_avx512). MEDLLM_SIMD_CALL calls the copy kernel_isa() names.
+//
+// A target region rather than a second translation unit built with -mavx512f: templates and
+// inline functions of the standard headers, included before the region, are instantiated for
+// the baseline only, so no AVX-512 instruction can reach code that runs on an AVX2 machine through
+// a shared instantiation (tests/support/check_isa_isolation.py checks the built libraries).
+
+#include "kernels/isa.hpp"
+
+// GCC implements `#pragma GCC target`; clang (the fuzz build) does not, and gets the baseline only.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define MEDLLM_AVX512_COMPILED 1
+#else
+#define MEDLLM_AVX512_COMPILED 0
+#endif
+
+// The target region of the AVX-512 set (a pragma does not expand macros, _Pragma does).
+// -Wpsabi: functions returning __m512 are called only from inside the region, where the calling
+// convention is the same on both sides.
+#define MEDLLM_BEGIN_AVX512                                                                 \
+  _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f,avx512bw,avx512vl,avx512dq\")") \
+      _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wpsabi\"")
+#define MEDLLM_END_AVX512 _Pragma("GCC diagnostic pop") _Pragma("GCC pop_options")
+
+// fn(args...) in the kernel set in use.
+#if MEDLLM_AVX512_COMPILED
+#define MEDLLM_SIMD_CALL(fn, ...)                                                                  \
+  (::medllm::kernels::kernel_isa() == ::medllm::kernels::Isa::Avx512 ? isa_avx512::fn(__VA_ARGS__) \
+                                                                     : isa_avx2::fn(__VA_ARGS__))
+#else
+#define MEDLLM_SIMD_CALL(fn, ...) (::medllm::kernels::kernel_isa(), isa_avx2::fn(__VA_ARGS__))
+#endif
