@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "core/utf8.hpp"
+
 namespace medllm::report {
 
 namespace {
@@ -13,40 +15,17 @@ std::string clean_text(std::string_view text) {
   out.reserve(text.size());
   size_t i = 0;
   while (i < text.size()) {
-    auto lead = static_cast<unsigned char>(text[i]);
-    if (lead < 0x80) {
-      bool control = (lead < 0x20 && lead != '\t' && lead != '\n' && lead != '\r') || lead == 0x7F;
-      if (control) {
-        out += kReplacement;
-      } else {
-        out += static_cast<char>(lead);
-      }
-      ++i;
-      continue;
-    }
-    size_t length = 0;
-    std::uint32_t code = 0;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2, code = lead & 0x1Fu;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3, code = lead & 0x0Fu;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4, code = lead & 0x07u;
-    }
-    bool valid = length != 0 && i + length <= text.size();
-    for (size_t k = 1; valid && k < length; ++k) {
-      auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0u) != 0x80u) valid = false;
-      code = (code << 6) | (next & 0x3Fu);
-    }
-    if (valid && length == 3 && (code < 0x800 || (code >= 0xD800 && code <= 0xDFFF))) valid = false;
-    if (valid && length == 4 && (code < 0x10000 || code > 0x10FFFF)) valid = false;
-    if (!valid) {
+    const size_t length = utf8::sequence_length(text, i);
+    if (length == 0) {  // each byte of an invalid sequence
       out += kReplacement;
       ++i;
       continue;
     }
-    if (code >= 0x80 && code <= 0x9F) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const bool c0_control =
+        length == 1 && ((lead < 0x20 && lead != '\t' && lead != '\n' && lead != '\r') || lead == 0x7F);
+    const bool c1_control = length == 2 && lead == 0xC2 && static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+    if (c0_control || c1_control) {
       out += kReplacement;
     } else {
       out.append(text.substr(i, length));

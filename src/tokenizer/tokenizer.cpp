@@ -81,7 +81,7 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 size_t common_prefix(std::string_view a, std::string_view b) {
   size_t n = 0;
   while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
-  while (n > 0 && n < b.size() && (static_cast<unsigned char>(b[n]) & 0xC0) == 0x80) --n;
+  while (n > 0 && n < b.size() && utf8::is_continuation(static_cast<unsigned char>(b[n]))) --n;
   return n;
 }
 
@@ -149,7 +149,7 @@ bool StreamDecoder::ends_inside_a_character() const {
   }
   for (size_t back = 1; back <= 3 && back <= bytes.size(); ++back) {
     const size_t at = bytes.size() - back;
-    if ((static_cast<unsigned char>(bytes[at]) & 0xC0) == 0x80) continue;  // a continuation byte
+    if (utf8::is_continuation(static_cast<unsigned char>(bytes[at]))) continue;  // a continuation byte
     bool truncated = false;
     utf8::sequence_length(bytes, at, &truncated);
     return truncated;

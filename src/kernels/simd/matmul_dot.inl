@@ -89,22 +89,91 @@ void dot_block(const float* w, const float* x, int64_t stride, int64_t length, f
   }
 }
 
+#if MEDLLM_AVX512 || defined(__AVX2__)
+// 16 lanes of f32: one AVX-512 register, or two AVX2 registers holding lanes 0-7 and 8-15 (the
+// lane layout dot_block's AVX2 branch uses, so both sets add in the same order).
 #if MEDLLM_AVX512
-// 16 weights of a row, from element i (a multiple of 16), as f32: exactly the values to_f32 gives.
+using Vec16 = __m512;
+inline Vec16 v_zero() {
+  return _mm512_setzero_ps();
+}
+inline Vec16 v_load(const float* p) {
+  return _mm512_loadu_ps(p);
+}
+inline void v_store(float* p, Vec16 v) {
+  _mm512_storeu_ps(p, v);
+}
+inline Vec16 v_fma(Vec16 a, Vec16 b, Vec16 c) {
+  return _mm512_fmadd_ps(a, b, c);
+}
+inline Vec16 v_scale(float d, __m512i codes) {
+  return _mm512_mul_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(codes));
+}
+inline Vec16 v_bf16(__m256i bits) {
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
+}
+inline Vec16 v_f16(__m256i bits) {
+  return _mm512_cvtph_ps(bits);
+}
+inline Vec16 v_q8(float d, __m128i q) {
+  return v_scale(d, _mm512_cvtepi8_epi32(q));
+}
+inline Vec16 v_q4(float d, __m128i nibbles) {
+  return v_scale(d, _mm512_sub_epi32(_mm512_cvtepu8_epi32(nibbles), _mm512_set1_epi32(8)));
+}
+#else
+struct Vec16 {
+  __m256 lo, hi;
+};
+inline Vec16 v_zero() {
+  return {_mm256_setzero_ps(), _mm256_setzero_ps()};
+}
+inline Vec16 v_load(const float* p) {
+  return {_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8)};
+}
+inline void v_store(float* p, Vec16 v) {
+  _mm256_storeu_ps(p, v.lo);
+  _mm256_storeu_ps(p + 8, v.hi);
+}
+inline Vec16 v_fma(Vec16 a, Vec16 b, Vec16 c) {
+  return {_mm256_fmadd_ps(a.lo, b.lo, c.lo), _mm256_fmadd_ps(a.hi, b.hi, c.hi)};
+}
+inline __m256 scale8(float d, __m256i codes) {
+  return _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(codes));
+}
+inline __m256 bf16_8(__m128i bits) {
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
+}
+inline Vec16 v_bf16(__m256i bits) {
+  return {bf16_8(_mm256_castsi256_si128(bits)), bf16_8(_mm256_extracti128_si256(bits, 1))};
+}
+inline Vec16 v_f16(__m256i bits) {
+  return {_mm256_cvtph_ps(_mm256_castsi256_si128(bits)), _mm256_cvtph_ps(_mm256_extracti128_si256(bits, 1))};
+}
+inline Vec16 v_q8(float d, __m128i q) {
+  return {scale8(d, _mm256_cvtepi8_epi32(q)), scale8(d, _mm256_cvtepi8_epi32(_mm_srli_si128(q, 8)))};
+}
+inline Vec16 v_q4(float d, __m128i nibbles) {
+  const __m256i eight = _mm256_set1_epi32(8);
+  return {scale8(d, _mm256_sub_epi32(_mm256_cvtepu8_epi32(nibbles), eight)),
+          scale8(d, _mm256_sub_epi32(_mm256_cvtepu8_epi32(_mm_srli_si128(nibbles, 8)), eight))};
+}
+#endif
+
+// 16 weights of a row, from element i (a multiple of 16), as f32: exactly the values to_f32 gives
+// (conversion is exact, or the same scale · code product).
 template <DType D>
-__m512 load_weights(const std::byte* data, int64_t i) {
+Vec16 load_weights(const std::byte* data, int64_t i) {
   if constexpr (D == DType::F32) {
-    return _mm512_loadu_ps(reinterpret_cast<const float*>(data) + i);
-  } else if constexpr (D == DType::BF16) {
-    const auto* p = reinterpret_cast<const __m256i*>(reinterpret_cast<const uint16_t*>(data) + i);
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(p)), 16));
-  } else if constexpr (D == DType::F16) {
-    return _mm512_cvtph_ps(
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(reinterpret_cast<const uint16_t*>(data) + i)));
+    return v_load(reinterpret_cast<const float*>(data) + i);
+  } else if constexpr (D == DType::BF16 || D == DType::F16) {
+    const __m256i bits =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(reinterpret_cast<const uint16_t*>(data) + i));
+    if constexpr (D == DType::BF16) return v_bf16(bits);
+    return v_f16(bits);
   } else if constexpr (D == DType::Q8_0) {
     const auto& block = reinterpret_cast<const BlockQ8_0*>(data)[i / kQK];
-    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.quants + i % kQK));
-    return _mm512_mul_ps(_mm512_set1_ps(f16_to_f32(block.scale_f16)), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)));
+    return v_q8(f16_to_f32(block.scale_f16), _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.quants + i % kQK)));
   } else {
     static_assert(D == DType::Q4_0, "load_weights: no loader for this dtype");
     const auto& block = reinterpret_cast<const BlockQ4_0*>(data)[i / kQK];
@@ -112,19 +181,17 @@ __m512 load_weights(const std::byte* data, int64_t i) {
     // Elements 0..15 of a block are the low nibbles, 16..31 the high ones.
     const __m128i nibbles = i % kQK == 0 ? _mm_and_si128(packed, _mm_set1_epi8(0x0f))
                                          : _mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0f));
-    const __m512i values = _mm512_sub_epi32(_mm512_cvtepu8_epi32(nibbles), _mm512_set1_epi32(8));
-    return _mm512_mul_ps(_mm512_set1_ps(f16_to_f32(block.scale_f16)), _mm512_cvtepi32_ps(values));
+    return v_q4(f16_to_f32(block.scale_f16), nibbles);
   }
 }
 
 template <DType D>
 float dot_row_fused_as(const std::byte* data, const float* x, int64_t length) {
-  __m512 acc = _mm512_setzero_ps();
+  Vec16 acc = v_zero();
   int64_t i = 0;
-  for (; i + kLanes <= length; i += kLanes)
-    acc = _mm512_fmadd_ps(load_weights<D>(data, i), _mm512_loadu_ps(x + i), acc);
+  for (; i + kLanes <= length; i += kLanes) acc = v_fma(load_weights<D>(data, i), v_load(x + i), acc);
   alignas(64) float lanes[kLanes];
-  _mm512_store_ps(lanes, acc);
+  v_store(lanes, acc);
   float tail = 0.0f;
   if (i < length) {
     float rest[kLanes];
@@ -143,17 +210,34 @@ float dot_row_converted(const std::byte* data, const float* x, int64_t length) {
   const DTypeTraits& traits = dtype_traits(D);
   static_assert(kMaxBlock % kLanes == 0);
   alignas(64) float block[kMaxBlock];
-  __m512 acc = _mm512_setzero_ps();
+  Vec16 acc = v_zero();
   for (int64_t begin = 0; begin < length; begin += traits.block_elems) {
     traits.to_f32(data + (begin / traits.block_elems) * traits.block_bytes, block, traits.block_elems);
-    for (int64_t i = 0; i < traits.block_elems; i += kLanes)
-      acc = _mm512_fmadd_ps(_mm512_load_ps(block + i), _mm512_loadu_ps(x + begin + i), acc);
+    for (int64_t i = 0; i < traits.block_elems; i += kLanes) acc = v_fma(v_load(block + i), v_load(x + begin + i), acc);
   }
   alignas(64) float lanes[kLanes];
-  _mm512_store_ps(lanes, acc);
+  v_store(lanes, acc);
   return sum_lanes(lanes) + 0.0f;
 }
 #endif
+
+// One weight row as f32, for the blocked prefill path: the values to_f32 gives, with the 16-bit
+// float rows (the common prefill case) converted in this kernel set's registers.
+void convert_row(const TensorView& weight, int64_t row, float* out) {
+  const int64_t length = weight.cols();
+  const std::byte* data = weight.row(row);
+#if MEDLLM_AVX512 || defined(__AVX2__)
+  const auto convert = [&](auto dtype) {
+    constexpr DType D = decltype(dtype)::value;
+    int64_t i = 0;
+    for (; i + kLanes <= length; i += kLanes) v_store(out + i, load_weights<D>(data, i));
+    if (i < length) to_f32(D, data + dtype_bytes(D, i), out + i, length - i);
+  };
+  if (weight.dtype == DType::BF16) return convert(std::integral_constant<DType, DType::BF16>{});
+  if (weight.dtype == DType::F16) return convert(std::integral_constant<DType, DType::F16>{});
+#endif
+  to_f32(weight.dtype, data, out, length);
+}
 
 // One weight row (any dtype) dotted with one input, converting weights in registers: the same
 // arithmetic as to_f32 followed by dot_block<1, 1> (conversion is exact or, for blocks, the same
@@ -161,7 +245,7 @@ float dot_row_converted(const std::byte* data, const float* x, int64_t length) {
 float dot_row_fused(const TensorView& weight, int64_t row, const float* x) {
   const int64_t length = weight.cols();
   const std::byte* data = weight.row(row);
-#if MEDLLM_AVX512
+#if MEDLLM_AVX512 || defined(__AVX2__)
   // One row per dtype, in DType order: a dtype without its kernel fails to compile.
   using RowDot = float (*)(const std::byte*, const float*, int64_t);
   static constexpr RowDot kRowDot[] = {
@@ -206,7 +290,7 @@ void matmul(const TensorView& weight, const float* x, int64_t n, float* y, Threa
       const int64_t rows = std::min(block_rows, out - r0);
       const float* w = reinterpret_cast<const float*>(weight.row(r0));
       if (weight.dtype != DType::F32) {
-        for (int64_t r = 0; r < rows; ++r) to_f32(weight.dtype, weight.row(r0 + r), converted.data() + r * in, in);
+        for (int64_t r = 0; r < rows; ++r) convert_row(weight, r0 + r, converted.data() + r * in);
         w = converted.data();
       }
       int64_t t = 0;
@@ -233,4 +317,3 @@ void matmul(const TensorView& weight, const float* x, int64_t n, float* y, Threa
     }
   });
 }
-

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/utf8.hpp"
+
 namespace medllm::jinja {
 
 SourceText::SourceText(std::string text) : text_(std::move(text)) {
@@ -19,7 +21,7 @@ Location SourceText::locate(size_t offset) const {
   const size_t line = static_cast<size_t>(it - line_starts_.begin());
   size_t column = 1;
   for (size_t i = line_starts_[line - 1]; i < offset; ++i) {
-    if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++column;  // count characters, not bytes
+    if (!utf8::is_continuation(static_cast<unsigned char>(text_[i]))) ++column;  // count characters, not bytes
   }
   return {line, column};
 }

@@ -6,6 +6,7 @@
 #include <array>
 #include <utility>
 
+#include "core/utf8.hpp"
 #include "templating/jinja/js_text.hpp"
 
 namespace medllm::jinja {
@@ -110,7 +111,7 @@ size_t whitespace_run_start(std::string_view text, size_t end, size_t floor) {
   size_t start = end;
   while (start > floor) {
     size_t j = start - 1;
-    while (j > floor && (static_cast<unsigned char>(text[j]) & 0xC0) == 0x80) --j;
+    while (j > floor && utf8::is_continuation(static_cast<unsigned char>(text[j]))) --j;
     size_t next = 0;
     if (!whitespace_at(text, j, &next) || next != start) break;
     start = j;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/utf8.hpp"
 #include "tokenizer/unicode.hpp"
 
 namespace medllm::hf {
@@ -14,7 +15,7 @@ bool is_word_character(char32_t c) {
 
 char32_t last_char(std::string_view text) {
   size_t start = text.size() - 1;
-  while (start > 0 && (static_cast<uint8_t>(text[start]) & 0xC0) == 0x80) --start;
+  while (start > 0 && utf8::is_continuation(static_cast<uint8_t>(text[start]))) --start;
   size_t length = 0;
   return unicode::decode(text, start, &length);
 }
@@ -86,7 +87,7 @@ void AddedTokenMatcher::split(std::vector<Piece>& pieces, const std::vector<Adde
       if (token.lstrip) {
         while (start > emitted) {
           size_t begin = start - 1;
-          while (begin > emitted && (static_cast<uint8_t>(text[begin]) & 0xC0) == 0x80) --begin;
+          while (begin > emitted && utf8::is_continuation(static_cast<uint8_t>(text[begin]))) --begin;
           size_t length = 0;
           if (!unicode::is_whitespace(unicode::decode(text, begin, &length))) break;
           start = begin;

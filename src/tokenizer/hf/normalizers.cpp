@@ -3,6 +3,7 @@
 
 #include "core/error.hpp"
 #include "core/json_fields.hpp"
+#include "core/utf8.hpp"
 #include "tokenizer/hf/components.hpp"
 #include "tokenizer/hf/pattern.hpp"
 #include "tokenizer/unicode.hpp"
@@ -38,7 +39,7 @@ class Strip final : public Normalizer {
     if (right_) {
       while (end > begin) {
         size_t start = end - 1;
-        while (start > begin && (static_cast<uint8_t>(text[start]) & 0xC0) == 0x80) --start;
+        while (start > begin && utf8::is_continuation(static_cast<uint8_t>(text[start]))) --start;
         if (!unicode::is_whitespace(unicode::decode(text, start, &length))) break;
         end = start;
       }
