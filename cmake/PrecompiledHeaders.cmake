@@ -3,6 +3,12 @@
 # command). One header is precompiled per flag set and reused by every target with those flags,
 # so a clean build (and CI, which builds three times) parses them once per set, not once per file.
 option(MEDLLM_PCH "Precompile the standard, fmt and nlohmann/json headers" ON)
+# GCC uses a shared header when a target merely adds macros the header never reads (the serve
+# layer's CPPHTTPLIB_* flags); clang validates command-line macros against the header more
+# strictly, so clang builds (the fuzzers) do without it rather than risk a refused header.
+if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  set(MEDLLM_PCH OFF)
+endif()
 
 set(MEDLLM_PCH_HEADERS
   <algorithm> <array> <chrono> <cmath> <cstdint> <cstdio> <cstring> <filesystem> <fstream>
