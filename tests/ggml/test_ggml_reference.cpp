@@ -72,12 +72,6 @@ FromFloat ggml_from_f32(DType type) {
   }
 }
 
-std::vector<DType> all_dtypes() {
-  std::vector<DType> out;
-  for (size_t i = 0; i < kDTypeCount; ++i) out.push_back(static_cast<DType>(i));
-  return out;
-}
-
 // Bitwise equality of two float arrays (NaN payloads included), naming the first difference.
 void expect_same_bits(const std::vector<float>& ours, const std::vector<float>& theirs, const std::string& what) {
   ASSERT_EQ(ours.size(), theirs.size());
@@ -158,7 +152,7 @@ TEST_P(GgmlReference, QuantizesByteForByte) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryDType, GgmlReference, ::testing::ValuesIn(all_dtypes()),
+INSTANTIATE_TEST_SUITE_P(EveryDType, GgmlReference, ::testing::ValuesIn(test::all_dtypes()),
                          [](const auto& info) { return std::string(dtype_name(info.param)); });
 
 }  // namespace

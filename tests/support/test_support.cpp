@@ -87,6 +87,12 @@ OwnedTensor random_blocks(const std::string& name, Shape shape, DType dtype, uin
   return tensor;
 }
 
+std::vector<DType> all_dtypes() {
+  std::vector<DType> out;
+  for (size_t i = 0; i < kDTypeCount; ++i) out.push_back(static_cast<DType>(i));
+  return out;
+}
+
 OwnedTensor* TinyModel::find(const std::string& name) {
   for (auto& tensor : tensors) {
     if (tensor.name == name) return &tensor;

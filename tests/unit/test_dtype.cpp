@@ -139,8 +139,7 @@ TEST(DType, AllFiniteFindsANonFiniteValueInEveryType) {
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> uniform(-2.0f, 2.0f);
   for (float& v : values) v = uniform(rng);
-  for (size_t t = 0; t < kDTypeCount; ++t) {
-    const auto type = static_cast<DType>(t);
+  for (const DType type : test::all_dtypes()) {
     const DTypeTraits& traits = dtype_traits(type);
     std::vector<std::byte> stored(dtype_bytes(type, n));
     if (traits.from_f32 != nullptr) {
@@ -168,11 +167,10 @@ TEST(DType, AllFiniteFindsANonFiniteValueInEveryType) {
 }
 
 TEST(DType, TraitsAgreeWithTheirConversions) {
-  for (size_t t = 0; t < kDTypeCount; ++t) {
-    const DTypeTraits& traits = dtype_traits(static_cast<DType>(t));
-    EXPECT_EQ(dtype_bytes(static_cast<DType>(t), traits.block_elems), traits.block_bytes) << traits.name;
-    EXPECT_THROW(dtype_bytes(static_cast<DType>(t), traits.block_elems + (traits.block_elems > 1 ? 1 : -2)), Error)
-        << traits.name;
+  for (const DType type : test::all_dtypes()) {
+    const DTypeTraits& traits = dtype_traits(type);
+    EXPECT_EQ(dtype_bytes(type, traits.block_elems), traits.block_bytes) << traits.name;
+    EXPECT_THROW(dtype_bytes(type, traits.block_elems + (traits.block_elems > 1 ? 1 : -2)), Error) << traits.name;
   }
   EXPECT_THROW(dtype_traits(static_cast<DType>(kDTypeCount)), Error);
 }

@@ -23,12 +23,6 @@ std::vector<float> random_vector(size_t n, uint64_t seed, float scale = 1.0f) {
   return v;
 }
 
-std::vector<DType> all_dtypes() {
-  std::vector<DType> out;
-  for (size_t i = 0; i < kDTypeCount; ++i) out.push_back(static_cast<DType>(i));
-  return out;
-}
-
 // Random weights of any dtype: quantized from normal values where medllm can quantize to the type,
 // random blocks otherwise.
 test::OwnedTensor random_weights(Shape shape, DType dtype, uint64_t seed) {
@@ -40,7 +34,7 @@ test::OwnedTensor random_weights(Shape shape, DType dtype, uint64_t seed) {
 // every dtype (rows of 512: whole blocks of every type).
 TEST(Matmul, FastPathsMatchScalarReference) {
   ThreadPool pool(2);
-  for (DType dtype : all_dtypes()) {
+  for (DType dtype : test::all_dtypes()) {
     const int64_t in = dtype_traits(dtype).block_elems > 32 ? 512 : 96;
     const test::OwnedTensor w = random_weights({37, in}, dtype, 11);
     for (int64_t n : {1, 2, 3, 4, 9, 300}) {
@@ -65,7 +59,7 @@ TEST(Matmul, FastPathsMatchScalarReference) {
 // A row's result never depends on how many rows are multiplied together or on the thread count,
 // so a sequence scores the same alone, batched, or in a server's continuous batch.
 TEST(Matmul, RowsAreBatchInvariant) {
-  for (DType dtype : all_dtypes()) {
+  for (DType dtype : test::all_dtypes()) {
     const int64_t in = dtype_traits(dtype).block_elems > 32 ? 256 : 160;
     const test::OwnedTensor w = random_weights({45, in}, dtype, 21);
     const auto x = random_vector(static_cast<size_t>(20 * in), 22);
