@@ -31,6 +31,6 @@ stage "test (sanitizers)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs"
 
-stage "fuzz (libFuzzer, ${MEDLLM_FUZZ_SECONDS:-30} s per target)"
-bash fuzz/run.sh "${MEDLLM_FUZZ_SECONDS:-30}" build-fuzz build/reference
+stage "fuzz (libFuzzer, ${MEDLLM_FUZZ_SECONDS:-20} s per target)"
+bash fuzz/run.sh "${MEDLLM_FUZZ_SECONDS:-20}" build-fuzz build/reference
 stage "done"

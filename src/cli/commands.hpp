@@ -16,13 +16,14 @@
 namespace medllm::cli {
 
 // Flags every model-using command shares: --model, --threads, --no-check-tensors, --checkpoint,
-// --lora.
+// --lora, --dequantized-matmul.
 struct ModelFlags {
   std::string path;
   int threads = 0;
   bool skip_weight_check = false;
   std::string checkpoint;
   std::vector<std::string> lora;  // PATH[:SCALE]
+  bool dequantized_matmul = false;
 
   // model_required false: the command has another use without a model (eval --score-predictions).
   void add_to(CLI::App& command, bool model_required = true);

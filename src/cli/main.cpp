@@ -18,6 +18,9 @@ void ModelFlags::add_to(CLI::App& command, bool model_required) {
   command.add_flag("--no-check-tensors", skip_weight_check, "skip the NaN/Inf scan of the weights at load");
   command.add_option("--checkpoint", checkpoint, "use trained weights from a `medllm train` checkpoint directory");
   command.add_option("--lora", lora, "apply a PEFT LoRA adapter directory at load, optionally scaled: PATH[:SCALE]");
+  command.add_flag("--dequantized-matmul", dequantized_matmul,
+                   "multiply quantized weights dequantized to f32 (as transformers does), not with int8-rounded "
+                   "inputs (as llama.cpp does); slower");
 }
 
 void add_sampling_flags(CLI::App& command, SamplingParams& s) {
@@ -61,6 +64,7 @@ std::unique_ptr<Model> ModelFlags::load() const {
   options.threads = threads;
   options.check_weights = !skip_weight_check;
   options.checkpoint = checkpoint;
+  options.dequantized_matmul = dequantized_matmul;
   for (const std::string& spec : lora) options.lora_adapters.push_back(parse_lora_spec(spec));
   return Model::load(path, options);
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "kernels/quant_dot.hpp"
 #include "kernels/sgemm_tiles.hpp"
 #include "kernels/simd/target.hpp"
 
@@ -42,8 +43,11 @@ namespace {  // the kernel sets keep internal linkage
 
 }  // namespace
 
-void matmul(const TensorView& weight, const float* x, int64_t n, float* y, ThreadPool& pool) {
+void matmul(const TensorView& weight, const float* x, int64_t n, float* y, ThreadPool& pool, BlockMatmul block) {
   check_matrix(weight);
+  if (block == BlockMatmul::Int8Inputs && has_integer_dot(weight.dtype)) {
+    return matmul_quantized(weight, x, n, y, pool);
+  }
   MEDLLM_SIMD_CALL(matmul, weight, x, n, y, pool);
 }
 

@@ -137,6 +137,7 @@ std::unique_ptr<Model> Model::load(const std::string& path_text, const LoadOptio
   }
   impl->checkpoint = options.checkpoint;
   impl->lora_adapters = options.lora_adapters;
+  if (options.dequantized_matmul) impl->weights.block_matmul = kernels::BlockMatmul::Exact;
   impl->pool = std::make_unique<ThreadPool>(options.threads);
   if (options.check_weights) check_finite(impl->weights, impl->store, *impl->pool);
   impl->transformer = std::make_unique<Transformer>(impl->config, impl->weights);

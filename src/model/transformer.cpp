@@ -51,14 +51,14 @@ class Transformer::Policy final : public ForwardPolicy {
   const float* final_norm() const override { return weights_.final_norm.data(); }
   void project(int64_t layer, Projection which, const float* x, int64_t n, float* y, ThreadPool& pool) override {
     const LayerWeights& w = weights_.layers[layer];
-    kernels::matmul(w.weight(which), x, n, y, pool);
+    kernels::matmul(w.weight(which), x, n, y, pool, weights_.block_matmul);
     const std::vector<float>& bias = w.bias(which);
     if (bias.empty()) return;
     const auto out = static_cast<int64_t>(bias.size());
     for (int64_t t = 0; t < n; ++t) kernels::add(y + t * out, bias.data(), out);
   }
   void project_head(const float* x, int64_t n, float* logits, ThreadPool& pool) override {
-    kernels::matmul(weights_.lm_head, x, n, logits, pool);
+    kernels::matmul(weights_.lm_head, x, n, logits, pool, weights_.block_matmul);
   }
   void attend(int64_t layer, const AttentionCall& call, const float* q, const float* k, const float* v, int64_t n,
               float* out, ThreadPool& pool) override {

@@ -11,6 +11,7 @@
 #include "core/tensor.hpp"
 #include "core/thread_pool.hpp"
 #include "formats/tensor_store.hpp"
+#include "kernels/matmul.hpp"
 #include "model/weight_table.hpp"
 
 namespace medllm {
@@ -36,6 +37,8 @@ struct ModelWeights {
   std::vector<float> final_norm;
   std::vector<LayerWeights> layers;
   std::set<std::string> used_names;  // every tensor name bound above
+  // How block-quantized weights multiply their inputs (LoadOptions::dequantized_matmul).
+  kernels::BlockMatmul block_matmul = kernels::BlockMatmul::Int8Inputs;
 };
 
 // Binds and shape-checks every weight the config needs, under the config's name prefix.

@@ -12,11 +12,17 @@ stories="$repo/data/models/stories260K/stories260K.gguf"
 check "greedy output equals llama2.c" cmp -s "$work/greedy.txt" "$shared/models/stories260K/expected_greedy_t0_n200.txt"
 check "generate reports speed" grep -q "tok/s" "$work/greedy.err"
 
-# 2. logits JSON parses and equals the PyTorch reference for a reference model.
-case_dir="$reference/llama_basic"
-tokens=$(/usr/bin/python3 -c "import json;print(','.join(map(str,json.load(open('$case_dir/reference.json'))['tokens'])))")
-"$medllm" logits -m "$case_dir" --tokens "$tokens" >"$work/logits.json"
-check "logits JSON matches the reference" /usr/bin/python3 - "$work/logits.json" "$case_dir" <<'PY'
+# 2. logits JSON parses and equals the PyTorch reference for a reference model; a quantized GGUF
+#    with --dequantized-matmul equals the reference on its dequantized weights.
+logits_match() {  # CASE [FLAGS...]: medllm logits of the case's tokens against its logits_file
+  local case_dir="$reference/$1"
+  shift
+  local tokens
+  tokens=$(/usr/bin/python3 -c "import json;print(','.join(map(str,json.load(open('$case_dir/reference.json'))['tokens'])))")
+  local model="$case_dir"
+  [ -f "$case_dir/model.gguf" ] && model="$case_dir/model.gguf"
+  "$medllm" logits -m "$model" --tokens "$tokens" "$@" >"$work/logits.json" || return 2  # 1: numbers differ
+  /usr/bin/python3 - "$work/logits.json" "$case_dir" <<'PY'
 import json, sys, numpy as np
 out = json.load(open(sys.argv[1]))
 ref = json.load(open(sys.argv[2] + "/reference.json"))
@@ -28,6 +34,11 @@ err = float(np.abs(actual - expected).max())
 print("logits max abs error", err)
 sys.exit(0 if err <= 1e-4 else 1)
 PY
+}
+check "logits JSON matches the reference" logits_match llama_basic
+check "--dequantized-matmul gives the exact logits of a quantized GGUF" logits_match llama_gguf_quant_mix --dequantized-matmul
+logits_match llama_gguf_quant_mix >/dev/null
+check "without it, the inputs are rounded to int8 (llama.cpp's scheme)" test $? -eq 1
 "$medllm" logits -m "$stories" --prompt "Once upon" --last >"$work/last.json"
 check "logits --last gives one row of 512" /usr/bin/python3 -c "
 import json,sys; d=json.load(open('$work/last.json')); sys.exit(0 if len(d['logits'])==1 and len(d['logits'][0])==512 else 1)"

@@ -2,7 +2,10 @@
 // models in real Hugging Face (and GGUF) layouts for every supported family and feature, plus
 // the logits its independent PyTorch forward computes. Each case here loads the files with
 // medllm and compares:
-//   - the full forward (every position) within kTolerance of the f32 reference;
+//   - the full forward (every position) within kTolerance of the f32 reference; for block-quantized
+//     weights, whose matmul inputs are rounded to int8 as llama.cpp does, within the distance the
+//     reference measures between two valid int8 computations of its own (inputs at a half step
+//     round either way), and moved from the exact logits by about what the rounding moves them;
 //   - KV-cache decoding in uneven chunks within the same tolerance, for every position;
 //   - identical logits with 1 and 2 threads;
 //   - for bf16/f16 weights also against transformers-style half-precision inference, within the
@@ -14,8 +17,8 @@
 #include <filesystem>
 #include <fstream>
 #include <medllm/model.hpp>
-#include <medllm/session.hpp>
 #include <medllm/scoring.hpp>
+#include <medllm/session.hpp>
 #include <nlohmann/json.hpp>
 
 #include "support/test_support.hpp"
@@ -33,7 +36,12 @@ struct Reference {
   fs::path model_path;
   std::vector<int32_t> tokens;
   int64_t vocab = 0;
-  std::vector<float> logits;         // [tokens × vocab]
+  std::vector<float> logits;        // [tokens × vocab], what medllm computes
+  std::vector<float> exact_logits;  // block-quantized weights: without the inputs' int8 rounding
+  double rounding_distance = 0.0;   // how far the int8 rounding moves the exact logits
+  double flip_distance = 0.0;       // how far apart two valid int8 computations can be
+  // The largest difference from `logits` a correct engine may show.
+  double tolerance() const { return kTolerance + 2 * flip_distance; }
   std::vector<float> native_logits;  // half-precision inference, when present
   nlohmann::json meta;
 };
@@ -58,6 +66,12 @@ Reference load_reference(const std::string& name) {
   ref.model_path = ref.meta["format"] == "gguf" ? dir / "model.gguf" : dir;
   const size_t count = ref.tokens.size() * static_cast<size_t>(ref.vocab);
   ref.logits = read_f32(dir / ref.meta["logits_file"].get<std::string>(), count);
+  if (ref.meta.contains("int8_inputs_logits_file")) {
+    ref.exact_logits = std::move(ref.logits);
+    ref.logits = read_f32(dir / ref.meta["int8_inputs_logits_file"].get<std::string>(), count);
+    ref.rounding_distance = ref.meta["int8_inputs_vs_exact_max_abs_diff"].get<double>();
+    ref.flip_distance = ref.meta["int8_inputs_flip_max_abs_diff"].get<double>();
+  }
   if (ref.meta.contains("native_logits_file")) {
     ref.native_logits = read_f32(dir / ref.meta["native_logits_file"].get<std::string>(), count);
   }
@@ -81,7 +95,16 @@ TEST_P(ReferenceModel, FullForwardMatchesPyTorch) {
   ASSERT_EQ(logits.size(), ref.logits.size());
   const double error = max_abs_diff(logits, ref.logits);
   RecordProperty("max_abs_error", std::to_string(error));
-  EXPECT_LE(error, kTolerance) << GetParam();
+  EXPECT_LE(error, ref.tolerance()) << GetParam();
+  if (!ref.exact_logits.empty()) {
+    // The int8 rounding is the difference from the exact product: about as large as the
+    // reference's own, and far from zero, so an engine that skipped the rounding would fail.
+    const double from_exact = max_abs_diff(logits, ref.exact_logits);
+    RecordProperty("max_abs_distance_from_exact", std::to_string(from_exact));
+    EXPECT_LE(from_exact, ref.rounding_distance + ref.tolerance()) << GetParam();
+    EXPECT_GE(from_exact, ref.rounding_distance / 4) << GetParam();
+    EXPECT_GT(ref.rounding_distance, 100 * kTolerance) << GetParam();
+  }
 }
 
 TEST_P(ReferenceModel, KvCacheDecodingMatchesEveryPosition) {
@@ -100,7 +123,7 @@ TEST_P(ReferenceModel, KvCacheDecodingMatchesEveryPosition) {
     done += n;
   }
   EXPECT_EQ(session.position(), static_cast<int64_t>(tokens.size()));
-  EXPECT_LE(worst, kTolerance) << GetParam();
+  EXPECT_LE(worst, ref.tolerance()) << GetParam();
 }
 
 TEST_P(ReferenceModel, ThreadCountDoesNotChangeTheLogits) {

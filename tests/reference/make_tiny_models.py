@@ -229,15 +229,26 @@ def make_rounder(act_dtype: Optional[torch.dtype]) -> Callable[[torch.Tensor], t
     return lambda t: t.to(act_dtype).to(torch.float32)
 
 
+def int8_inputs(x: torch.Tensor) -> torch.Tensor:
+    """The inputs of a block-quantized matmul as llama.cpp (and medllm) see them: each group of
+    32 rounded to int8 steps of amax / 127 (f32 arithmetic, round half to even)."""
+    g = x.reshape(*x.shape[:-1], -1, 32)
+    scale = g.abs().amax(-1, keepdim=True) / 127.0
+    inverse = torch.where(scale != 0, 1.0 / scale, torch.zeros_like(scale))
+    return (torch.clamp(torch.round(g * inverse), -127, 127) * scale).reshape(x.shape)
+
+
 def forward(spec: Spec, W: Dict[str, torch.Tensor], tokens: List[int],
-            act_dtype: Optional[torch.dtype] = None) -> torch.Tensor:
+            act_dtype: Optional[torch.dtype] = None, int8_for: frozenset = frozenset()) -> torch.Tensor:
     """Full causal forward over `tokens`; returns logits [T, V] in f32.
 
     W maps HF tensor names (without any multimodal prefix) to f32 tensors that
     hold exactly the stored values.  act_dtype=None: all math in f32.
     act_dtype=bf16/f16: emulate `from_pretrained(torch_dtype=act_dtype)`.
+    int8_for: weight names whose matmul inputs are rounded by int8_inputs.
     """
     rnd = make_rounder(act_dtype)
+    q8 = lambda x, name: int8_inputs(x) if name in int8_for else x
     T = len(tokens)
     H, KV, D = spec.num_attention_heads, spec.num_key_value_heads, spec.head_dim
     groups = H // KV
@@ -252,7 +263,7 @@ def forward(spec: Spec, W: Dict[str, torch.Tensor], tokens: List[int],
 
     def linear(x, name, bias):
         b = W[name + ".bias"] if bias else None
-        return rnd(F.linear(x, W[name + ".weight"], b))
+        return rnd(F.linear(q8(x, name + ".weight"), W[name + ".weight"], b))
 
     def act(x):
         if spec.hidden_act == "silu":
@@ -330,8 +341,8 @@ def forward(spec: Spec, W: Dict[str, torch.Tensor], tokens: List[int],
             x = rnd(residual + h)
 
     x = rms_norm(x, W["model.norm.weight"])
-    head = W["model.embed_tokens.weight"] if spec.tie_word_embeddings else W["lm_head.weight"]
-    logits = rnd(F.linear(x, head))
+    head_name = "model.embed_tokens.weight" if spec.tie_word_embeddings else "lm_head.weight"
+    logits = rnd(F.linear(q8(x, head_name), W[head_name]))
     if spec.final_logit_softcapping is not None:
         logits = softcap(logits, spec.final_logit_softcapping)
     return logits.to(torch.float32)
@@ -664,7 +675,7 @@ MIX_ORDER = ["q4_k", "q6_k", "q5_k", "q3_k", "q2_k", "iq4_xs", "q4_0", "q4_1", "
 def write_llama_gguf(path: str, spec: Spec, W32: Dict[str, torch.Tensor], qtype: str, name: str,
                      write_alignment_key: bool, arch: str = "llama") -> Dict[str, torch.Tensor]:
     """Writes a llama or qwen2 GGUF as convert_hf_to_gguf.py would; returns the weights
-    (HF names and layout, f32) the file decodes to. llama: q/k rows permuted for llama.cpp's
+    (HF names and layout, f32) the file decodes to and the names of the block-quantized ones. llama: q/k rows permuted for llama.cpp's
     interleaved rope; qwen2 (NEOX rope): rows as in Hugging Face, q/k/v biases, and no
     output.weight when the embeddings are tied."""
     assert arch in ("llama", "qwen2")
@@ -702,6 +713,7 @@ def write_llama_gguf(path: str, spec: Spec, W32: Dict[str, torch.Tensor], qtype:
 
     decoded: Dict[str, torch.Tensor] = {}
     mixed: List[str] = []
+    block_quantized: List[str] = []
 
     def put(gguf_name: str, hf_name: str, permute_heads: Optional[Tuple[int, Optional[int]]] = None):
         t = W32[hf_name]
@@ -721,6 +733,8 @@ def write_llama_gguf(path: str, spec: Spec, W32: Dict[str, torch.Tensor], qtype:
             h = stored.to(torch.float16)
             data, gtype, deq = tensor_bytes(h), GGML_F16, h.float().numpy()
         w.add_tensor(gguf_name, ne, gtype, data)
+        if gtype not in (GGML_F32, GGML_F16):
+            block_quantized.append(hf_name)
         deq_t = torch.from_numpy(np.array(deq, dtype=np.float32)).reshape(stored.shape)
         if permute_heads:
             deq_t = gguf_unpermute(deq_t, permute_heads[1] if permute_heads[1] else permute_heads[0])
@@ -741,7 +755,7 @@ def write_llama_gguf(path: str, spec: Spec, W32: Dict[str, torch.Tensor], qtype:
         put("output.weight", "lm_head.weight")
     with open(path, "wb") as f:
         f.write(w.to_bytes())
-    return decoded
+    return decoded, frozenset(block_quantized)
 
 
 # ============================================================================
@@ -1293,10 +1307,11 @@ def run_case(case: Case, out_dir: str) -> dict:
 
     if case.fmt == "gguf":
         qtype = case.weight_dtype if case.weight_dtype in ("q8_0", "mix") else "f16"
-        W = write_llama_gguf(os.path.join(folder, "model.gguf"), spec, W32, qtype, case.name,
-                             write_alignment_key=(qtype != "f16"), arch=case.model_type)
+        W, block_quantized = write_llama_gguf(os.path.join(folder, "model.gguf"), spec, W32, qtype, case.name,
+                                              write_alignment_key=(qtype != "f16"), arch=case.model_type)
         files.append("model.gguf")
     else:
+        block_quantized = frozenset()
         stored, W = stored_weights(W32, case.weight_dtype)
         g = torch.Generator().manual_seed(seed_of("extra:" + case.name))
         tensors = [(case.name_prefix + k, v) for k, v in stored.items()]
@@ -1327,6 +1342,28 @@ def run_case(case: Case, out_dir: str) -> dict:
             "features": case.features,
             "logits_stats": {"std": round(std, 4), "max_abs": round(float(logits.abs().max()), 4)},
         }
+
+        if block_quantized:
+            rounded = forward(spec, W, tokens, int8_for=block_quantized)
+            write_f32(os.path.join(folder, "logits_int8_inputs.f32"), rounded)
+            ref["files"] = sorted(ref["files"] + ["logits_int8_inputs.f32"])
+            ref["int8_inputs_logits_file"] = "logits_int8_inputs.f32"
+            ref["int8_inputs_vs_exact_max_abs_diff"] = round(max_abs(rounded, logits), 5)
+            # Rounding is discontinuous: an input within float error of a half step rounds either way, and
+            # the model carries that step on. How far two equally valid int8 computations can be apart:
+            # the same forward with every weight moved by float-reordering-sized noise (1e-6 relative).
+            flips = 0.0
+            for seed in range(3):
+                g = torch.Generator().manual_seed(seed_of(f"flip:{seed}:{case.name}"))
+                W2 = {k: v * (1 + 1e-6 * torch.randn(v.shape, generator=g)) for k, v in W.items()}
+                flips = max(flips, max_abs(forward(spec, W2, tokens, int8_for=block_quantized), rounded))
+            ref["int8_inputs_flip_max_abs_diff"] = round(flips, 5)
+            notes.append("logits_int8_inputs: the same forward with the inputs of every block-quantized matmul "
+                         "rounded to int8 per group of 32 (scale amax/127), as llama.cpp's and medllm's integer "
+                         "dot products compute; int8_inputs_vs_exact_max_abs_diff is what that rounding moves; "
+                         "int8_inputs_flip_max_abs_diff is how far the int8 forward moves when every weight is "
+                         "perturbed by 1e-6 relative (3 seeds): inputs at a half step round the other way, so two "
+                         "correct int8 engines differ by up to about this much")
 
         if case.weight_dtype in ("bfloat16", "float16") and case.fmt != "gguf":
             native = forward(spec, W, tokens, act_dtype=TORCH_DTYPES[case.weight_dtype])

@@ -87,8 +87,10 @@ TEST_P(ExportCase, FullCheckpointAndHuggingFaceExportGiveTheTrainedLogits) {
   EXPECT_LE(max_abs_diff(session_logits(*exported, tokens), loaded), 2e-5) << "exported vs checkpoint on base";
 }
 
+// The trainer multiplies quantized base weights dequantized, so the models it is compared with do
+// too (dequantized_matmul; llama.cpp's int8 rounding of the inputs is tested in test_quant_dot.cpp).
 TEST_P(ExportCase, PeftAdapterAppliedOrMergedGivesTheTrainedLogits) {
-  const auto base = Model::load(model_path(GetParam()).string());
+  const auto base = Model::load(model_path(GetParam()).string(), LoadOptions{.dequantized_matmul = true});
   LoraOptions lora;
   lora.rank = 4;
   lora.target_modules = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
@@ -102,7 +104,8 @@ TEST_P(ExportCase, PeftAdapterAppliedOrMergedGivesTheTrainedLogits) {
   const fs::path dir = test::fresh_temp_dir("export-lora-" + GetParam());
   export_peft_adapter(net, model_path(GetParam()).string(), (dir / "adapter").string());
   const auto applied =
-      Model::load(model_path(GetParam()).string(), LoadOptions{.lora_adapters = {{(dir / "adapter").string(), 1.0f}}});
+      Model::load(model_path(GetParam()).string(),
+                  LoadOptions{.lora_adapters = {{(dir / "adapter").string(), 1.0f}}, .dequantized_matmul = true});
   const std::vector<float> with_adapter = session_logits(*applied, tokens);
   EXPECT_LE(max_abs_diff(with_adapter, trained), kTolerance) << "--lora vs in-memory";
 
@@ -111,7 +114,8 @@ TEST_P(ExportCase, PeftAdapterAppliedOrMergedGivesTheTrainedLogits) {
   EXPECT_LE(max_abs_diff(session_logits(*merged, tokens), with_adapter), 2e-5) << "merged export vs --lora";
 
   const auto half =
-      Model::load(model_path(GetParam()).string(), LoadOptions{.lora_adapters = {{(dir / "adapter").string(), 0.0f}}});
+      Model::load(model_path(GetParam()).string(),
+                  LoadOptions{.lora_adapters = {{(dir / "adapter").string(), 0.0f}}, .dequantized_matmul = true});
   EXPECT_LE(max_abs_diff(session_logits(*half, tokens), session_logits(*base, tokens)), 1e-5) << "scale 0 is the base";
 }
 

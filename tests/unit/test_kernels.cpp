@@ -30,8 +30,9 @@ test::OwnedTensor random_weights(Shape shape, DType dtype, uint64_t seed) {
   return test::random_blocks("w", std::move(shape), dtype, seed);
 }
 
-// Every fast matmul path (dot kernels for few rows, BLAS for many) against the scalar oracle, for
-// every dtype (rows of 512: whole blocks of every type).
+// Every fast matmul path (dot kernels for few rows, blocked for many) against the scalar oracle,
+// for every dtype, block-quantized weights dequantized exactly (BlockMatmul::Exact; their integer
+// dot products are tested in test_quant_dot.cpp). Rows of 512: whole blocks of every type.
 TEST(Matmul, FastPathsMatchScalarReference) {
   ThreadPool pool(2);
   for (DType dtype : test::all_dtypes()) {
@@ -40,7 +41,7 @@ TEST(Matmul, FastPathsMatchScalarReference) {
     for (int64_t n : {1, 2, 3, 4, 9, 300}) {
       const auto x = random_vector(static_cast<size_t>(n * in), 12);
       std::vector<float> fast(static_cast<size_t>(n * 37)), reference(fast.size());
-      kernels::matmul(w.view(), x.data(), n, fast.data(), pool);
+      kernels::matmul(w.view(), x.data(), n, fast.data(), pool, kernels::BlockMatmul::Exact);
       kernels::matmul_reference(w.view(), x.data(), n, reference.data());
       // f32 accumulation error is relative to the sum of the products' magnitudes, not to the
       // (possibly cancelled) result.
@@ -65,15 +66,17 @@ TEST(Matmul, RowsAreBatchInvariant) {
     const auto x = random_vector(static_cast<size_t>(20 * in), 22);
     std::vector<float> single(45);
     ThreadPool one(1);
-    for (int threads : {1, 2, 3}) {
-      ThreadPool pool(threads);
-      for (int64_t n : {1, 2, 3, 4, 5, 8, 13, 20}) {
-        std::vector<float> batch(static_cast<size_t>(n * 45));
-        kernels::matmul(w.view(), x.data(), n, batch.data(), pool);
-        for (int64_t t = 0; t < n; ++t) {
-          kernels::matmul(w.view(), x.data() + t * in, 1, single.data(), one);
-          for (int64_t r = 0; r < 45; ++r) {
-            ASSERT_EQ(batch[t * 45 + r], single[r]) << dtype_name(dtype) << " n=" << n << " threads=" << threads;
+    for (const auto block : {kernels::BlockMatmul::Int8Inputs, kernels::BlockMatmul::Exact}) {
+      for (int threads : {1, 2, 3}) {
+        ThreadPool pool(threads);
+        for (int64_t n : {1, 2, 3, 4, 5, 8, 13, 20}) {
+          std::vector<float> batch(static_cast<size_t>(n * 45));
+          kernels::matmul(w.view(), x.data(), n, batch.data(), pool, block);
+          for (int64_t t = 0; t < n; ++t) {
+            kernels::matmul(w.view(), x.data() + t * in, 1, single.data(), one, block);
+            for (int64_t r = 0; r < 45; ++r) {
+              ASSERT_EQ(batch[t * 45 + r], single[r]) << dtype_name(dtype) << " n=" << n << " threads=" << threads;
+            }
           }
         }
       }

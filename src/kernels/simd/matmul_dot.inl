@@ -1,6 +1,7 @@
-// The matmul kernels with a SIMD form: the fixed-order dot products, the decode path that
-// converts weights in registers, and the blocked prefill path, compiled once per kernel set
-// (kernels/simd/target.hpp).
+// The matmul kernels of the float weight types (f32, f16, bf16) with a SIMD form: the fixed-order
+// dot products, the decode path that converts weights in registers, and the blocked prefill path,
+// compiled once per kernel set (kernels/simd/target.hpp). Block-quantized weights take the
+// integer dot products instead (kernels/simd/quant_matmul.inl).
 
 // Independent accumulator lanes: lets the compiler vectorise without reassociating sums, so the
 // result is the same on every machine that runs this code.
@@ -106,20 +107,11 @@ inline void v_store(float* p, Vec16 v) {
 inline Vec16 v_fma(Vec16 a, Vec16 b, Vec16 c) {
   return _mm512_fmadd_ps(a, b, c);
 }
-inline Vec16 v_scale(float d, __m512i codes) {
-  return _mm512_mul_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(codes));
-}
 inline Vec16 v_bf16(__m256i bits) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
 }
 inline Vec16 v_f16(__m256i bits) {
   return _mm512_cvtph_ps(bits);
-}
-inline Vec16 v_q8(float d, __m128i q) {
-  return v_scale(d, _mm512_cvtepi8_epi32(q));
-}
-inline Vec16 v_q4(float d, __m128i nibbles) {
-  return v_scale(d, _mm512_sub_epi32(_mm512_cvtepu8_epi32(nibbles), _mm512_set1_epi32(8)));
 }
 #else
 struct Vec16 {
@@ -138,9 +130,6 @@ inline void v_store(float* p, Vec16 v) {
 inline Vec16 v_fma(Vec16 a, Vec16 b, Vec16 c) {
   return {_mm256_fmadd_ps(a.lo, b.lo, c.lo), _mm256_fmadd_ps(a.hi, b.hi, c.hi)};
 }
-inline __m256 scale8(float d, __m256i codes) {
-  return _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(codes));
-}
 inline __m256 bf16_8(__m128i bits) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
 }
@@ -150,14 +139,6 @@ inline Vec16 v_bf16(__m256i bits) {
 inline Vec16 v_f16(__m256i bits) {
   return {_mm256_cvtph_ps(_mm256_castsi256_si128(bits)), _mm256_cvtph_ps(_mm256_extracti128_si256(bits, 1))};
 }
-inline Vec16 v_q8(float d, __m128i q) {
-  return {scale8(d, _mm256_cvtepi8_epi32(q)), scale8(d, _mm256_cvtepi8_epi32(_mm_srli_si128(q, 8)))};
-}
-inline Vec16 v_q4(float d, __m128i nibbles) {
-  const __m256i eight = _mm256_set1_epi32(8);
-  return {scale8(d, _mm256_sub_epi32(_mm256_cvtepu8_epi32(nibbles), eight)),
-          scale8(d, _mm256_sub_epi32(_mm256_cvtepu8_epi32(_mm_srli_si128(nibbles, 8)), eight))};
-}
 #endif
 
 // 16 weights of a row, from element i (a multiple of 16), as f32: exactly the values to_f32 gives
@@ -166,22 +147,12 @@ template <DType D>
 Vec16 load_weights(const std::byte* data, int64_t i) {
   if constexpr (D == DType::F32) {
     return v_load(reinterpret_cast<const float*>(data) + i);
-  } else if constexpr (D == DType::BF16 || D == DType::F16) {
+  } else {
+    static_assert(D == DType::BF16 || D == DType::F16, "load_weights: no loader for this dtype");
     const __m256i bits =
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(reinterpret_cast<const uint16_t*>(data) + i));
     if constexpr (D == DType::BF16) return v_bf16(bits);
     return v_f16(bits);
-  } else if constexpr (D == DType::Q8_0) {
-    const auto& block = reinterpret_cast<const BlockQ8_0*>(data)[i / kQK];
-    return v_q8(f16_to_f32(block.scale_f16), _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.quants + i % kQK)));
-  } else {
-    static_assert(D == DType::Q4_0, "load_weights: no loader for this dtype");
-    const auto& block = reinterpret_cast<const BlockQ4_0*>(data)[i / kQK];
-    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.quants));
-    // Elements 0..15 of a block are the low nibbles, 16..31 the high ones.
-    const __m128i nibbles = i % kQK == 0 ? _mm_and_si128(packed, _mm_set1_epi8(0x0f))
-                                         : _mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0f));
-    return v_q4(f16_to_f32(block.scale_f16), nibbles);
   }
 }
 
@@ -201,28 +172,10 @@ float dot_row_fused_as(const std::byte* data, const float* x, int64_t length) {
   return sum_lanes(lanes) + tail;
 }
 
-// Types without a register loader yet: each block converted by to_f32 into a buffer that stays
-// in L1, then the same 16-lane accumulation. Block sizes (32, 256) are multiples of 16, so a row
-// of whole blocks has no tail.
-template <DType D>
-float dot_row_converted(const std::byte* data, const float* x, int64_t length) {
-  constexpr int64_t kMaxBlock = kQK_K;
-  const DTypeTraits& traits = dtype_traits(D);
-  static_assert(kMaxBlock % kLanes == 0);
-  alignas(64) float block[kMaxBlock];
-  Vec16 acc = v_zero();
-  for (int64_t begin = 0; begin < length; begin += traits.block_elems) {
-    traits.to_f32(data + (begin / traits.block_elems) * traits.block_bytes, block, traits.block_elems);
-    for (int64_t i = 0; i < traits.block_elems; i += kLanes) acc = v_fma(v_load(block + i), v_load(x + begin + i), acc);
-  }
-  alignas(64) float lanes[kLanes];
-  v_store(lanes, acc);
-  return sum_lanes(lanes) + 0.0f;
-}
 #endif
 
-// One weight row as f32, for the blocked prefill path: the values to_f32 gives, with the 16-bit
-// float rows (the common prefill case) converted in this kernel set's registers.
+// One weight row of a float dtype as f32, for the blocked prefill path: the values to_f32 gives,
+// the 16-bit float rows converted in this kernel set's registers.
 void convert_row(const TensorView& weight, int64_t row, float* out) {
   const int64_t length = weight.cols();
   const std::byte* data = weight.row(row);
@@ -239,23 +192,23 @@ void convert_row(const TensorView& weight, int64_t row, float* out) {
   to_f32(weight.dtype, data, out, length);
 }
 
-// One weight row (any dtype) dotted with one input, converting weights in registers: the same
-// arithmetic as to_f32 followed by dot_block<1, 1> (conversion is exact or, for blocks, the same
-// scale * q product), without writing the row out. Decoding reads each weight once from memory.
+// One weight row of a float dtype dotted with one input, converting weights in registers: the
+// same arithmetic as to_f32 followed by dot_block<1, 1> (conversion is exact), without writing the
+// row out. Decoding reads each weight once from memory.
 float dot_row_fused(const TensorView& weight, int64_t row, const float* x) {
   const int64_t length = weight.cols();
   const std::byte* data = weight.row(row);
 #if MEDLLM_AVX512 || defined(__AVX2__)
-  // One row per dtype, in DType order: a dtype without its kernel fails to compile.
-  using RowDot = float (*)(const std::byte*, const float*, int64_t);
-  static constexpr RowDot kRowDot[] = {
-      dot_row_fused_as<DType::F32>,   dot_row_fused_as<DType::F16>,     dot_row_fused_as<DType::BF16>,
-      dot_row_fused_as<DType::Q8_0>,  dot_row_fused_as<DType::Q4_0>,    dot_row_converted<DType::Q4_1>,
-      dot_row_converted<DType::Q5_0>, dot_row_converted<DType::Q5_1>,   dot_row_converted<DType::Q2_K>,
-      dot_row_converted<DType::Q3_K>, dot_row_converted<DType::Q4_K>,   dot_row_converted<DType::Q5_K>,
-      dot_row_converted<DType::Q6_K>, dot_row_converted<DType::IQ4_NL>, dot_row_converted<DType::IQ4_XS>};
-  static_assert(std::size(kRowDot) == kDTypeCount);
-  return kRowDot[static_cast<size_t>(weight.dtype)](data, x, length);
+  switch (weight.dtype) {
+    case DType::F32:
+      return dot_row_fused_as<DType::F32>(data, x, length);
+    case DType::F16:
+      return dot_row_fused_as<DType::F16>(data, x, length);
+    case DType::BF16:
+      return dot_row_fused_as<DType::BF16>(data, x, length);
+    default:
+      fail("internal: {} weights take the integer dot products", dtype_name(weight.dtype));
+  }
 #else
   std::vector<float> converted(static_cast<size_t>(length));
   to_f32(weight.dtype, data, converted.data(), length);
@@ -269,7 +222,9 @@ void matmul(const TensorView& weight, const float* x, int64_t n, float* y, Threa
   const int64_t out = weight.rows();
   const int64_t in = weight.cols();
   if (n <= 0 || out == 0) return;
-  if (n < 4) {  // decoding: stream each weight row once, converting in registers
+  // Decoding float weights: stream each weight row once, converting in registers. (Block-quantized
+  // weights come here only to be dequantized exactly, BlockMatmul::Exact: the blocked path below.)
+  if (n < 4 && dtype_traits(weight.dtype).block_elems == 1) {
     pool.parallel_for(out, [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
         for (int64_t t = 0; t < n; ++t) y[t * out + r] = dot_row_fused(weight, r, x + t * in);

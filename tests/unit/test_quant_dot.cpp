@@ -1,0 +1,187 @@
+// The integer dot products of block-quantized weights (kernels/quant_dot.hpp): the integer view
+// of every type against its dequantization, the input quantization's error bound, the scalar
+// definition against a double-precision dot product, and the SIMD kernels against the scalar
+// definition bit for bit (every kernel set the machine runs: unit.kernels_avx2 forces AVX2).
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "kernels/matmul.hpp"
+#include "kernels/quant_dot.hpp"
+#include "support/test_support.hpp"
+
+namespace medllm {
+namespace {
+
+std::vector<DType> block_dtypes() {
+  std::vector<DType> out;
+  for (DType dtype : test::all_dtypes()) {
+    if (dtype_traits(dtype).block_elems > 1) out.push_back(dtype);
+  }
+  return out;
+}
+
+std::vector<float> normal_values(size_t n, uint64_t seed, float scale = 1.0f) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = normal(rng);
+  return v;
+}
+
+TEST(QuantDot, EveryBlockTypeHasIntegerDotsAndNoFloatTypeDoes) {
+  for (DType dtype : test::all_dtypes()) {
+    EXPECT_EQ(kernels::has_integer_dot(dtype), dtype_traits(dtype).block_elems > 1) << dtype_name(dtype);
+  }
+}
+
+// The integer view of a group reproduces ggml's dequantized value of every element exactly, on
+// random blocks in which every code pattern occurs.
+TEST(QuantDot, GroupsReproduceDequantizationExactly) {
+  for (DType dtype : block_dtypes()) {
+    const test::OwnedTensor w = test::random_blocks("w", {3, 512}, dtype, 5);
+    std::vector<float> values(512);
+    kernels::WeightGroup group;
+    for (int64_t r = 0; r < 3; ++r) {
+      to_f32(dtype, w.view().row(r), values.data(), 512);
+      for (int64_t g = 0; g < 512 / kernels::kGroup; ++g) {
+        kernels::decode_group(dtype, w.view().row(r), g, group);
+        const kernels::GroupScales& s = group.scales;
+        for (int e = 0; e < kernels::kGroup; ++e) {
+          const float scaled = s.d * static_cast<float>(s.sc[e / 16]);
+          const float value = scaled * static_cast<float>(group.codes[e]) + s.dmin * static_cast<float>(s.m[e / 16]);
+          ASSERT_EQ(value, values[g * kernels::kGroup + e])
+              << dtype_name(dtype) << " row " << r << " group " << g << " element " << e;
+        }
+      }
+    }
+  }
+}
+
+TEST(QuantDot, InputsAreRoundedToTheNearestStep) {
+  auto x = normal_values(4 * 96, 7);
+  for (int e = 32; e < 64; ++e) x[e] = 0.0f;  // an all-zero group
+  x[100] = 1e30f;                             // one huge value rounds the rest of its group to 0
+  kernels::QuantizedInputs q;
+  kernels::quantize_inputs(x.data(), 4, 96, q);
+  for (int64_t t = 0; t < 4; ++t) {
+    for (int64_t g = 0; g < 3; ++g) {
+      const float scale = q.scales_of(t)[g];
+      float amax = 0.0f;
+      for (int e = 0; e < 32; ++e) amax = std::max(amax, std::fabs(x[t * 96 + g * 32 + e]));
+      EXPECT_EQ(scale, amax / 127.0f);
+      for (int h = 0; h < 2; ++h) {
+        int sum = 0;
+        for (int e = 16 * h; e < 16 * h + 16; ++e) {
+          const int8_t code = q.codes_of(t)[g * 32 + e];
+          ASSERT_LE(std::abs(code), 127);
+          ASSERT_LE(std::fabs(code * scale - x[t * 96 + g * 32 + e]), 0.5001f * scale) << t << " " << g << " " << e;
+          sum += code;
+        }
+        EXPECT_EQ(q.sums_of(t)[2 * g + h], sum);
+      }
+    }
+  }
+  EXPECT_EQ(q.codes_of(0)[40], 0);
+  EXPECT_EQ(q.codes_of(1)[4], 127);
+}
+
+// A group with a NaN or an infinity gets a NaN scale, so the products are NaN as in f32.
+TEST(QuantDot, NonFiniteInputsGiveNaN) {
+  const test::OwnedTensor w = test::random_tensor("w", {2, 64}, DType::Q8_0, 3);
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    auto x = normal_values(64, 4);
+    x[37] = bad;
+    std::vector<float> y(2);
+    ThreadPool pool(1);
+    kernels::matmul(w.view(), x.data(), 1, y.data(), pool);
+    EXPECT_TRUE(std::isnan(y[0]) && std::isnan(y[1]));
+  }
+}
+
+// The defining order computes Σ w · (code · scale) of the quantized inputs: against a
+// double-precision sum, within f32 accumulation error of the products' magnitudes.
+TEST(QuantDot, ReferenceIsTheDotWithQuantizedInputs) {
+  for (DType dtype : block_dtypes()) {
+    const int64_t in = 512;
+    const test::OwnedTensor w = test::random_blocks("w", {5, in}, dtype, 9);
+    const auto x = normal_values(3 * in, 10);
+    kernels::QuantizedInputs q;
+    kernels::quantize_inputs(x.data(), 3, in, q);
+    std::vector<float> row(in);
+    for (int64_t r = 0; r < 5; ++r) {
+      to_f32(dtype, w.view().row(r), row.data(), in);
+      for (int64_t t = 0; t < 3; ++t) {
+        double exact = 0.0, magnitude = 0.0;
+        for (int64_t e = 0; e < in; ++e) {
+          const double input = static_cast<double>(q.codes_of(t)[e]) * q.scales_of(t)[e / 32];
+          exact += row[e] * input;
+          magnitude += std::fabs(row[e] * input);
+        }
+        const float ours = kernels::integer_dot_reference(dtype, w.view().row(r), q, t);
+        ASSERT_NEAR(ours, exact, 2e-6 * (1.0 + magnitude)) << dtype_name(dtype) << " row " << r << " input " << t;
+      }
+    }
+  }
+}
+
+// The kernels equal the scalar definition bit for bit, decoding (few inputs) and prefilling (many),
+// on random blocks (every code pattern, q8_0's -128 included) and on quantized normal weights.
+TEST(QuantDot, KernelsEqualTheDefinitionBitForBit) {
+  ThreadPool pool(2);
+  for (DType dtype : block_dtypes()) {
+    const int64_t in = dtype_traits(dtype).block_elems > 32 ? 768 : 96;
+    for (bool quantized_normal : {false, true}) {
+      if (quantized_normal && dtype_traits(dtype).from_f32 == nullptr) continue;
+      const test::OwnedTensor w = quantized_normal ? test::random_tensor("w", {37, in}, dtype, 11)
+                                                   : test::random_blocks("w", {37, in}, dtype, 11);
+      for (int64_t n : {1, 3, 4, 9}) {
+        const auto x = normal_values(static_cast<size_t>(n * in), 12);
+        std::vector<float> y(static_cast<size_t>(n * 37));
+        kernels::matmul(w.view(), x.data(), n, y.data(), pool);
+        kernels::QuantizedInputs q;
+        kernels::quantize_inputs(x.data(), n, in, q);
+        for (int64_t t = 0; t < n; ++t) {
+          for (int64_t r = 0; r < 37; ++r) {
+            ASSERT_EQ(y[t * 37 + r], kernels::integer_dot_reference(dtype, w.view().row(r), q, t))
+                << dtype_name(dtype) << " n=" << n << " t=" << t << " r=" << r;
+          }
+        }
+      }
+    }
+  }
+}
+
+// Against the exact dequantize-then-f32 product, the only difference is the inputs' rounding:
+// at most half a step per element, |Σ w · (x − x̂)| ≤ Σ |w| · scale / 2.
+TEST(QuantDot, DistanceFromExactProductIsBoundedByInputRounding) {
+  ThreadPool pool(2);
+  for (DType dtype : block_dtypes()) {
+    const int64_t in = 512;
+    const test::OwnedTensor w = test::random_blocks("w", {9, in}, dtype, 13);
+    const auto x = normal_values(2 * in, 14);
+    std::vector<float> ours(18), exact(18), row(in);
+    kernels::matmul(w.view(), x.data(), 2, ours.data(), pool);
+    kernels::matmul_reference(w.view(), x.data(), 2, exact.data());
+    kernels::QuantizedInputs q;
+    kernels::quantize_inputs(x.data(), 2, in, q);
+    for (int64_t r = 0; r < 9; ++r) {
+      to_f32(dtype, w.view().row(r), row.data(), in);
+      for (int64_t t = 0; t < 2; ++t) {
+        double bound = 0.0, magnitude = 0.0;
+        for (int64_t e = 0; e < in; ++e) {
+          bound += std::fabs(row[e]) * q.scales_of(t)[e / 32] / 2;
+          magnitude += std::fabs(row[e] * x[t * in + e]);
+        }
+        EXPECT_LE(std::fabs(ours[t * 9 + r] - exact[t * 9 + r]), bound + 2e-6 * (1.0 + magnitude)) << dtype_name(dtype);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace medllm
