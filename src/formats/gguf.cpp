@@ -55,21 +55,7 @@ std::optional<GgmlType> find_ggml_type(uint32_t id) {
   return std::nullopt;
 }
 
-enum ValueType : uint32_t {
-  kU8 = 0,
-  kI8 = 1,
-  kU16 = 2,
-  kI16 = 3,
-  kU32 = 4,
-  kI32 = 5,
-  kF32 = 6,
-  kBool = 7,
-  kString = 8,
-  kArray = 9,
-  kU64 = 10,
-  kI64 = 11,
-  kF64 = 12,
-};
+using enum GgufValueType;
 
 // Bounds-checked little-endian reader over the file bytes.
 class Reader {
@@ -120,7 +106,7 @@ json read_array(Reader& reader, const std::string& key, int depth) {
 }
 
 json read_value(Reader& reader, uint32_t type, const std::string& key, int depth) {
-  switch (type) {
+  switch (static_cast<GgufValueType>(type)) {
     case kU8:
       return reader.read<uint8_t>("u8 value");
     case kI8:

@@ -13,6 +13,24 @@
 
 namespace medllm {
 
+// The type ids of metadata values (gguf.h's enum gguf_type). A string is a u64 length and its
+// bytes; an array is its element type, a u64 count and the elements.
+enum class GgufValueType : uint32_t {
+  kU8 = 0,
+  kI8 = 1,
+  kU16 = 2,
+  kI16 = 3,
+  kU32 = 4,
+  kI32 = 5,
+  kF32 = 6,
+  kBool = 7,
+  kString = 8,
+  kArray = 9,
+  kU64 = 10,
+  kI64 = 11,
+  kF64 = 12,
+};
+
 struct GgufTensorInfo {
   std::string name;
   std::vector<uint64_t> ne;  // ggml order: ne[0] is the innermost (contiguous) dimension

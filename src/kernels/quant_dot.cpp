@@ -88,7 +88,7 @@ void decode_group(DType type, const std::byte* row, int64_t g, WeightGroup& out)
 }
 
 float integer_dot_reference(DType type, const std::byte* row, const QuantizedInputs& x, int64_t t) {
-  float acc[2][8] = {}, mins[2] = {};
+  float acc[2][8] = {}, mins[8] = {};
   const int8_t* xq = x.codes_of(t);
   WeightGroup w;
   for (int64_t g = 0; g < x.length / kGroup; ++g) {
@@ -102,13 +102,14 @@ float integer_dot_reference(DType type, const std::byte* row, const QuantizedInp
     }
     if (quant_groups::has_minimum(type)) {
       const int16_t* sums = x.sums_of(t) + 2 * g;
-      mins[c] =
-          std::fma(w.scales.dmin * dx, static_cast<float>(w.scales.m[0] * sums[0] + w.scales.m[1] * sums[1]), mins[c]);
+      const float scaled = static_cast<float>(w.scales.m[0] * sums[0] + w.scales.m[1] * sums[1]) * dx;
+      mins[g % 8] = std::fma(w.scales.dmin, scaled, mins[g % 8]);
     }
   }
-  float total = 0.0f;
+  float total = 0.0f, minimums = 0.0f;
   for (int l = 0; l < 8; ++l) total += acc[0][l] + acc[1][l];
-  return total + (mins[0] + mins[1]);
+  for (const float lane : mins) minimums += lane;
+  return total + minimums;
 }
 
 }  // namespace medllm::kernels

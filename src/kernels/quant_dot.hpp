@@ -7,12 +7,12 @@
 //
 // The defining order, the same for every kernel set, batch size and thread count (so results are
 // batch invariant and identical on AVX2 and AVX-512 machines). Two chains c = g mod 2 of 8 float
-// lanes acc[c][l] and one float minimum term mins[c]; for group g with input scale dx:
-//   p_l     = Σ codes[e] · xq[e] over e = 4l … 4l+3            (exact integer)
+// lanes acc[c][l], and 8 float lanes mins[l] for the minimums; for group g with input scale dx:
+//   p_l       = Σ codes[e] · xq[e] over e = 4l … 4l+3            (exact integer)
 //   acc[c][l] = fma(d · dx, float(sc[l / 4] · p_l), acc[c][l])
-//   mins[c]   = fma(dmin · dx, float(m[0] · S_lo + m[1] · S_hi), mins[c])   (types with minimums)
-// with S_lo, S_hi the sums of the input codes of the group's two halves; the result is
-// Σ_l (acc[0][l] + acc[1][l]) summed in lane order, plus (mins[0] + mins[1]).
+//   mins[g mod 8] = fma(dmin, float(m[0] · S_lo + m[1] · S_hi) · dx, mins[g mod 8])  (types with minimums)
+// with S_lo, S_hi the sums of the input codes of the group's two halves (each product rounded
+// once); the result is Σ_l (acc[0][l] + acc[1][l]) in lane order, plus Σ_l mins[l] in lane order.
 
 #include <cstddef>
 #include <cstdint>

@@ -167,6 +167,64 @@ GroupScales group_scales(const std::byte* row, int64_t g) {
   return s;
 }
 
+// The scales of up to 8 consecutive groups from group g0 (a multiple of 8), laid out for the SIMD
+// kernels: per group d and dmin, per 16-element half sc and m; lanes past `count` are zero.
+struct SuperGroup {
+  alignas(32) float d[8];
+  alignas(32) float dmin[8];
+  alignas(32) int16_t sc[16];
+  alignas(32) int16_t m[16];
+};
+// The same values group_scales gives, read a super-block at a time: the kernels call this once per
+// 8 groups, so it must cost little next to their integer work.
+template <DType D>
+void super_group(const std::byte* row, int64_t g0, int count, SuperGroup& out) {
+  if constexpr (groups_per_block(D) == 1) {
+    if (count < 8) out = SuperGroup{};
+    for (int i = 0; i < count; ++i) {
+      const GroupScales s = group_scales<D>(row, g0 + i);
+      out.d[i] = s.d;
+      out.dmin[i] = s.dmin;
+      out.sc[2 * i] = out.sc[2 * i + 1] = 1;
+      out.m[2 * i] = out.m[2 * i + 1] = s.m[0];
+    }
+  } else {
+    const auto& block = block_of<D>(row, g0);
+    const float d = half_to_float(block.d);
+    for (float& v : out.d) v = d;
+    if constexpr (D == DType::Q4_K || D == DType::Q5_K) {
+      // The 8 six-bit scales and minimums of 12 bytes, four at a time (as scale_min_k4 reads them).
+      uint32_t a[3];
+      std::memcpy(a, block.scales, sizeof a);
+      const uint32_t words[4] = {a[0] & 0x3f3f3f3fu, ((a[2] & 0x0f0f0f0fu) | (((a[0] >> 6) & 0x03030303u) << 4)),
+                                 a[1] & 0x3f3f3f3fu,
+                                 (((a[2] >> 4) & 0x0f0f0f0fu) | (((a[1] >> 6) & 0x03030303u) << 4))};
+      uint8_t bytes[16];  // scales 0..7, then minimums 0..7
+      std::memcpy(bytes, words, sizeof bytes);
+      const float dmin = -half_to_float(block.dmin);
+      for (int j = 0; j < 8; ++j) {
+        out.dmin[j] = dmin;
+        out.sc[2 * j] = out.sc[2 * j + 1] = bytes[j];
+        out.m[2 * j] = out.m[2 * j + 1] = bytes[8 + j];
+      }
+    } else if constexpr (D == DType::Q6_K) {
+      for (int h = 0; h < 16; ++h) out.sc[h] = block.scales[h];
+    } else if constexpr (D == DType::Q2_K) {
+      const float dmin = -half_to_float(block.dmin);
+      for (float& v : out.dmin) v = dmin;
+      for (int h = 0; h < 16; ++h) {
+        out.sc[h] = static_cast<int16_t>(block.scales[h] & 0xF);
+        out.m[h] = static_cast<int16_t>(block.scales[h] >> 4);
+      }
+    } else if constexpr (D == DType::Q3_K) {
+      for (int h = 0; h < 16; ++h) out.sc[h] = q3_k_scale(block.scales, h);
+    } else {
+      static_assert(D == DType::IQ4_XS);
+      for (int j = 0; j < 8; ++j) out.sc[2 * j] = out.sc[2 * j + 1] = group_scales<D>(row, g0 + j).sc[0];
+    }
+  }
+}
+
 // The 32 signed codes of group g, one element at a time.
 template <DType D>
 void group_codes(const std::byte* row, int64_t g, int8_t* codes) {

@@ -124,7 +124,9 @@ TEST_P(TokenizerParity, EncodeAndDecodeMatchTheReference) {
   EXPECT_EQ(encode_mismatches, 0u) << c.name << ": inputs whose ids differ";
   EXPECT_EQ(decode_mismatches, 0u);
   EXPECT_EQ(stream_mismatches, 0u);
-  if (c.lossless != Lossless::Never) EXPECT_GT(lossless_checked, inputs.size() / 2);
+  if (c.lossless != Lossless::Never) {
+    EXPECT_GT(lossless_checked, inputs.size() / 2);
+  }
 
   if (!c.with_special) return;
   const std::vector<json> special = read_jsonl(kReferenceDir / (c.name + ".special.jsonl"));
@@ -161,8 +163,8 @@ INSTANTIATE_TEST_SUITE_P(Tokenizers, TokenizerParity,
                                                 Lossless::WithoutMetaspaceCharOrSpecials},
                                            Case{"unigram_plain", "tokenizers/unigram_plain", false, false,
                                                 Lossless::Never}),
-                         [](const auto& info) {
-                           std::string name = info.param.name;
+                         [](const auto& test_info) {
+                           std::string name = test_info.param.name;
                            std::replace(name.begin(), name.end(), '-', '_');
                            return name;
                          });

@@ -82,51 +82,73 @@ __m256i codes_of_group(const std::byte* row, int64_t g) {
   }
 }
 
+// The madd multiplier of group i of a super-group: its first half's scale in lanes 0-3 (int16
+// 0-7), its second half's in lanes 4-7.
+inline __m256i half_multiplier(const quant_groups::SuperGroup& sg, int i) {
+  const uint32_t pair =
+      static_cast<uint16_t>(sg.sc[2 * i]) | static_cast<uint32_t>(static_cast<uint16_t>(sg.sc[2 * i + 1])) << 16;
+  const __m256i spread =
+      _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+  return _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(pair)), spread);
+}
+
 // Dot products of one weight row with K consecutive quantized inputs from t0, in the defining
-// order of kernels/quant_dot.hpp: each group is unpacked once for all K inputs.
+// order of kernels/quant_dot.hpp: groups in runs of 8 (a k-quant super-block, or 8 legacy
+// blocks) whose scales are read once; each group unpacked once for all K inputs.
 template <DType D, int K>
 void dot_inputs(const std::byte* row, const QuantizedInputs& x, int64_t t0, float* out) {
   const int64_t groups = x.length / kGroup;
-  __m256 acc[K][2];
-  float mins[K][2];
-  for (int k = 0; k < K; ++k) {
-    acc[k][0] = acc[k][1] = _mm256_setzero_ps();
-    mins[k][0] = mins[k][1] = 0.0f;
-  }
-  const auto step = [&](int64_t g, auto chain) {
-    constexpr int c = decltype(chain)::value;
-    const GroupScales s = quant_groups::group_scales<D>(row, g);
-    const __m256i codes = codes_of_group<D>(row, g);
-    const __m256i magnitude = _mm256_abs_epi8(codes);
-    const __m256i multiplier = quant_groups::has_half_scales(D)
-                                   ? _mm256_set_m128i(_mm_set1_epi16(s.sc[1]), _mm_set1_epi16(s.sc[0]))
-                                   : _mm256_set1_epi16(s.sc[0]);
+  __m256 acc[K][2], mins[K];
+  for (int k = 0; k < K; ++k) acc[k][0] = acc[k][1] = mins[k] = _mm256_setzero_ps();
+  quant_groups::SuperGroup sg;
+  for (int64_t g0 = 0; g0 < groups; g0 += 8) {
+    const int count = static_cast<int>(std::min<int64_t>(8, groups - g0));
+    quant_groups::super_group<D>(row, g0, count, sg);
+    const auto step = [&](int i, auto chain) {
+      constexpr int c = decltype(chain)::value;  // = (g0 + i) mod 2, as g0 is even
+      const int64_t g = g0 + i;
+      const __m256i codes = codes_of_group<D>(row, g);
+      const __m256i magnitude = _mm256_abs_epi8(codes);
+      const __m256i multiplier =
+          quant_groups::has_half_scales(D) ? half_multiplier(sg, i) : _mm256_set1_epi16(sg.sc[2 * i]);
 #pragma GCC unroll 8
-    for (int k = 0; k < K; ++k) {
-      // |code| · (±input code): the sign moves onto the input, since maddubs takes one unsigned side.
-      const __m256i products =
-          _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(load32(x.codes_of(t0 + k) + g * kGroup), codes));
-      const __m256i sums = _mm256_madd_epi16(products, multiplier);
-      const float dx = x.scales_of(t0 + k)[g];
-      acc[k][c] = _mm256_fmadd_ps(_mm256_set1_ps(s.d * dx), _mm256_cvtepi32_ps(sums), acc[k][c]);
-      if constexpr (quant_groups::has_minimum(D)) {
-        const int16_t* halves = x.sums_of(t0 + k) + 2 * g;
-        mins[k][c] = std::fma(s.dmin * dx, static_cast<float>(s.m[0] * halves[0] + s.m[1] * halves[1]), mins[k][c]);
+      for (int k = 0; k < K; ++k) {
+        // |code| · (±input code): the sign moves onto the input, as maddubs takes one unsigned side.
+        const __m256i products =
+            _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(load32(x.codes_of(t0 + k) + g * kGroup), codes));
+        const __m256i sums = _mm256_madd_epi16(products, multiplier);
+        const float dx = x.scales_of(t0 + k)[g];
+        acc[k][c] = _mm256_fmadd_ps(_mm256_set1_ps(sg.d[i] * dx), _mm256_cvtepi32_ps(sums), acc[k][c]);
+      }
+    };
+    int i = 0;
+    for (; i + 2 <= count; i += 2) {
+      step(i, std::integral_constant<int, 0>{});
+      step(i + 1, std::integral_constant<int, 1>{});
+    }
+    if (i < count) step(i, std::integral_constant<int, 0>{});
+    if constexpr (quant_groups::has_minimum(D)) {
+      // All 8 groups' minimum terms at once: lane i is group g0 + i (lanes past count add 0 · 0).
+      const __m256 dmin = _mm256_load_ps(sg.dmin);
+      const __m256i m = _mm256_load_si256(reinterpret_cast<const __m256i*>(sg.m));
+      for (int k = 0; k < K; ++k) {
+        alignas(32) int16_t halves[16] = {};
+        alignas(32) float dx[8] = {};
+        std::memcpy(halves, x.sums_of(t0 + k) + 2 * g0, sizeof(int16_t) * 2 * count);
+        std::memcpy(dx, x.scales_of(t0 + k) + g0, sizeof(float) * count);
+        const __m256i terms = _mm256_madd_epi16(m, _mm256_load_si256(reinterpret_cast<const __m256i*>(halves)));
+        mins[k] = _mm256_fmadd_ps(dmin, _mm256_mul_ps(_mm256_cvtepi32_ps(terms), _mm256_load_ps(dx)), mins[k]);
       }
     }
-  };
-  int64_t g = 0;
-  for (; g + 2 <= groups; g += 2) {
-    step(g, std::integral_constant<int, 0>{});
-    step(g + 1, std::integral_constant<int, 1>{});
   }
-  if (g < groups) step(g, std::integral_constant<int, 0>{});
   for (int k = 0; k < K; ++k) {
-    alignas(32) float lanes[8];
+    alignas(32) float lanes[8], minimums[8];
     _mm256_store_ps(lanes, _mm256_add_ps(acc[k][0], acc[k][1]));
-    float total = 0.0f;
-    for (float lane : lanes) total += lane;
-    out[k] = total + (mins[k][0] + mins[k][1]);
+    _mm256_store_ps(minimums, mins[k]);
+    float total = 0.0f, minimum = 0.0f;
+    for (const float lane : lanes) total += lane;
+    for (const float lane : minimums) minimum += lane;
+    out[k] = total + minimum;
   }
 }
 #endif

@@ -21,10 +21,12 @@
 
 // The target region of the AVX-512 set (a pragma does not expand macros, _Pragma does).
 // -Wpsabi: functions returning __m512 are called only from inside the region, where the calling
-// convention is the same on both sides.
-#define MEDLLM_BEGIN_AVX512                                                                 \
-  _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f,avx512bw,avx512vl,avx512dq\")") \
-      _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wpsabi\"")
+// convention is the same on both sides. -Wmaybe-uninitialized: GCC 12 reports the
+// _mm512_undefined_* placeholders inside its own intrinsics headers (avx512fintrin.h).
+#define MEDLLM_BEGIN_AVX512                                                                       \
+  _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f,avx512bw,avx512vl,avx512dq\")")       \
+      _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wpsabi\"")                \
+          _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")
 #define MEDLLM_END_AVX512 _Pragma("GCC diagnostic pop") _Pragma("GCC pop_options")
 
 // fn(args...) in the kernel set in use.

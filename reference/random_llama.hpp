@@ -5,8 +5,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "core/dtype.hpp"
+#include "core/tensor.hpp"
 
 namespace medllm::bench {
 
@@ -19,6 +22,16 @@ struct LlamaShape {
   int64_t vocab = 32000;
   int64_t max_positions = 2048;
 };
+
+struct NamedTensor {
+  std::string name;
+  DType dtype;
+  Shape shape;
+  std::vector<std::byte> bytes;
+};
+// The model's tensors under their Hugging Face names: matrices drawn from N(0, 0.02²) and stored
+// as `dtype`, norms 1 in f32. The same seed every run, so every dtype holds the same values.
+std::vector<NamedTensor> random_llama_weights(const LlamaShape& shape, DType dtype);
 
 // The config.json of the model: model_type llama, untied embeddings.
 nlohmann::json llama_config_json(const LlamaShape& shape, DType dtype);

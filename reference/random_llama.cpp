@@ -21,38 +21,33 @@ constexpr float kWeightStd = 0.02f;
 // and figures from different runs measure the same model.
 constexpr uint64_t kSeed = 125;
 
-struct OwnedTensor {
-  std::string name;
-  DType dtype;
-  Shape shape;
-  std::vector<std::byte> bytes;
-};
-
-OwnedTensor random_matrix(std::string name, int64_t rows, int64_t cols, DType dtype, uint64_t seed) {
+NamedTensor random_matrix(std::string name, int64_t rows, int64_t cols, DType dtype, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> normal(0.0f, kWeightStd);
   std::vector<float> values(static_cast<size_t>(rows * cols));
   for (float& v : values) v = normal(rng);
-  OwnedTensor tensor{std::move(name), dtype, {rows, cols}, {}};
+  NamedTensor tensor{std::move(name), dtype, {rows, cols}, {}};
   tensor.bytes.resize(dtype_bytes(dtype, rows * cols));
   from_f32(dtype, values.data(), tensor.bytes.data(), rows * cols);
   return tensor;
 }
 
-OwnedTensor ones(std::string name, int64_t size) {
+NamedTensor ones(std::string name, int64_t size) {
   const std::vector<float> values(static_cast<size_t>(size), 1.0f);
-  OwnedTensor tensor{std::move(name), DType::F32, {size}, {}};
+  NamedTensor tensor{std::move(name), DType::F32, {size}, {}};
   tensor.bytes.resize(dtype_bytes(DType::F32, size));
   from_f32(DType::F32, values.data(), tensor.bytes.data(), size);
   return tensor;
 }
 
-std::vector<OwnedTensor> random_weights(const LlamaShape& s, DType dtype) {
+}  // namespace
+
+std::vector<NamedTensor> random_llama_weights(const LlamaShape& s, DType dtype) {
   const int64_t head_dim = s.hidden / s.heads;
   const int64_t q_dim = s.heads * head_dim;
   const int64_t kv_dim = s.kv_heads * head_dim;
   uint64_t seed = kSeed;
-  std::vector<OwnedTensor> tensors;
+  std::vector<NamedTensor> tensors;
   auto matrix = [&](std::string name, int64_t rows, int64_t cols) {
     tensors.push_back(random_matrix(std::move(name), rows, cols, dtype, seed++));
   };
@@ -73,6 +68,8 @@ std::vector<OwnedTensor> random_weights(const LlamaShape& s, DType dtype) {
   matrix("lm_head.weight", s.vocab, s.hidden);
   return tensors;
 }
+
+namespace {
 
 bool holds_config(const fs::path& dir, const nlohmann::json& config) {
   if (!fs::exists(dir / "model.safetensors")) return false;
@@ -109,7 +106,7 @@ bool ensure_random_llama(const fs::path& dir, const LlamaShape& shape, DType dty
   // config.json goes last: a directory with a matching config.json holds complete weights, even
   // if an earlier run was interrupted while writing them.
   fs::remove(dir / "config.json");
-  const std::vector<OwnedTensor> tensors = random_weights(shape, dtype);
+  const std::vector<NamedTensor> tensors = random_llama_weights(shape, dtype);
   std::vector<std::pair<std::string, TensorView>> views;
   for (const auto& t : tensors) views.emplace_back(t.name, TensorView{t.dtype, t.shape, t.bytes.data()});
   write_safetensors((dir / "model.safetensors").string(), views);

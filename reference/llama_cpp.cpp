@@ -1,0 +1,281 @@
+#include "llama_cpp.hpp"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+
+#include "core/error.hpp"
+
+namespace medllm::reference {
+
+namespace {
+
+// The C API's structs, field for field as this release's llama.h declares them (enums are int).
+struct ModelParams {
+  void* devices;
+  const void* tensor_buft_overrides;
+  int32_t n_gpu_layers, split_mode, load_mode, lazy_mode, main_gpu;
+  const float* tensor_split;
+  void* progress_callback;
+  void* progress_callback_user_data;
+  const void* kv_overrides;
+  bool vocab_only, check_tensors, use_extra_bufts, no_host, no_alloc, load_mtp;
+};
+
+struct ContextParams {
+  uint32_t n_ctx, n_batch, n_ubatch, n_seq_max, n_rs_seq, n_outputs_max, n_outputs_max_per_seq;
+  int32_t n_threads, n_threads_batch;
+  int32_t ctx_type, rope_scaling_type, pooling_type, attention_type, flash_attn_type;
+  float rope_freq_base, rope_freq_scale, yarn_ext_factor, yarn_attn_factor, yarn_beta_fast, yarn_beta_slow;
+  uint32_t yarn_orig_ctx;
+  float defrag_thold;
+  void* cb_eval;
+  void* cb_eval_user_data;
+  int32_t type_k, type_v;  // enum ggml_type
+  void* abort_callback;
+  void* abort_callback_data;
+  bool embeddings, offload_kqv, no_perf, op_offload, swa_full, kv_unified;
+  void* samplers;
+  size_t n_samplers;
+  void* ctx_other;
+};
+
+struct Batch {
+  int32_t n_tokens;
+  int32_t* token;
+  float* embd;
+  int32_t* pos;
+  int32_t* n_seq_id;
+  int32_t** seq_id;
+  int8_t* logits;
+};
+
+struct QuantizeParams {
+  int32_t nthread, ftype, output_tensor_type, token_embedding_type;
+  bool allow_requantize, quantize_output_tensor, only_copy, pure, keep_split, dry_run;
+  const void* imatrix;
+  const void* kv_overrides;
+  const void* tt_overrides;
+  const int32_t* prune_layers;
+  size_t max_buf_size;
+};
+
+constexpr int32_t kGgmlTypeF32 = 0, kGgmlTypeF16 = 1;
+constexpr int32_t kFlashAttentionDisabled = 0;  // LLAMA_FLASH_ATTN_TYPE_DISABLED (default: auto)
+constexpr int kLogError = 4;                    // GGML_LOG_LEVEL_ERROR
+
+// llama.cpp's error lines since the last call that failed, for the exception's message.
+std::mutex log_mutex;
+std::string last_errors;
+
+void keep_errors(int level, const char* text, void*) {
+  if (level != kLogError || text == nullptr) return;
+  const std::lock_guard lock(log_mutex);
+  last_errors += text;
+  if (last_errors.size() > 4096) last_errors.erase(0, last_errors.size() - 4096);
+}
+
+std::string take_errors() {
+  const std::lock_guard lock(log_mutex);
+  std::string out;
+  out.swap(last_errors);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out.empty() ? "" : ": " + out;
+}
+
+}  // namespace
+
+struct LlamaCppApi {
+  void (*backend_init)();
+  void (*log_set)(void (*)(int, const char*, void*), void*);
+  const char* (*print_system_info)();
+  ModelParams (*model_default_params)();
+  ContextParams (*context_default_params)();
+  QuantizeParams (*quantize_default_params)();
+  void* (*model_load_from_file)(const char*, ModelParams);
+  void (*model_free)(void*);
+  void* (*init_from_model)(void*, ContextParams);
+  void (*free)(void*);
+  const void* (*model_get_vocab)(const void*);
+  int32_t (*vocab_n_tokens)(const void*);
+  Batch (*batch_init)(int32_t, int32_t, int32_t);
+  void (*batch_free)(Batch);
+  int32_t (*decode)(void*, Batch);
+  float* (*get_logits_ith)(void*, int32_t);
+  void* (*get_memory)(const void*);
+  void (*memory_clear)(void*, bool);
+  uint32_t (*model_quantize)(const char*, const char*, const QuantizeParams*);
+};
+
+namespace {
+
+void* open_library(const std::filesystem::path& path) {
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) fail("cannot open llama.cpp's {}: {}", path.string(), dlerror());
+  return handle;
+}
+
+// The first file in dir whose name starts with `stem` and ends in .so (libllama.v0.4.0.so).
+std::filesystem::path find_library(const std::filesystem::path& dir, const std::string& stem) {
+  std::vector<std::filesystem::path> found;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(stem) && name.ends_with(".so")) found.push_back(entry.path());
+  }
+  if (error) fail("{}: {} (install the npm references: npm ci in tests/node)", dir.string(), error.message());
+  if (found.empty()) fail("{}: no {}*.so (install the npm references: npm ci in tests/node)", dir.string(), stem);
+  std::sort(found.begin(), found.end());
+  return found.front();
+}
+
+template <class Fn>
+void resolve(void* handle, const char* name, Fn& out) {
+  out = reinterpret_cast<Fn>(dlsym(handle, name));
+  if (out == nullptr) fail("llama.cpp has no {}: not the release medllm was written against", name);
+}
+
+// The defaults llama.h documents for this release; anything else means the structs above do not
+// match the library.
+void check_layouts(const LlamaCppApi& api) {
+  const ModelParams m = api.model_default_params();
+  const ContextParams c = api.context_default_params();
+  const QuantizeParams q = api.quantize_default_params();
+  const bool model_ok = m.n_gpu_layers == -1 && m.main_gpu == 0 && m.use_extra_bufts && !m.vocab_only && !m.load_mtp;
+  const bool context_ok = c.n_ctx == 512 && c.n_batch == 2048 && c.n_ubatch == 512 && c.n_seq_max == 1 &&
+                          c.type_k == kGgmlTypeF16 && c.type_v == kGgmlTypeF16 && c.defrag_thold == -1.0f &&
+                          c.offload_kqv && c.no_perf && c.n_samplers == 0 && c.ctx_other == nullptr;
+  const bool quantize_ok = q.nthread == 0 && q.ftype == 7 && q.quantize_output_tensor && !q.allow_requantize &&
+                           !q.dry_run && q.imatrix == nullptr && q.max_buf_size > 0;
+  if (!model_ok || !context_ok || !quantize_ok) {
+    fail(
+        "llama.cpp's default parameters are not the ones its llama.h documents (model {}, context {}, quantize {}): "
+        "the library is not the release medllm's declarations were written from",
+        model_ok ? "ok" : "differs", context_ok ? "ok" : "differs", quantize_ok ? "ok" : "differs");
+  }
+}
+
+}  // namespace
+
+LlamaCpp& LlamaCpp::open(const std::string& dir) {
+  static LlamaCpp* opened = nullptr;
+  static std::string opened_dir;
+  if (opened != nullptr) {
+    if (opened_dir != dir) fail("llama.cpp is already open from {}, not {}", opened_dir, dir);
+    return *opened;
+  }
+  opened = new LlamaCpp(dir);  // lives as long as the process: the libraries are never closed
+  opened_dir = dir;
+  return *opened;
+}
+
+LlamaCpp::LlamaCpp(const std::string& dir) : api_(std::make_unique<LlamaCppApi>()) {
+  void* ggml = open_library(find_library(dir, "libggml.v"));
+  void* llama = open_library(find_library(dir, "libllama.v"));
+  void (*load_backends)(const char*) = nullptr;
+  resolve(ggml, "ggml_backend_load_all_from_path", load_backends);
+  LlamaCppApi& a = *api_;
+  resolve(llama, "llama_backend_init", a.backend_init);
+  resolve(llama, "llama_log_set", a.log_set);
+  resolve(llama, "llama_print_system_info", a.print_system_info);
+  resolve(llama, "llama_model_default_params", a.model_default_params);
+  resolve(llama, "llama_context_default_params", a.context_default_params);
+  resolve(llama, "llama_model_quantize_default_params", a.quantize_default_params);
+  resolve(llama, "llama_model_load_from_file", a.model_load_from_file);
+  resolve(llama, "llama_model_free", a.model_free);
+  resolve(llama, "llama_init_from_model", a.init_from_model);
+  resolve(llama, "llama_free", a.free);
+  resolve(llama, "llama_model_get_vocab", a.model_get_vocab);
+  resolve(llama, "llama_vocab_n_tokens", a.vocab_n_tokens);
+  resolve(llama, "llama_batch_init", a.batch_init);
+  resolve(llama, "llama_batch_free", a.batch_free);
+  resolve(llama, "llama_decode", a.decode);
+  resolve(llama, "llama_get_logits_ith", a.get_logits_ith);
+  resolve(llama, "llama_get_memory", a.get_memory);
+  resolve(llama, "llama_memory_clear", a.memory_clear);
+  resolve(llama, "llama_model_quantize", a.model_quantize);
+  check_layouts(a);
+  a.log_set(keep_errors, nullptr);
+  load_backends(dir.c_str());  // the CPU backend variant this machine runs best
+  a.backend_init();
+}
+
+std::string LlamaCpp::system_info() const {
+  return api_->print_system_info();
+}
+
+void LlamaCpp::quantize(const std::string& in, const std::string& out, int ftype, int threads) const {
+  QuantizeParams params = api_->quantize_default_params();
+  params.ftype = ftype;
+  params.nthread = threads;
+  if (api_->model_quantize(in.c_str(), out.c_str(), &params) != 0) {
+    fail("llama.cpp could not quantize {} to {}{}", in, out, take_errors());
+  }
+}
+
+LlamaModel::LlamaModel(const LlamaCpp& lib, const std::string& gguf, const LlamaContextOptions& options)
+    : api_(lib.api()), batch_(options.batch) {
+  ModelParams model_params = api_.model_default_params();
+  model_params.n_gpu_layers = 0;
+  model_ = api_.model_load_from_file(gguf.c_str(), model_params);
+  if (model_ == nullptr) fail("llama.cpp could not load {}{}", gguf, take_errors());
+  ContextParams params = api_.context_default_params();
+  params.n_ctx = options.context;
+  params.n_batch = params.n_ubatch = options.batch;
+  params.n_threads = params.n_threads_batch = options.threads;
+  if (options.f32_cache) params.type_k = params.type_v = kGgmlTypeF32;
+  if (!options.flash_attention) params.flash_attn_type = kFlashAttentionDisabled;
+  context_ = api_.init_from_model(model_, params);
+  if (context_ == nullptr) {
+    api_.model_free(model_);
+    fail("llama.cpp could not make a context for {}{}", gguf, take_errors());
+  }
+}
+
+LlamaModel::~LlamaModel() {
+  api_.free(context_);
+  api_.model_free(model_);
+}
+
+int32_t LlamaModel::vocab_size() const {
+  return api_.vocab_n_tokens(api_.model_get_vocab(model_));
+}
+
+std::vector<float> LlamaModel::decode(std::span<const int32_t> tokens, bool all) {
+  const int32_t vocab = vocab_size();
+  std::vector<float> logits;
+  Batch batch = api_.batch_init(static_cast<int32_t>(batch_), 0, 1);
+  for (size_t begin = 0; begin < tokens.size(); begin += batch_) {
+    const size_t n = std::min<size_t>(batch_, tokens.size() - begin);
+    const bool last_chunk = begin + n == tokens.size();
+    batch.n_tokens = static_cast<int32_t>(n);
+    for (size_t i = 0; i < n; ++i) {
+      batch.token[i] = tokens[begin + i];
+      batch.pos[i] = position_ + static_cast<int32_t>(i);
+      batch.n_seq_id[i] = 1;
+      batch.seq_id[i][0] = 0;
+      batch.logits[i] = all || (last_chunk && i + 1 == n) ? 1 : 0;
+    }
+    if (api_.decode(context_, batch) != 0) {
+      api_.batch_free(batch);
+      fail("llama.cpp's llama_decode failed at position {}{}", position_, take_errors());
+    }
+    position_ += static_cast<int32_t>(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (batch.logits[i] == 0) continue;
+      const float* row = api_.get_logits_ith(context_, static_cast<int32_t>(i));
+      logits.insert(logits.end(), row, row + vocab);
+    }
+  }
+  api_.batch_free(batch);
+  return logits;
+}
+
+void LlamaModel::clear() {
+  api_.memory_clear(api_.get_memory(context_), true);
+  position_ = 0;
+}
+
+}  // namespace medllm::reference

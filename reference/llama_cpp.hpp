@@ -1,0 +1,68 @@
+#pragma once
+// llama.cpp itself, for the benchmarks and tests that compare medllm with it: libllama from the
+// npm package @node-llama-cpp/linux-x64 (pinned in tests/node/package.json; its CPU backends are
+// chosen at run time like medllm's kernels), opened with dlopen. The C API declarations are
+// written from that release's llama.h; the library's own defaults are checked against the values
+// llama.h documents when it is opened, so a layout mismatch is an error, never silent garbage.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace medllm::reference {
+
+struct LlamaCppApi;  // the resolved entry points
+
+// The opened libraries. One per process (llama.cpp keeps global backend state).
+class LlamaCpp {
+ public:
+  // dir: the folder with libllama.v*.so, libggml*.so and the CPU backends (the build's
+  // MEDLLM_LLAMA_CPP_DIR by default). Throws Error.
+  static LlamaCpp& open(const std::string& dir = MEDLLM_LLAMA_CPP_DIR);
+
+  const LlamaCppApi& api() const { return *api_; }
+  // llama_print_system_info(): the CPU features the chosen backend uses.
+  std::string system_info() const;
+  // llama_model_quantize(in, out) to a llama_ftype (LLAMA_FTYPE_MOSTLY_Q4_K_M = 15, ...). Throws Error.
+  void quantize(const std::string& in, const std::string& out, int ftype, int threads) const;
+
+ private:
+  explicit LlamaCpp(const std::string& dir);
+  std::unique_ptr<LlamaCppApi> api_;
+};
+
+struct LlamaContextOptions {
+  int threads = 1;
+  uint32_t context = 2048;
+  uint32_t batch = 512;    // tokens one decode call takes (n_batch = n_ubatch)
+  bool f32_cache = false;  // KV cache in f32 instead of llama.cpp's default f16
+  // llama.cpp's default; its CPU flash attention moves f32 logits by about 2e-4 relative (measured),
+  // so exact comparisons turn it off.
+  bool flash_attention = true;
+};
+
+// A model and one context on it (a single sequence).
+class LlamaModel {
+ public:
+  LlamaModel(const LlamaCpp& lib, const std::string& gguf, const LlamaContextOptions& options);
+  ~LlamaModel();
+  LlamaModel(const LlamaModel&) = delete;
+  LlamaModel& operator=(const LlamaModel&) = delete;
+
+  int32_t vocab_size() const;
+  // Appends tokens to the sequence (in chunks of the batch size); logits of the last one only, or
+  // of every token (all = true, then returned [n × vocab]).
+  std::vector<float> decode(std::span<const int32_t> tokens, bool all = false);
+  void clear();  // empties the KV cache: the next decode starts at position 0
+
+ private:
+  const LlamaCppApi& api_;
+  void* model_ = nullptr;
+  void* context_ = nullptr;
+  uint32_t batch_ = 0;
+  int32_t position_ = 0;
+};
+
+}  // namespace medllm::reference
