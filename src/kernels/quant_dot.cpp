@@ -88,28 +88,22 @@ void decode_group(DType type, const std::byte* row, int64_t g, WeightGroup& out)
 }
 
 float integer_dot_reference(DType type, const std::byte* row, const QuantizedInputs& x, int64_t t) {
-  float acc[2][8] = {}, mins[8] = {};
+  float acc = 0.0f, mins = 0.0f;
   const int8_t* xq = x.codes_of(t);
   WeightGroup w;
   for (int64_t g = 0; g < x.length / kGroup; ++g) {
     decode_group(type, row, g, w);
+    int sum = 0;
+    for (int e = 0; e < kGroup; ++e) sum += w.scales.sc[e / 16] * w.codes[e] * xq[g * kGroup + e];
     const float dx = x.scales_of(t)[g];
-    const int c = static_cast<int>(g % 2);
-    for (int l = 0; l < 8; ++l) {
-      int p = 0;
-      for (int e = 4 * l; e < 4 * l + 4; ++e) p += w.codes[e] * xq[g * kGroup + e];
-      acc[c][l] = std::fma(w.scales.d * dx, static_cast<float>(w.scales.sc[l / 4] * p), acc[c][l]);
-    }
+    acc = std::fma(w.scales.d * dx, static_cast<float>(sum), acc);
     if (quant_groups::has_minimum(type)) {
-      const int16_t* sums = x.sums_of(t) + 2 * g;
-      const float scaled = static_cast<float>(w.scales.m[0] * sums[0] + w.scales.m[1] * sums[1]) * dx;
-      mins[g % 8] = std::fma(w.scales.dmin, scaled, mins[g % 8]);
+      const int16_t* halves = x.sums_of(t) + 2 * g;
+      const float scaled = static_cast<float>(w.scales.m[0] * halves[0] + w.scales.m[1] * halves[1]) * dx;
+      mins = std::fma(w.scales.dmin, scaled, mins);
     }
   }
-  float total = 0.0f, minimums = 0.0f;
-  for (int l = 0; l < 8; ++l) total += acc[0][l] + acc[1][l];
-  for (const float lane : mins) minimums += lane;
-  return total + minimums;
+  return acc + mins;
 }
 
 }  // namespace medllm::kernels

@@ -6,13 +6,13 @@
 // half a step per element), as llama.cpp's does.
 //
 // The defining order, the same for every kernel set, batch size and thread count (so results are
-// batch invariant and identical on AVX2 and AVX-512 machines). Two chains c = g mod 2 of 8 float
-// lanes acc[c][l], and 8 float lanes mins[l] for the minimums; for group g with input scale dx:
-//   p_l       = Σ codes[e] · xq[e] over e = 4l … 4l+3            (exact integer)
-//   acc[c][l] = fma(d · dx, float(sc[l / 4] · p_l), acc[c][l])
-//   mins[g mod 8] = fma(dmin, float(m[0] · S_lo + m[1] · S_hi) · dx, mins[g mod 8])  (types with minimums)
-// with S_lo, S_hi the sums of the input codes of the group's two halves (each product rounded
-// once); the result is Σ_l (acc[0][l] + acc[1][l]) in lane order, plus Σ_l mins[l] in lane order.
+// batch invariant and identical on AVX2 and AVX-512 machines). Per group g, with input scale dx:
+//   s   = Σ_e sc[e / 16] · codes[e] · xq[e]                      (exact integer: |s| < 2^24)
+//   acc = fma(d · dx, float(s), acc)
+//   min = fma(dmin, float(m[0] · S_lo + m[1] · S_hi) · dx, min)   (types with minimums)
+// over the groups in order, from acc = min = 0, with S_lo, S_hi the sums of the input codes of the
+// group's two halves (each product rounded once); the result is acc + min. The integer sums are
+// exact, so kernels may add them up in any order; only the float steps are fixed.
 
 #include <cstddef>
 #include <cstdint>

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <iterator>
 #include <type_traits>
+#include <vector>
 
 #include "core/error.hpp"
 #include "kernels/quant_dot.hpp"

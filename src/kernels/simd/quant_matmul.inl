@@ -82,105 +82,190 @@ __m256i codes_of_group(const std::byte* row, int64_t g) {
   }
 }
 
-// The madd multiplier of group i of a super-group: its first half's scale in lanes 0-3 (int16
-// 0-7), its second half's in lanes 4-7.
-inline __m256i half_multiplier(const quant_groups::SuperGroup& sg, int i) {
-  const uint32_t pair =
-      static_cast<uint16_t>(sg.sc[2 * i]) | static_cast<uint32_t>(static_cast<uint16_t>(sg.sc[2 * i + 1])) << 16;
-  const __m256i spread =
-      _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
-  return _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(pair)), spread);
+constexpr int kTileRows = 8;  // weight rows computed together: one float lane each
+
+// The scales of 8 consecutive groups of a tile's 8 rows, rows innermost so that one load gives a
+// group's value for every row. Half-group scales and minimums as int16 pairs (first | second << 16).
+struct TileScales {
+  alignas(32) float d[8][kTileRows];
+  alignas(32) float dmin[8][kTileRows];
+  alignas(32) int32_t scales[8][kTileRows];
+  alignas(32) int32_t minimums[8][kTileRows];
+};
+
+inline int32_t int16_pair(int16_t first, int16_t second) {
+  return static_cast<int32_t>(static_cast<uint16_t>(first) | static_cast<uint32_t>(static_cast<uint16_t>(second))
+                                                                 << 16);
 }
 
-// Dot products of one weight row with K consecutive quantized inputs from t0, in the defining
-// order of kernels/quant_dot.hpp: groups in runs of 8 (a k-quant super-block, or 8 legacy
-// blocks) whose scales are read once; each group unpacked once for all K inputs.
-template <DType D, int K>
-void dot_inputs(const std::byte* row, const QuantizedInputs& x, int64_t t0, float* out) {
-  const int64_t groups = x.length / kGroup;
-  __m256 acc[K][2], mins[K];
-  for (int k = 0; k < K; ++k) acc[k][0] = acc[k][1] = mins[k] = _mm256_setzero_ps();
-  quant_groups::SuperGroup sg;
-  for (int64_t g0 = 0; g0 < groups; g0 += 8) {
-    const int count = static_cast<int>(std::min<int64_t>(8, groups - g0));
-    quant_groups::super_group<D>(row, g0, count, sg);
-    const auto step = [&](int i, auto chain) {
-      constexpr int c = decltype(chain)::value;  // = (g0 + i) mod 2, as g0 is even
-      const int64_t g = g0 + i;
-      const __m256i codes = codes_of_group<D>(row, g);
-      const __m256i magnitude = _mm256_abs_epi8(codes);
-      const __m256i multiplier =
-          quant_groups::has_half_scales(D) ? half_multiplier(sg, i) : _mm256_set1_epi16(sg.sc[2 * i]);
-#pragma GCC unroll 8
-      for (int k = 0; k < K; ++k) {
-        // |code| · (±input code): the sign moves onto the input, as maddubs takes one unsigned side.
-        const __m256i products =
-            _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(load32(x.codes_of(t0 + k) + g * kGroup), codes));
-        const __m256i sums = _mm256_madd_epi16(products, multiplier);
-        const float dx = x.scales_of(t0 + k)[g];
-        acc[k][c] = _mm256_fmadd_ps(_mm256_set1_ps(sg.d[i] * dx), _mm256_cvtepi32_ps(sums), acc[k][c]);
-      }
-    };
-    int i = 0;
-    for (; i + 2 <= count; i += 2) {
-      step(i, std::integral_constant<int, 0>{});
-      step(i + 1, std::integral_constant<int, 1>{});
-    }
-    if (i < count) step(i, std::integral_constant<int, 0>{});
-    if constexpr (quant_groups::has_minimum(D)) {
-      // All 8 groups' minimum terms at once: lane i is group g0 + i (lanes past count add 0 · 0).
-      const __m256 dmin = _mm256_load_ps(sg.dmin);
-      const __m256i m = _mm256_load_si256(reinterpret_cast<const __m256i*>(sg.m));
-      for (int k = 0; k < K; ++k) {
-        alignas(32) int16_t halves[16] = {};
-        alignas(32) float dx[8] = {};
-        std::memcpy(halves, x.sums_of(t0 + k) + 2 * g0, sizeof(int16_t) * 2 * count);
-        std::memcpy(dx, x.scales_of(t0 + k) + g0, sizeof(float) * count);
-        const __m256i terms = _mm256_madd_epi16(m, _mm256_load_si256(reinterpret_cast<const __m256i*>(halves)));
-        mins[k] = _mm256_fmadd_ps(dmin, _mm256_mul_ps(_mm256_cvtepi32_ps(terms), _mm256_load_ps(dx)), mins[k]);
-      }
-    }
-  }
-  for (int k = 0; k < K; ++k) {
-    alignas(32) float lanes[8], minimums[8];
-    _mm256_store_ps(lanes, _mm256_add_ps(acc[k][0], acc[k][1]));
-    _mm256_store_ps(minimums, mins[k]);
-    float total = 0.0f, minimum = 0.0f;
-    for (const float lane : lanes) total += lane;
-    for (const float lane : minimums) minimum += lane;
-    out[k] = total + minimum;
-  }
-}
-#endif
-
-// y[n, out] = x · Wᵀ for quantized inputs x: blocks of weight rows (shared out among the threads),
-// each multiplied with the inputs four at a time, then one at a time. Every output comes from
-// dot_inputs' fixed order, so neither blocking nor threads change a result.
+// Only what the type uses is filled in: d always, the minimums for types with minimums, the scales
+// for types with sub-scales (the legacy types have neither sub-scales nor, mostly, minimums).
 template <DType D>
-void matmul_quantized_as(const TensorView& weight, const QuantizedInputs& x, float* y, ThreadPool& pool) {
-  constexpr int64_t kBlockRows = 16;
-  const int64_t out = weight.rows(), n = x.rows;
-  pool.parallel_for((out + kBlockRows - 1) / kBlockRows, [&](int64_t first_block, int64_t end_block) {
-    for (int64_t r0 = first_block * kBlockRows; r0 < std::min(out, end_block * kBlockRows); r0 += kBlockRows) {
-      const int64_t rows = std::min(kBlockRows, out - r0);
-      int64_t t = 0;
-      float results[4];
-#if MEDLLM_AVX512 || defined(__AVX2__)
-      for (; t + 4 <= n; t += 4) {
-        for (int64_t r = r0; r < r0 + rows; ++r) {
-          dot_inputs<D, 4>(weight.row(r), x, t, results);
-          for (int k = 0; k < 4; ++k) y[(t + k) * out + r] = results[k];
+void tile_scales(const std::byte* const* rows, int64_t g0, int count, TileScales& out) {
+  if constexpr (quant_groups::groups_per_block(D) == 1) {
+    for (int i = 0; i < count; ++i) {
+      for (int r = 0; r < kTileRows; ++r) {
+        const GroupScales s = quant_groups::group_scales<D>(rows[r], g0 + i);
+        out.d[i][r] = s.d;
+        if constexpr (quant_groups::has_minimum(D)) {
+          out.dmin[i][r] = s.dmin;
+          out.minimums[i][r] = int16_pair(s.m[0], s.m[1]);
         }
       }
-      for (; t < n; ++t) {
-        for (int64_t r = r0; r < r0 + rows; ++r) dot_inputs<D, 1>(weight.row(r), x, t, y + t * out + r);
-      }
-#else
-      for (; t < n; ++t) {
-        for (int64_t r = r0; r < r0 + rows; ++r) y[t * out + r] = integer_dot_reference(D, weight.row(r), x, t);
-      }
-#endif
     }
+  } else {
+    quant_groups::SuperGroup sg;
+    for (int r = 0; r < kTileRows; ++r) {
+      quant_groups::super_group<D>(rows[r], g0, count, sg);
+      for (int i = 0; i < 8; ++i) {
+        out.d[i][r] = sg.d[i];
+        out.scales[i][r] = int16_pair(sg.sc[2 * i], sg.sc[2 * i + 1]);
+        if constexpr (quant_groups::has_minimum(D)) {
+          out.dmin[i][r] = sg.dmin[i];
+          out.minimums[i][r] = int16_pair(sg.m[2 * i], sg.m[2 * i + 1]);
+        }
+      }
+    }
+  }
+}
+
+// madd multiplier of one row's group: its first half's scale in int16 lanes 0-7, its second's in 8-15.
+inline __m256i half_multiplier(int32_t pair) {
+  const __m256i spread =
+      _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+  return _mm256_shuffle_epi8(_mm256_set1_epi32(pair), spread);
+}
+
+// Lane r of the result: the sum of the 8 int32 lanes of v[r] (exact, so any order gives it).
+inline __m256i sum_lanes8(const __m256i* v) {
+  const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+  const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
+  // a holds rows 0-3 twice (lanes 0-3 from elements 0-15 of each, 4-7 from 16-31); b rows 4-7.
+  const __m128i low = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+  const __m128i high = _mm_add_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
+  return _mm256_set_m128i(high, low);
+}
+
+// Where a tile's codes come from: unpacked in registers from the rows (one input), or from codes
+// unpacked once for many inputs.
+template <DType D>
+struct RowCodes {
+  const std::byte* const* rows;
+  __m256i operator()(int r, int64_t g) const { return codes_of_group<D>(rows[r], g); }
+};
+struct PackedCodes {
+  const int8_t* codes;  // kTileRows rows of `length` codes
+  int64_t length;
+  __m256i operator()(int r, int64_t g) const { return load32(codes + r * length + g * kGroup); }
+};
+
+// The 8 rows' integer sums of group g (8 = i mod 8 within its run) with the input codes at xq.
+template <DType D, class Codes>
+__m256i group_sums(const Codes& codes, const TileScales& ts, int i, int64_t g, const int8_t* xq) {
+  const __m256i x = load32(xq);
+  __m256i v[kTileRows];
+  for (int r = 0; r < kTileRows; ++r) {
+    const __m256i c = codes(r, g);
+    // |code| · (±input code): the sign moves onto the input, as maddubs takes one unsigned side.
+    const __m256i products = _mm256_maddubs_epi16(_mm256_abs_epi8(c), _mm256_sign_epi8(x, c));
+    v[r] = _mm256_madd_epi16(
+        products, quant_groups::has_half_scales(D) ? half_multiplier(ts.scales[i][r]) : _mm256_set1_epi16(1));
+  }
+  const __m256i sums = sum_lanes8(v);
+  if constexpr (quant_groups::has_half_scales(D) || quant_groups::groups_per_block(D) == 1) {
+    return sums;  // half scales applied above; the legacy types have none
+  } else {
+    // One scale per group: applied to the sums (the low int16 of each pair, sign-extended).
+    const __m256i pairs = _mm256_load_si256(reinterpret_cast<const __m256i*>(ts.scales[i]));
+    return _mm256_mullo_epi32(sums, _mm256_srai_epi32(_mm256_slli_epi32(pairs, 16), 16));
+  }
+}
+
+// The 8 rows' dot products with input t, in the defining order (kernels/quant_dot.hpp); scales
+// holds one TileScales per run of 8 groups.
+template <DType D, class Codes>
+__m256 tile_dot(const Codes& codes, const TileScales* scales, const QuantizedInputs& x, int64_t t) {
+  const int64_t groups = x.length / kGroup;
+  const int8_t* xq = x.codes_of(t);
+  const float* dx = x.scales_of(t);
+  __m256 acc = _mm256_setzero_ps(), mins = _mm256_setzero_ps();
+  for (int64_t g = 0; g < groups; ++g) {
+    const TileScales& ts = scales[g / 8];
+    const int i = static_cast<int>(g % 8);
+    const __m256i sums = group_sums<D>(codes, ts, i, g, xq + g * kGroup);
+    const __m256 step = _mm256_set1_ps(dx[g]);
+    acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_load_ps(ts.d[i]), step), _mm256_cvtepi32_ps(sums), acc);
+    if constexpr (quant_groups::has_minimum(D)) {
+      const int16_t* halves = x.sums_of(t) + 2 * g;
+      const __m256i terms = _mm256_madd_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(ts.minimums[i])),
+                                              _mm256_set1_epi32(int16_pair(halves[0], halves[1])));
+      mins = _mm256_fmadd_ps(_mm256_load_ps(ts.dmin[i]), _mm256_mul_ps(_mm256_cvtepi32_ps(terms), step), mins);
+    }
+  }
+  return _mm256_add_ps(acc, mins);
+}
+
+// What one thread keeps for its current tile.
+struct TileBuffer {
+  std::vector<TileScales> scales;
+  std::vector<int8_t> codes;  // kTileRows × length, when unpacked once for many inputs
+};
+
+template <DType D>
+void tile_of_outputs(const TensorView& weight, int64_t r0, const QuantizedInputs& x, float* y, TileBuffer& buffer) {
+  const int64_t out = weight.rows(), groups = x.length / kGroup;
+  // The next tile's weights (its rows lie next to this one's) on their way while this one computes:
+  // a tile's rows are streams too short for the hardware prefetcher to pick up.
+  constexpr int64_t kAhead = 2 * kTileRows;
+  if (r0 + kAhead < out) {
+    const std::byte* next = weight.row(r0 + kAhead);
+    const int64_t bytes = std::min<int64_t>(kTileRows, out - r0 - kAhead) * static_cast<int64_t>(weight.row_bytes());
+    for (int64_t offset = 0; offset < bytes; offset += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(next + offset), _MM_HINT_T0);
+  }
+  const std::byte* rows[kTileRows];
+  for (int r = 0; r < kTileRows; ++r) rows[r] = weight.row(std::min(r0 + r, out - 1));  // past the end: repeats
+  buffer.scales.resize(static_cast<size_t>((groups + 7) / 8));
+  for (int64_t g0 = 0; g0 < groups; g0 += 8) {
+    tile_scales<D>(rows, g0, static_cast<int>(std::min<int64_t>(8, groups - g0)), buffer.scales[g0 / 8]);
+  }
+  const int live = static_cast<int>(std::min<int64_t>(kTileRows, out - r0));
+  const auto store = [&](int64_t t, __m256 results) {
+    alignas(32) float lanes[kTileRows];
+    _mm256_store_ps(lanes, results);
+    for (int r = 0; r < live; ++r) y[t * out + r0 + r] = lanes[r];
+  };
+  if (x.rows == 1) {  // decoding: unpack in registers, each weight read once
+    store(0, tile_dot<D>(RowCodes<D>{rows}, buffer.scales.data(), x, 0));
+    return;
+  }
+  buffer.codes.resize(static_cast<size_t>(kTileRows * x.length));
+  for (int r = 0; r < kTileRows; ++r) {
+    for (int64_t g = 0; g < groups; ++g) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(buffer.codes.data() + r * x.length + g * kGroup),
+                          codes_of_group<D>(rows[r], g));
+    }
+  }
+  const PackedCodes packed{buffer.codes.data(), x.length};
+  for (int64_t t = 0; t < x.rows; ++t) store(t, tile_dot<D>(packed, buffer.scales.data(), x, t));
+}
+#endif
+
+// y[n, out] = x · Wᵀ for quantized inputs x: tiles of 8 weight rows shared out among the threads,
+// each unpacked once and multiplied with every input. Every output comes from the defining order,
+// so neither tiling nor threads change a result.
+template <DType D>
+void matmul_quantized_as(const TensorView& weight, const QuantizedInputs& x, float* y, ThreadPool& pool) {
+  const int64_t out = weight.rows();
+  pool.parallel_for((out + kTileRows - 1) / kTileRows, [&](int64_t first_tile, int64_t end_tile) {
+#if MEDLLM_AVX512 || defined(__AVX2__)
+    TileBuffer buffer;
+    for (int64_t tile = first_tile; tile < end_tile; ++tile) tile_of_outputs<D>(weight, tile * kTileRows, x, y, buffer);
+#else
+    for (int64_t r = first_tile * kTileRows; r < std::min(out, end_tile * kTileRows); ++r) {
+      for (int64_t t = 0; t < x.rows; ++t) y[t * out + r] = integer_dot_reference(D, weight.row(r), x, t);
+    }
+#endif
   });
 }
 
