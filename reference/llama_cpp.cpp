@@ -206,10 +206,11 @@ std::string LlamaCpp::system_info() const {
   return api_->print_system_info();
 }
 
-void LlamaCpp::quantize(const std::string& in, const std::string& out, int ftype, int threads) const {
+void LlamaCpp::quantize(const std::string& in, const std::string& out, int ftype, int threads, bool pure) const {
   QuantizeParams params = api_->quantize_default_params();
   params.ftype = ftype;
   params.nthread = threads;
+  params.pure = pure;
   if (api_->model_quantize(in.c_str(), out.c_str(), &params) != 0) {
     fail("llama.cpp could not quantize {} to {}{}", in, out, take_errors());
   }

@@ -25,8 +25,9 @@ class LlamaCpp {
   const LlamaCppApi& api() const { return *api_; }
   // llama_print_system_info(): the CPU features the chosen backend uses.
   std::string system_info() const;
-  // llama_model_quantize(in, out) to a llama_ftype (LLAMA_FTYPE_MOSTLY_Q4_K_M = 15, ...). Throws Error.
-  void quantize(const std::string& in, const std::string& out, int ftype, int threads) const;
+  // llama_model_quantize(in, out) to a llama_ftype (LLAMA_FTYPE_MOSTLY_Q4_K_M = 15, ...); pure:
+  // every tensor in the type (llama-quantize --pure). Throws Error.
+  void quantize(const std::string& in, const std::string& out, int ftype, int threads, bool pure = false) const;
 
  private:
   explicit LlamaCpp(const std::string& dir);

@@ -91,6 +91,7 @@ void add_commands(CLI::App& app) {
   medllm::cli::add_data_command(app);
   medllm::cli::add_train_command(app);
   medllm::cli::add_export_command(app);
+  medllm::cli::add_quantize_command(app);
   medllm::cli::add_pipeline_command(app);
   medllm::cli::add_serve_command(app);
   medllm::cli::add_chat_command(app);

@@ -176,7 +176,9 @@ GgufFile parse_gguf(std::span<const std::byte> bytes) {
   for (uint64_t i = 0; i < kv_count; ++i) {
     const std::string key = reader.read_string("a metadata key");
     const uint32_t type = reader.read<uint32_t>("a metadata type");
+    const size_t value_offset = reader.position();
     json value = read_value(reader, type, key, 0);
+    file.entries.push_back({key, static_cast<GgufValueType>(type), value_offset, reader.position() - value_offset});
     strings_from_binary(value);
     if (file.metadata.contains(key)) fail("metadata key '{}' appears twice", key);
     file.metadata[key] = std::move(value);

@@ -39,9 +39,17 @@ struct GgufTensorInfo {
   size_t nbytes = 0;
 };
 
+// Where a key's value lies in the file, as encoded there: what a writer copies to keep it exactly.
+struct GgufEntry {
+  std::string key;
+  GgufValueType type;
+  size_t offset = 0, size = 0;  // of the encoded value (after its type id), from the file's start
+};
+
 struct GgufFile {
   uint32_t version = 0;
   nlohmann::json metadata = nlohmann::json::object();  // key -> value (arrays as JSON arrays)
+  std::vector<GgufEntry> entries;                      // the same keys, in file order, typed
   std::vector<GgufTensorInfo> tensors;
   size_t alignment = 32;
   size_t data_offset = 0;

@@ -120,6 +120,17 @@ void GgufWriter::add_u32(const std::string& key, uint32_t value) {
   if (alignment) alignment_ = value;
 }
 
+void GgufWriter::add_encoded(const std::string& key, GgufValueType type, std::span<const std::byte> encoded) {
+  if (key == kAlignmentKey) {
+    uint32_t value = 0;
+    if (type != kU32 || encoded.size() != sizeof value) fail("GGUF {} must be a u32", kAlignmentKey);
+    std::memcpy(&value, encoded.data(), sizeof value);
+    return add_u32(key, value);
+  }
+  begin_value(key, type);
+  metadata_.append(reinterpret_cast<const char*>(encoded.data()), encoded.size());
+}
+
 void GgufWriter::add_string(const std::string& key, std::string_view value) {
   begin_value(key, kString);
   put_string(metadata_, value);

@@ -40,6 +40,9 @@ class GgufWriter {
   void add_f32_array(const std::string& key, std::span<const float> values);
   void add_i32_array(const std::string& key, std::span<const int32_t> values);
   void add_u32_array(const std::string& key, std::span<const uint32_t> values);
+  // A value exactly as another GGUF file encodes it (GgufEntry: the bytes after its type id), so
+  // copied metadata keeps every type and byte. The bytes are copied.
+  void add_encoded(const std::string& key, GgufValueType type, std::span<const std::byte> encoded);
 
   // A tensor of `shape` (outermost first, as TensorView holds it; the file stores it innermost
   // first) whose bytes are `data`, exactly dtype_bytes(dtype, numel) of them. It has 1 to 4

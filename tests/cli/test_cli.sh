@@ -39,6 +39,10 @@ check "logits JSON matches the reference" logits_match llama_basic
 check "--dequantized-matmul gives the exact logits of a quantized GGUF" logits_match llama_gguf_quant_mix --dequantized-matmul
 logits_match llama_gguf_quant_mix >/dev/null
 check "without it, the inputs are rounded to int8 (llama.cpp's scheme)" test $? -eq 1
+"$medllm" quantize "$reference/llama_gguf_f16/model.gguf" "$work/q8.gguf" Q8_0 -t 2 2>"$work/quantize.err"
+check "quantize writes a Q8_0 file that generates" "$medllm" generate -m "$work/q8.gguf" -p "a" -n 4 --temp 0
+check "quantize reports every tensor and the sizes" grep -q "blk.0.attn_q.weight.*f16 converted to q8_0" "$work/quantize.err"
+check "medllm info reads the quantized file as q8_0" grep -qi "q8_0" <("$medllm" info -m "$work/q8.gguf")
 "$medllm" logits -m "$stories" --prompt "Once upon" --last >"$work/last.json"
 check "logits --last gives one row of 512" /usr/bin/python3 -c "
 import json,sys; d=json.load(open('$work/last.json')); sys.exit(0 if len(d['logits'])==1 and len(d['logits'][0])==512 else 1)"
@@ -122,6 +126,10 @@ expect_error "eval without data" "--data" eval -m "$stories" --bench medqa --dat
 printf '{"model": {}}' >"$work/no_benchmarks.json"
 expect_error "eval --report of a file without benchmarks" 'no_benchmarks.json: results: missing the required field "benchmarks"' \
   eval --report "$work/no_benchmarks.json"
+expect_error "quantize to an unknown type" "unknown type 'Q9_0'" quantize "$reference/llama_gguf_f16/model.gguf" \
+  "$work/q.gguf" Q9_0
+expect_error "quantize to a k-quant mix" "the Q4_K_M mix" quantize "$reference/llama_gguf_f16/model.gguf" \
+  "$work/q.gguf" Q4_K_M
 printf '{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}}' >"$work/tokenizer.json"
 expect_error "malformed tokenizer.json" "merges\[0\]" tokenize -m "$work/tokenizer.json" a
 
@@ -136,6 +144,7 @@ expect_rejected "top-p above 1" "--top-p: '1.5' must be from 0 to 1" generate -m
 expect_rejected "zero repeat penalty" "--repeat-penalty: '0' must be above 0" generate -m "$stories" --repeat-penalty 0
 expect_rejected "negative seed" "--seed: '-1' must not be negative" generate -m "$stories" -s -1
 expect_rejected "negative threads" "--threads: '-1' must be from 0 to 4096" info -m "$stories" -t -1
+expect_rejected "quantize --imatrix is not there yet" "--imatrix" quantize a.gguf b.gguf Q4_0 --imatrix m.dat
 expect_rejected "octal-looking context is decimal, hex is not a number" "--ctx-size: '0x10' is not an integer" \
   generate -m "$stories" -c 0x10
 expect_rejected "token id with garbage" "--tokens: '2x' is not an integer" logits -m "$stories" --tokens 1,2x

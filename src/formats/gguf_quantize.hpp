@@ -1,0 +1,53 @@
+#pragma once
+// `medllm quantize`: a GGUF file to a GGUF file of another type, as llama.cpp's llama-quantize
+// makes it: the same tensors in llama.cpp's order, each quantizable weight in the type the preset
+// and llama.cpp's per-tensor rules choose (without an importance matrix, byte for byte what
+// llama_model_quantize writes), the rest copied; the metadata copied exactly, with
+// general.file_type set to the preset.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/dtype.hpp"
+#include "core/thread_pool.hpp"
+
+namespace medllm {
+
+// A llama-quantize type name ("Q8_0", "Q4_K_M", "F16", ...): its llama_ftype id and main type.
+struct QuantizePreset {
+  std::string_view name;
+  uint32_t ftype;
+  DType type;
+};
+// Case-insensitive; nullptr for a name llama-quantize does not have.
+const QuantizePreset* find_quantize_preset(std::string_view name);
+std::string quantize_preset_names();  // "F32, F16, BF16, Q8_0, ..." for messages and --help
+
+struct QuantizeOptions {
+  std::string type;               // a preset name
+  bool pure = false;              // every quantizable tensor in the preset's type (--pure)
+  bool allow_requantize = false;  // quantized input tensors may be converted (--allow-requantize)
+};
+
+struct QuantizedTensor {
+  std::string name;
+  std::vector<int64_t> shape;  // outermost first
+  DType from, to;
+  size_t bytes_in = 0, bytes_out = 0;
+};
+
+struct QuantizeResult {
+  std::vector<QuantizedTensor> tensors;  // in the order written
+  size_t bytes_in = 0, bytes_out = 0;
+};
+
+// Writes `out` atomically; errors name the file, tensor or option at fault. `progress` is called
+// after each tensor with its index and the tensor count.
+QuantizeResult quantize_gguf(const std::string& in, const std::string& out, const QuantizeOptions& options,
+                             ThreadPool& pool,
+                             const std::function<void(size_t, size_t, const QuantizedTensor&)>& progress = {});
+
+}  // namespace medllm

@@ -1,0 +1,113 @@
+// medllm quantize against llama.cpp's llama_model_quantize (the npm package's libllama): from the
+// same f32 and f16 files, every tensor must come out in the same type with the same bytes.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "core/mapped_file.hpp"
+#include "formats/gguf.hpp"
+#include "formats/gguf_quantize.hpp"
+#include "llama_cpp.hpp"
+#include "random_gguf.hpp"
+#include "support/test_support.hpp"
+
+namespace medllm {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Rows of 256 and 512 (k-quant super-blocks) and untied embeddings, so output.weight has its rule.
+constexpr bench::LlamaShape kShape{
+    .hidden = 256, .layers = 2, .heads = 4, .kv_heads = 2, .ffn = 512, .vocab = 512, .max_positions = 256};
+
+const fs::path& source(DType dtype) {
+  static std::map<DType, fs::path> paths;
+  if (!paths.contains(dtype)) {
+    const fs::path file =
+        test::fresh_temp_dir(std::string("quantize_source_") + std::string(dtype_name(dtype))) / "model.gguf";
+    bench::ensure_random_llama_gguf(file, kShape, dtype);
+    paths[dtype] = file;
+  }
+  return paths.at(dtype);
+}
+
+struct Tensors {
+  MappedFile mapped;
+  GgufFile file;
+  explicit Tensors(const fs::path& path) : mapped(path.string()), file(parse_gguf(mapped.bytes())) {}
+  std::span<const std::byte> bytes(const GgufTensorInfo& t) const {
+    return mapped.bytes().subspan(file.data_offset + t.offset, t.nbytes);
+  }
+};
+
+struct Case {
+  const char* type;
+  DType from;
+  bool pure;
+};
+
+class QuantizeLikeLlamaCpp : public ::testing::TestWithParam<Case> {};
+
+TEST_P(QuantizeLikeLlamaCpp, EveryTensorHasTheSameTypeAndBytes) {
+  const Case c = GetParam();
+  const fs::path dir = source(c.from).parent_path();
+  const std::string stem = std::string(c.type) + (c.pure ? "_pure" : "");
+  const fs::path ours = dir / (stem + ".medllm.gguf"), theirs = dir / (stem + ".llama_cpp.gguf");
+  ThreadPool pool(2);
+  quantize_gguf(source(c.from).string(), ours.string(), {.type = c.type, .pure = c.pure}, pool);
+  reference::LlamaCpp::open().quantize(source(c.from).string(), theirs.string(),
+                                       static_cast<int>(find_quantize_preset(c.type)->ftype), 2, c.pure);
+  const Tensors a(ours), b(theirs);
+  ASSERT_EQ(a.file.tensors.size(), b.file.tensors.size());
+  size_t quantized = 0;
+  for (size_t i = 0; i < a.file.tensors.size(); ++i) {
+    const GgufTensorInfo &x = a.file.tensors[i], &y = b.file.tensors[i];
+    ASSERT_EQ(x.name, y.name);
+    EXPECT_EQ(x.ne, y.ne) << x.name;
+    EXPECT_EQ(x.ggml_type, y.ggml_type) << x.name;
+    ASSERT_EQ(x.nbytes, y.nbytes) << x.name;
+    EXPECT_TRUE(std::equal(a.bytes(x).begin(), a.bytes(x).end(), b.bytes(y).begin())) << x.name << " bytes differ";
+    quantized += x.ggml_type == dtype_traits(find_quantize_preset(c.type)->type).ggml_type;
+  }
+  EXPECT_GT(quantized, 10u) << "most matrices take the type";
+  EXPECT_EQ(a.file.metadata["general.file_type"], find_quantize_preset(c.type)->ftype);
+  EXPECT_EQ(a.file.metadata["tokenizer.ggml.tokens"], b.file.metadata["tokenizer.ggml.tokens"]);
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, QuantizeLikeLlamaCpp,
+                         ::testing::Values(Case{"Q8_0", DType::F32, false}, Case{"Q8_0", DType::F16, false},
+                                           Case{"F16", DType::F32, false}, Case{"BF16", DType::F32, false},
+                                           Case{"Q4_0", DType::F32, true}, Case{"Q4_1", DType::F32, true},
+                                           Case{"Q5_0", DType::F16, true}, Case{"Q5_1", DType::F32, true}),
+                         [](const auto& test_info) {
+                           return std::string(test_info.param.type) + "_from_" +
+                                  std::string(dtype_name(test_info.param.from)) + (test_info.param.pure ? "_pure" : "");
+                         });
+
+TEST(Quantize, ErrorsNameTheTypeTensorOrOption) {
+  ThreadPool pool(1);
+  const std::string in = source(DType::F32).string();
+  const fs::path dir = source(DType::F32).parent_path();
+  const auto error_of = [&](const QuantizeOptions& options, const std::string& input) {
+    try {
+      quantize_gguf(input, (dir / "error.gguf").string(), options, pool);
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error_of({.type = "Q9_9"}, in).find("unknown type 'Q9_9'"), std::string::npos);
+  EXPECT_NE(error_of({.type = "Q4_K_M"}, in).find("the Q4_K_M mix"), std::string::npos);
+  EXPECT_NE(error_of({.type = "Q4_0"}, in).find("output.weight"), std::string::npos);  // its q6_k rule
+  const fs::path q8 = dir / "requantize_source.gguf";
+  quantize_gguf(in, q8.string(), {.type = "Q8_0"}, pool);
+  EXPECT_NE(error_of({.type = "Q4_0", .pure = true}, q8.string()).find("--allow-requantize"), std::string::npos);
+  EXPECT_EQ(error_of({.type = "Q4_0", .pure = true, .allow_requantize = true}, q8.string()), "no error");
+  EXPECT_FALSE(fs::exists(dir / "error.gguf.tmp"));
+}
+
+}  // namespace
+}  // namespace medllm
