@@ -13,15 +13,17 @@ namespace medllm::bench {
 
 namespace {
 
-// llama.cpp's tensor names for the Hugging Face ones. (Its q/k row permutation for interleaved
-// rope is not applied: the weights are random, and both engines read the same file.)
+// llama.cpp's tensor names for the Hugging Face ones. (For llama, its q/k row permutation for
+// interleaved rope is not applied: the weights are random, and both engines read the same file.)
 std::string gguf_name(const std::string& hf) {
   static const std::map<std::string, std::string> kLayer = {
       {"input_layernorm.weight", "attn_norm.weight"},    {"self_attn.q_proj.weight", "attn_q.weight"},
       {"self_attn.k_proj.weight", "attn_k.weight"},      {"self_attn.v_proj.weight", "attn_v.weight"},
       {"self_attn.o_proj.weight", "attn_output.weight"}, {"post_attention_layernorm.weight", "ffn_norm.weight"},
       {"mlp.gate_proj.weight", "ffn_gate.weight"},       {"mlp.up_proj.weight", "ffn_up.weight"},
-      {"mlp.down_proj.weight", "ffn_down.weight"}};
+      {"mlp.down_proj.weight", "ffn_down.weight"},       {"self_attn.q_proj.bias", "attn_q.bias"},
+      {"self_attn.k_proj.bias", "attn_k.bias"},          {"self_attn.v_proj.bias", "attn_v.bias"},
+      {"self_attn.q_norm.weight", "attn_q_norm.weight"}, {"self_attn.k_norm.weight", "attn_k_norm.weight"}};
   if (hf == "model.embed_tokens.weight") return "token_embd.weight";
   if (hf == "model.norm.weight") return "output_norm.weight";
   if (hf == "lm_head.weight") return "output.weight";
@@ -75,19 +77,20 @@ uint32_t file_type(DType dtype) {  // llama_ftype
 bool ensure_random_llama_gguf(const std::filesystem::path& path, const LlamaShape& s, DType dtype) {
   if (std::filesystem::exists(path)) return false;
   GgufWriter gguf;
-  gguf.add_string("general.architecture", "llama");
-  gguf.add_string("general.name", fmt::format("random llama {}x{}", s.layers, s.hidden));
+  const std::string arch = s.architecture;
+  gguf.add_string("general.architecture", arch);
+  gguf.add_string("general.name", fmt::format("random {} {}x{}", arch, s.layers, s.hidden));
   gguf.add_u32("general.file_type", file_type(dtype));
-  gguf.add_u32("llama.block_count", static_cast<uint32_t>(s.layers));
-  gguf.add_u32("llama.context_length", static_cast<uint32_t>(s.max_positions));
-  gguf.add_u32("llama.embedding_length", static_cast<uint32_t>(s.hidden));
-  gguf.add_u32("llama.feed_forward_length", static_cast<uint32_t>(s.ffn));
-  gguf.add_u32("llama.attention.head_count", static_cast<uint32_t>(s.heads));
-  gguf.add_u32("llama.attention.head_count_kv", static_cast<uint32_t>(s.kv_heads));
-  gguf.add_u32("llama.rope.dimension_count", static_cast<uint32_t>(s.hidden / s.heads));
-  gguf.add_f32("llama.rope.freq_base", 10000.0f);
-  gguf.add_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
-  gguf.add_u32("llama.vocab_size", static_cast<uint32_t>(s.vocab));
+  gguf.add_u32(arch + ".block_count", static_cast<uint32_t>(s.layers));
+  gguf.add_u32(arch + ".context_length", static_cast<uint32_t>(s.max_positions));
+  gguf.add_u32(arch + ".embedding_length", static_cast<uint32_t>(s.hidden));
+  gguf.add_u32(arch + ".feed_forward_length", static_cast<uint32_t>(s.ffn));
+  gguf.add_u32(arch + ".attention.head_count", static_cast<uint32_t>(s.heads));
+  gguf.add_u32(arch + ".attention.head_count_kv", static_cast<uint32_t>(s.kv_heads));
+  gguf.add_u32(arch + ".rope.dimension_count", static_cast<uint32_t>(s.hidden / s.heads));
+  gguf.add_f32(arch + ".rope.freq_base", 10000.0f);
+  gguf.add_f32(arch + ".attention.layer_norm_rms_epsilon", 1e-5f);
+  gguf.add_u32(arch + ".vocab_size", static_cast<uint32_t>(s.vocab));
   add_vocabulary(gguf, s.vocab);
   const std::vector<NamedTensor> tensors = random_llama_weights(s, dtype);
   for (const NamedTensor& t : tensors) gguf.add_tensor(gguf_name(t.name), t.dtype, t.shape, t.bytes);

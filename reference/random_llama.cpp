@@ -3,6 +3,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -32,6 +33,18 @@ NamedTensor random_matrix(std::string name, int64_t rows, int64_t cols, DType dt
   return tensor;
 }
 
+// A vector of `size` values base + N(0, spread²), in f32.
+NamedTensor random_vector(std::string name, int64_t size, float base, float spread, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.0f, spread);
+  std::vector<float> values(static_cast<size_t>(size));
+  for (float& v : values) v = base + normal(rng);
+  NamedTensor tensor{std::move(name), DType::F32, {size}, {}};
+  tensor.bytes.resize(dtype_bytes(DType::F32, size));
+  from_f32(DType::F32, values.data(), tensor.bytes.data(), size);
+  return tensor;
+}
+
 NamedTensor ones(std::string name, int64_t size) {
   const std::vector<float> values(static_cast<size_t>(size), 1.0f);
   NamedTensor tensor{std::move(name), DType::F32, {size}, {}};
@@ -58,6 +71,15 @@ std::vector<NamedTensor> random_llama_weights(const LlamaShape& s, DType dtype) 
     matrix(p + "self_attn.q_proj.weight", q_dim, s.hidden);
     matrix(p + "self_attn.k_proj.weight", kv_dim, s.hidden);
     matrix(p + "self_attn.v_proj.weight", kv_dim, s.hidden);
+    if (std::string_view(s.architecture) == "qwen2") {
+      for (const auto& [name, size] : {std::pair{"q", q_dim}, std::pair{"k", kv_dim}, std::pair{"v", kv_dim}}) {
+        tensors.push_back(random_vector(p + "self_attn." + name + "_proj.bias", size, 0.0f, 0.1f, seed++));
+      }
+    }
+    if (std::string_view(s.architecture) == "qwen3") {
+      tensors.push_back(random_vector(p + "self_attn.q_norm.weight", head_dim, 1.0f, 0.1f, seed++));
+      tensors.push_back(random_vector(p + "self_attn.k_norm.weight", head_dim, 1.0f, 0.1f, seed++));
+    }
     matrix(p + "self_attn.o_proj.weight", s.hidden, q_dim);
     tensors.push_back(ones(p + "post_attention_layernorm.weight", s.hidden));
     matrix(p + "mlp.gate_proj.weight", s.ffn, s.hidden);

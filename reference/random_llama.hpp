@@ -21,6 +21,9 @@ struct LlamaShape {
   int64_t ffn = 2048;
   int64_t vocab = 32000;
   int64_t max_positions = 2048;
+  // The family: "llama", or the ones with its layout plus a little: "qwen2" (q/k/v biases),
+  // "qwen3" (q/k RMS norms). Written to GGUF only (reference/random_gguf.hpp).
+  const char* architecture = "llama";
 };
 
 struct NamedTensor {

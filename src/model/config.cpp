@@ -142,7 +142,7 @@ constexpr Family kFamilies[] = {
     {"llama",       "llama",  "silu",              false, 10000.0,   BiasRule::FromFields,  false,  false, 0.0,  0.0,  SlidingRule::None,                 false, RopeLayout::AdjacentPairs},
     {"mistral",     nullptr,  "silu",              false, 10000.0,   BiasRule::FromFields,  false,  false, 0.0,  0.0,  SlidingRule::AllLayers,            false, RopeLayout::Halves},
     {"qwen2",       "qwen2",  "silu",              false, 10000.0,   BiasRule::QkvAlways,   false,  false, 0.0,  0.0,  SlidingRule::AfterMaxWindowLayers, false, RopeLayout::Halves},
-    {"qwen3",       nullptr,  "silu",              false, 10000.0,   BiasRule::FromFields,  true,   false, 0.0,  0.0,  SlidingRule::AfterMaxWindowLayers, false, RopeLayout::Halves},
+    {"qwen3",       "qwen3",  "silu",              false, 10000.0,   BiasRule::FromFields,  true,   false, 0.0,  0.0,  SlidingRule::AfterMaxWindowLayers, false, RopeLayout::Halves},
     {"gemma2",      nullptr,  "gelu_pytorch_tanh", true,  10000.0,   BiasRule::FromFields,  false,  true,  50.0, 30.0, SlidingRule::EveryOther,           false, RopeLayout::Halves},
     {"gemma3_text", nullptr,  "gelu_pytorch_tanh", true,  1000000.0, BiasRule::FromFields,  true,   true,  0.0,  0.0,  SlidingRule::Pattern,              true,  RopeLayout::Halves},
 };

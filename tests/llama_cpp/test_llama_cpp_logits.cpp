@@ -1,5 +1,6 @@
 // medllm's logits against llama.cpp's own (libllama from the npm package, reference/llama_cpp.hpp)
-// on the same GGUF files: a random Llama written in f32, and llama.cpp's quantizations of it.
+// on the same GGUF files: random models of each GGUF architecture (llama, qwen2 with its q/k/v
+// biases, qwen3 with its q/k norms) written in f32, and llama.cpp's quantizations of them.
 //   - f32 weights, f32 KV cache, no flash attention (llama.cpp's CPU flash attention rounds): the
 //     two agree to float rounding.
 //   - quantized: llama.cpp rounds the inputs of its quantized matmuls (to q8_0 blocks, or q8_K for
@@ -10,8 +11,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <medllm/model.hpp>
 #include <medllm/session.hpp>
 #include <random>
@@ -28,21 +31,33 @@ namespace {
 namespace fs = std::filesystem;
 
 // Rows of 256 and 512: whole super-blocks, so llama.cpp quantizes every matrix to the asked type.
-constexpr bench::LlamaShape kShape{
-    .hidden = 256, .layers = 2, .heads = 4, .kv_heads = 2, .ffn = 512, .vocab = 512, .max_positions = 256};
-
-const fs::path& f32_model() {
-  static const fs::path path = [] {
-    const fs::path file = test::fresh_temp_dir("llama_cpp_logits") / "f32.gguf";
-    bench::ensure_random_llama_gguf(file, kShape, DType::F32);
-    return file;
-  }();
-  return path;
+bench::LlamaShape shape_of(const std::string& architecture) {
+  static const std::vector<std::string> kKnown = {"llama", "qwen2", "qwen3"};
+  const auto known = std::find(kKnown.begin(), kKnown.end(), architecture);
+  return {.hidden = 256,
+          .layers = 2,
+          .heads = 4,
+          .kv_heads = 2,
+          .ffn = 512,
+          .vocab = 512,
+          .max_positions = 256,
+          .architecture = known->c_str()};
 }
+
+const fs::path& f32_model(const std::string& architecture) {
+  static std::map<std::string, fs::path> paths;
+  if (!paths.contains(architecture)) {
+    const fs::path file = test::fresh_temp_dir("llama_cpp_logits_" + architecture) / "f32.gguf";
+    bench::ensure_random_llama_gguf(file, shape_of(architecture), DType::F32);
+    paths[architecture] = file;
+  }
+  return paths.at(architecture);
+}
+constexpr int64_t kVocab = 512;
 
 std::vector<int32_t> prompt() {
   std::mt19937_64 rng(7);
-  std::uniform_int_distribution<int32_t> pick(259, static_cast<int32_t>(kShape.vocab - 1));  // plain pieces
+  std::uniform_int_distribution<int32_t> pick(259, static_cast<int32_t>(kVocab - 1));  // plain pieces
   std::vector<int32_t> tokens(24);
   for (auto& t : tokens) t = pick(rng);
   tokens.front() = 1;  // BOS
@@ -81,17 +96,23 @@ double max_abs(const std::vector<float>& a) {
   return worst;
 }
 
-TEST(LlamaCppLogits, F32WeightsAgreeToRounding) {
-  const std::vector<float> ours = medllm_logits(f32_model(), false);
-  const std::vector<float> theirs = llama_cpp_logits(f32_model());
-  ASSERT_EQ(ours.size(), prompt().size() * kShape.vocab);
+class LlamaCppLogits : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LlamaCppLogits, F32WeightsAgreeToRounding) {
+  const std::vector<float> ours = medllm_logits(f32_model(GetParam()), false);
+  const std::vector<float> theirs = llama_cpp_logits(f32_model(GetParam()));
+  ASSERT_EQ(ours.size(), prompt().size() * kVocab);
   const double distance = max_abs_diff(ours, theirs);
   RecordProperty("max_abs_diff", std::to_string(distance));
   EXPECT_GT(max_abs(theirs), 0.1) << "the logits must not be near zero, or agreement means nothing";
   EXPECT_LE(distance, 1e-4 * max_abs(theirs));
 }
 
+INSTANTIATE_TEST_SUITE_P(Architectures, LlamaCppLogits, ::testing::Values("llama", "qwen2", "qwen3"),
+                         [](const auto& test_info) { return test_info.param; });
+
 struct QuantizedCase {
+  const char* architecture;
   const char* name;
   int ftype;  // llama_ftype (llama.h)
 };
@@ -99,8 +120,9 @@ struct QuantizedCase {
 class LlamaCppQuantized : public ::testing::TestWithParam<QuantizedCase> {};
 
 TEST_P(LlamaCppQuantized, MedllmStaysWithinLlamaCppsDistanceFromExact) {
-  const fs::path file = f32_model().parent_path() / (std::string(GetParam().name) + ".gguf");
-  reference::LlamaCpp::open().quantize(f32_model().string(), file.string(), GetParam().ftype, 2);
+  const fs::path& source = f32_model(GetParam().architecture);
+  const fs::path file = source.parent_path() / (std::string(GetParam().name) + ".gguf");
+  reference::LlamaCpp::open().quantize(source.string(), file.string(), GetParam().ftype, 2);
   const std::vector<float> theirs = llama_cpp_logits(file);
   const std::vector<float> ours = medllm_logits(file, false);
   const std::vector<float> exact = medllm_logits(file, true);
@@ -121,13 +143,19 @@ TEST_P(LlamaCppQuantized, MedllmStaysWithinLlamaCppsDistanceFromExact) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, LlamaCppQuantized,
-                         ::testing::Values(QuantizedCase{"q8_0", 7}, QuantizedCase{"q4_0", 2}, QuantizedCase{"q4_1", 3},
-                                           QuantizedCase{"q5_0", 8}, QuantizedCase{"q5_1", 9},
-                                           QuantizedCase{"q2_k", 10}, QuantizedCase{"q3_k_m", 12},
-                                           QuantizedCase{"q4_k_m", 15}, QuantizedCase{"q5_k_m", 17},
-                                           QuantizedCase{"q6_k", 18}, QuantizedCase{"iq4_nl", 25},
-                                           QuantizedCase{"iq4_xs", 30}),
-                         [](const auto& test_info) { return std::string(test_info.param.name); });
+                         ::testing::Values(QuantizedCase{"llama", "q8_0", 7}, QuantizedCase{"llama", "q4_0", 2},
+                                           QuantizedCase{"llama", "q4_1", 3}, QuantizedCase{"llama", "q5_0", 8},
+                                           QuantizedCase{"llama", "q5_1", 9}, QuantizedCase{"llama", "q2_k", 10},
+                                           QuantizedCase{"llama", "q3_k_m", 12}, QuantizedCase{"llama", "q4_k_m", 15},
+                                           QuantizedCase{"llama", "q5_k_m", 17}, QuantizedCase{"llama", "q6_k", 18},
+                                           QuantizedCase{"llama", "iq4_nl", 25}, QuantizedCase{"llama", "iq4_xs", 30},
+                                           QuantizedCase{"qwen2", "q8_0", 7}, QuantizedCase{"qwen2", "q4_0", 2},
+                                           QuantizedCase{"qwen2", "q4_k_m", 15}, QuantizedCase{"qwen2", "q6_k", 18},
+                                           QuantizedCase{"qwen3", "q8_0", 7}, QuantizedCase{"qwen3", "q4_0", 2},
+                                           QuantizedCase{"qwen3", "q4_k_m", 15}, QuantizedCase{"qwen3", "q6_k", 18}),
+                         [](const auto& test_info) {
+                           return std::string(test_info.param.architecture) + "_" + test_info.param.name;
+                         });
 
 }  // namespace
 }  // namespace medllm
