@@ -136,7 +136,7 @@ inline __m256i half_multiplier(int32_t pair) {
   return _mm256_shuffle_epi8(_mm256_set1_epi32(pair), spread);
 }
 
-// Lane r of the result: the sum of the 8 int32 lanes of v[r] (exact, so any order gives it).
+// Lane i of the result: the sum of the 8 int32 lanes of v[i] (exact, so any order gives it).
 inline __m256i sum_lanes8(const __m256i* v) {
   const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
   const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
@@ -151,34 +151,64 @@ inline __m256i sum_lanes8(const __m256i* v) {
 template <DType D>
 struct RowCodes {
   const std::byte* const* rows;
+  int64_t ahead;  // bytes from a row to the same row two tiles on
   __m256i operator()(int r, int64_t g) const { return codes_of_group<D>(rows[r], g); }
+  // Groups g0 … g0+7 of row r two tiles on, on their way while this tile computes: the hardware
+  // prefetcher does not follow 8 short rows read in turns, and prefetching a whole tile at once
+  // stalls on the line fill buffers, so a few lines go out with each row's run of groups.
+  void prefetch(int r, int64_t g0) const {
+    constexpr int64_t kGroupBytes =
+        static_cast<int64_t>(sizeof(typename quant_groups::Layout<D>::Block)) / quant_groups::groups_per_block(D);
+    const std::byte* first = rows[r] + ahead + g0 * kGroupBytes;
+    for (int64_t offset = 0; offset < 8 * kGroupBytes; offset += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(first + offset), _MM_HINT_T0);
+    }
+  }
 };
 struct PackedCodes {
   const int8_t* codes;  // kTileRows rows of `length` codes
   int64_t length;
   __m256i operator()(int r, int64_t g) const { return load32(codes + r * length + g * kGroup); }
+  void prefetch(int, int64_t) const {}  // in L1 already
 };
 
-// The 8 rows' integer sums of group g (8 = i mod 8 within its run) with the input codes at xq.
+// v[j] lane i ← v[i] lane j: 8 vectors of 8 int32 transposed.
+inline void transpose8(__m256i* v) {
+  __m256i t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_epi32(v[i], v[i + 1]);
+    t[i + 1] = _mm256_unpackhi_epi32(v[i], v[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
+    u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
+    u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
+    u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    v[i] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x20);
+    v[i + 4] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x31);
+  }
+}
+
+// Row r's integer sums of groups g0 … g0+7 with the input codes xq (lane i: group g0 + i; lanes
+// past `count` are 0). A row's groups lie next to each other, so its weights stream in order.
 template <DType D, class Codes>
-__m256i group_sums(const Codes& codes, const TileScales& ts, int i, int64_t g, const int8_t* xq) {
-  const __m256i x = load32(xq);
-  __m256i v[kTileRows];
-  for (int r = 0; r < kTileRows; ++r) {
-    const __m256i c = codes(r, g);
+__m256i row_sums(const Codes& codes, const TileScales& ts, int r, int64_t g0, int count, const int8_t* xq) {
+  __m256i v[8];
+  for (int i = 0; i < 8; ++i) {
+    if (i >= count) {
+      v[i] = _mm256_setzero_si256();
+      continue;
+    }
+    const __m256i c = codes(r, g0 + i);
     // |code| · (±input code): the sign moves onto the input, as maddubs takes one unsigned side.
-    const __m256i products = _mm256_maddubs_epi16(_mm256_abs_epi8(c), _mm256_sign_epi8(x, c));
-    v[r] = _mm256_madd_epi16(
+    const __m256i products =
+        _mm256_maddubs_epi16(_mm256_abs_epi8(c), _mm256_sign_epi8(load32(xq + (g0 + i) * kGroup), c));
+    v[i] = _mm256_madd_epi16(
         products, quant_groups::has_half_scales(D) ? half_multiplier(ts.scales[i][r]) : _mm256_set1_epi16(1));
   }
-  const __m256i sums = sum_lanes8(v);
-  if constexpr (quant_groups::has_half_scales(D) || quant_groups::groups_per_block(D) == 1) {
-    return sums;  // half scales applied above; the legacy types have none
-  } else {
-    // One scale per group: applied to the sums (the low int16 of each pair, sign-extended).
-    const __m256i pairs = _mm256_load_si256(reinterpret_cast<const __m256i*>(ts.scales[i]));
-    return _mm256_mullo_epi32(sums, _mm256_srai_epi32(_mm256_slli_epi32(pairs, 16), 16));
-  }
+  return sum_lanes8(v);
 }
 
 // The 8 rows' dot products with input t, in the defining order (kernels/quant_dot.hpp); scales
@@ -189,17 +219,31 @@ __m256 tile_dot(const Codes& codes, const TileScales* scales, const QuantizedInp
   const int8_t* xq = x.codes_of(t);
   const float* dx = x.scales_of(t);
   __m256 acc = _mm256_setzero_ps(), mins = _mm256_setzero_ps();
-  for (int64_t g = 0; g < groups; ++g) {
-    const TileScales& ts = scales[g / 8];
-    const int i = static_cast<int>(g % 8);
-    const __m256i sums = group_sums<D>(codes, ts, i, g, xq + g * kGroup);
-    const __m256 step = _mm256_set1_ps(dx[g]);
-    acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_load_ps(ts.d[i]), step), _mm256_cvtepi32_ps(sums), acc);
-    if constexpr (quant_groups::has_minimum(D)) {
-      const int16_t* halves = x.sums_of(t) + 2 * g;
-      const __m256i terms = _mm256_madd_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(ts.minimums[i])),
-                                              _mm256_set1_epi32(int16_pair(halves[0], halves[1])));
-      mins = _mm256_fmadd_ps(_mm256_load_ps(ts.dmin[i]), _mm256_mul_ps(_mm256_cvtepi32_ps(terms), step), mins);
+  for (int64_t g0 = 0; g0 < groups; g0 += 8) {
+    const int count = static_cast<int>(std::min<int64_t>(8, groups - g0));
+    const TileScales& ts = scales[g0 / 8];
+    __m256i sums[kTileRows];
+    for (int r = 0; r < kTileRows; ++r) {
+      codes.prefetch(r, g0);
+      sums[r] = row_sums<D>(codes, ts, r, g0, count, xq);
+    }
+    transpose8(sums);  // sums[i]: group g0 + i of every row
+    for (int i = 0; i < count; ++i) {
+      const int64_t g = g0 + i;
+      __m256i s = sums[i];
+      if constexpr (!quant_groups::has_half_scales(D) && quant_groups::groups_per_block(D) > 1) {
+        // One scale per group: applied to the sums (the low int16 of each pair, sign-extended).
+        const __m256i pairs = _mm256_load_si256(reinterpret_cast<const __m256i*>(ts.scales[i]));
+        s = _mm256_mullo_epi32(s, _mm256_srai_epi32(_mm256_slli_epi32(pairs, 16), 16));
+      }
+      const __m256 step = _mm256_set1_ps(dx[g]);
+      acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_load_ps(ts.d[i]), step), _mm256_cvtepi32_ps(s), acc);
+      if constexpr (quant_groups::has_minimum(D)) {
+        const int16_t* halves = x.sums_of(t) + 2 * g;
+        const __m256i terms = _mm256_madd_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(ts.minimums[i])),
+                                                _mm256_set1_epi32(int16_pair(halves[0], halves[1])));
+        mins = _mm256_fmadd_ps(_mm256_load_ps(ts.dmin[i]), _mm256_mul_ps(_mm256_cvtepi32_ps(terms), step), mins);
+      }
     }
   }
   return _mm256_add_ps(acc, mins);
@@ -214,15 +258,6 @@ struct TileBuffer {
 template <DType D>
 void tile_of_outputs(const TensorView& weight, int64_t r0, const QuantizedInputs& x, float* y, TileBuffer& buffer) {
   const int64_t out = weight.rows(), groups = x.length / kGroup;
-  // The next tile's weights (its rows lie next to this one's) on their way while this one computes:
-  // a tile's rows are streams too short for the hardware prefetcher to pick up.
-  constexpr int64_t kAhead = 2 * kTileRows;
-  if (r0 + kAhead < out) {
-    const std::byte* next = weight.row(r0 + kAhead);
-    const int64_t bytes = std::min<int64_t>(kTileRows, out - r0 - kAhead) * static_cast<int64_t>(weight.row_bytes());
-    for (int64_t offset = 0; offset < bytes; offset += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(next + offset), _MM_HINT_T0);
-  }
   const std::byte* rows[kTileRows];
   for (int r = 0; r < kTileRows; ++r) rows[r] = weight.row(std::min(r0 + r, out - 1));  // past the end: repeats
   buffer.scales.resize(static_cast<size_t>((groups + 7) / 8));
@@ -236,7 +271,8 @@ void tile_of_outputs(const TensorView& weight, int64_t r0, const QuantizedInputs
     for (int r = 0; r < live; ++r) y[t * out + r0 + r] = lanes[r];
   };
   if (x.rows == 1) {  // decoding: unpack in registers, each weight read once
-    store(0, tile_dot<D>(RowCodes<D>{rows}, buffer.scales.data(), x, 0));
+    const auto ahead = static_cast<int64_t>(2 * kTileRows * weight.row_bytes());
+    store(0, tile_dot<D>(RowCodes<D>{rows, ahead}, buffer.scales.data(), x, 0));
     return;
   }
   buffer.codes.resize(static_cast<size_t>(kTileRows * x.length));
