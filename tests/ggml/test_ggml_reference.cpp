@@ -153,7 +153,7 @@ TEST_P(GgmlReference, QuantizesByteForByte) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryDType, GgmlReference, ::testing::ValuesIn(test::all_dtypes()),
-                         [](const auto& info) { return std::string(dtype_name(info.param)); });
+                         [](const auto& test_info) { return std::string(dtype_name(test_info.param)); });
 
 }  // namespace
 }  // namespace medllm

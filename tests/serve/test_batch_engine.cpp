@@ -100,7 +100,9 @@ TEST_F(BatchEngineOnStories, BatchedRequestsEqualTheirSingleRequestGeneration) {
       EXPECT_EQ(got, expected[i]) << "parallel " << parallel << ", prompt '" << kPrompts[i] << "'";
       EXPECT_TRUE(results[i].error.empty()) << results[i].error;
     }
-    if (parallel > 1) EXPECT_LT(engine.stats().passes, 16 * 41) << "requests were not batched";
+    if (parallel > 1) {
+      EXPECT_LT(engine.stats().passes, 16 * 41) << "requests were not batched";
+    }
     int64_t prompt_tokens = 0, generated = 0;
     for (size_t i = 0; i < jobs.size(); ++i) {
       prompt_tokens += static_cast<int64_t>(jobs[i]->spec.prompt.size());

@@ -87,6 +87,14 @@ OwnedTensor random_blocks(const std::string& name, Shape shape, DType dtype, uin
   return tensor;
 }
 
+std::vector<float> random_normals(size_t n, uint64_t seed, float scale) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::vector<float> values(n);
+  for (float& v : values) v = normal(rng);
+  return values;
+}
+
 std::vector<DType> all_dtypes() {
   std::vector<DType> out;
   for (size_t i = 0; i < kDTypeCount; ++i) out.push_back(static_cast<DType>(i));

@@ -49,6 +49,8 @@ OwnedTensor random_tensor(const std::string& name, Shape shape, DType dtype, uin
 // scales set to finite values of magnitude below 0.1: a tensor of any readable dtype, including
 // those medllm cannot quantize to.
 OwnedTensor random_blocks(const std::string& name, Shape shape, DType dtype, uint64_t seed);
+// n values drawn from N(0, scale²), the same for the same seed.
+std::vector<float> random_normals(size_t n, uint64_t seed, float scale = 1.0f);
 // Every DType, in enum order.
 std::vector<DType> all_dtypes();
 

@@ -173,7 +173,7 @@ TEST(GgufVocabulary, Gpt2StyleMatchesTokenizerJson) {
 // Found by fuzz_gguf: an invalid UTF-8 string quoted in an error message crashed the JSON
 // serializer (nlohmann throws type_error from dump()) instead of reporting the bad field.
 TEST(GgufVocabulary, InvalidUtf8InModelNameIsAnErrorNotACrash) {
-  for (const std::string model : {std::string("ll\xFFma"), std::string("gp\xC3t2")}) {
+  for (const std::string& model : {std::string("ll\xFFma"), std::string("gp\xC3t2")}) {
     const std::string gguf = test::GgufBuilder()
                                  .string("general.architecture", "llama")
                                  .string("tokenizer.ggml.model", model)

@@ -15,14 +15,6 @@
 namespace medllm {
 namespace {
 
-std::vector<float> random_vector(size_t n, uint64_t seed, float scale = 1.0f) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = normal(rng);
-  return v;
-}
-
 // Random weights of any dtype: quantized from normal values where medllm can quantize to the type,
 // random blocks otherwise.
 test::OwnedTensor random_weights(Shape shape, DType dtype, uint64_t seed) {
@@ -39,7 +31,7 @@ TEST(Matmul, FastPathsMatchScalarReference) {
     const int64_t in = dtype_traits(dtype).block_elems > 32 ? 512 : 96;
     const test::OwnedTensor w = random_weights({37, in}, dtype, 11);
     for (int64_t n : {1, 2, 3, 4, 9, 300}) {
-      const auto x = random_vector(static_cast<size_t>(n * in), 12);
+      const auto x = test::random_normals(static_cast<size_t>(n * in), 12);
       std::vector<float> fast(static_cast<size_t>(n * 37)), reference(fast.size());
       kernels::matmul(w.view(), x.data(), n, fast.data(), pool, kernels::BlockMatmul::Exact);
       kernels::matmul_reference(w.view(), x.data(), n, reference.data());
@@ -63,7 +55,7 @@ TEST(Matmul, RowsAreBatchInvariant) {
   for (DType dtype : test::all_dtypes()) {
     const int64_t in = dtype_traits(dtype).block_elems > 32 ? 256 : 160;
     const test::OwnedTensor w = random_weights({45, in}, dtype, 21);
-    const auto x = random_vector(static_cast<size_t>(20 * in), 22);
+    const auto x = test::random_normals(static_cast<size_t>(20 * in), 22);
     std::vector<float> single(45);
     ThreadPool one(1);
     for (const auto block : {kernels::BlockMatmul::Int8Inputs, kernels::BlockMatmul::Exact}) {
@@ -88,7 +80,7 @@ TEST(Matmul, BlasPathMatchesScalarReference) {
   ThreadPool pool(2);
   for (DType dtype : {DType::F32, DType::BF16, DType::Q8_0}) {
     const test::OwnedTensor w = test::random_tensor("w", {300, 96}, dtype, 31);
-    const auto x = random_vector(7 * 96, 32);
+    const auto x = test::random_normals(7 * 96, 32);
     std::vector<float> fast(7 * 300), reference(fast.size());
     kernels::matmul_blas(w.view(), x.data(), 7, fast.data(), pool);
     kernels::matmul_reference(w.view(), x.data(), 7, reference.data());
@@ -98,7 +90,7 @@ TEST(Matmul, BlasPathMatchesScalarReference) {
 
 TEST(Matmul, ResultDoesNotDependOnThreadCount) {
   const test::OwnedTensor w = test::random_tensor("w", {301, 64}, DType::BF16, 13);
-  const auto x = random_vector(2 * 64, 14);
+  const auto x = test::random_normals(2 * 64, 14);
   std::vector<float> one(2 * 301), three(2 * 301);
   ThreadPool pool1(1), pool3(3);
   kernels::matmul(w.view(), x.data(), 2, one.data(), pool1);
@@ -114,9 +106,9 @@ TEST(TiledSgemm, MatchesDefinitionAndIgnoresThreadCount) {
   for (const auto [m, n, k] : {std::array<int64_t, 3>{7, 5, 3}, {600, 1100, 40}, {1030, 20, 513}, {9, 9, 0}}) {
     for (const kernels::Op op_a : {kernels::Op::None, kernels::Op::Transpose}) {
       for (const kernels::Op op_b : {kernels::Op::None, kernels::Op::Transpose}) {
-        const auto a = random_vector(static_cast<size_t>(m * k), 41);
-        const auto b = random_vector(static_cast<size_t>(k * n), 42);
-        const auto c0 = random_vector(static_cast<size_t>(m * n), 43);
+        const auto a = test::random_normals(static_cast<size_t>(m * k), 41);
+        const auto b = test::random_normals(static_cast<size_t>(k * n), 42);
+        const auto c0 = test::random_normals(static_cast<size_t>(m * n), 43);
         const int64_t lda = op_a == kernels::Op::None ? k : m;
         const int64_t ldb = op_b == kernels::Op::None ? n : k;
         auto c1 = c0, c3 = c0;
@@ -169,7 +161,7 @@ TEST(VectorExp, WithinTwoUlpOfStdExpAndKeepsSpecialValues) {
 // anywhere reaches the sum (the trainer's NaN abort depends on it).
 TEST(Softmax, MatchesDefinitionAtEveryTailLengthAndPropagatesNaN) {
   for (int64_t n : {1, 5, 15, 16, 17, 33, 1000}) {
-    const auto x = random_vector(static_cast<size_t>(n), 51, 4.0f);
+    const auto x = test::random_normals(static_cast<size_t>(n), 51, 4.0f);
     auto y = x;
     const float lse = kernels::softmax(y.data(), n);
     double max = -INFINITY, sum = 0;
@@ -188,9 +180,9 @@ TEST(Softmax, MatchesDefinitionAtEveryTailLengthAndPropagatesNaN) {
 // The SiLU gate's backward against central differences of its forward, over a vector with a tail.
 TEST(Activation, SiluBackwardMatchesFiniteDifferences) {
   const int64_t n = 37;
-  const auto gate = random_vector(n, 61, 3.0f);
-  const auto up = random_vector(n, 62);
-  const auto dh = random_vector(n, 63);
+  const auto gate = test::random_normals(n, 61, 3.0f);
+  const auto up = test::random_normals(n, 62);
+  const auto dh = test::random_normals(n, 63);
   std::vector<float> dgate(n), dup(n);
   kernels::gated_activation_backward(gate.data(), up.data(), dh.data(), n, kernels::GateActivation::Silu, dgate.data(),
                                      dup.data());
@@ -204,8 +196,8 @@ TEST(Activation, SiluBackwardMatchesFiniteDifferences) {
 }
 
 TEST(RmsNorm, MatchesDefinition) {
-  const auto x = random_vector(3 * 40, 1);
-  const auto w = random_vector(40, 2);
+  const auto x = test::random_normals(3 * 40, 1);
+  const auto w = test::random_normals(40, 2);
   for (float offset : {0.0f, 1.0f}) {
     std::vector<float> y(x.size());
     kernels::rms_norm(x.data(), w.data(), offset, 1e-6f, 3, 40, y.data());
@@ -226,7 +218,7 @@ TEST(Rope, AdjacentPairsEqualHalvesAfterPermutation) {
   const int64_t head_dim = 16, heads = 3;
   std::vector<float> inv(head_dim / 2);
   for (int64_t i = 0; i < head_dim / 2; ++i) inv[i] = 1.0f / std::pow(10000.0f, 2.0f * i / head_dim);
-  auto interleaved = random_vector(heads * head_dim, 5);
+  auto interleaved = test::random_normals(heads * head_dim, 5);
   std::vector<float> halves(interleaved.size());
   for (int64_t h = 0; h < heads; ++h) {
     for (int64_t i = 0; i < head_dim / 2; ++i) {
@@ -246,7 +238,7 @@ TEST(Rope, AdjacentPairsEqualHalvesAfterPermutation) {
 
 TEST(Rope, PositionZeroIsIdentityAndNormIsKept) {
   std::vector<float> inv = {1.0f, 0.1f, 0.01f, 0.001f};
-  auto x = random_vector(8, 6);
+  auto x = test::random_normals(8, 6);
   auto y = x;
   kernels::rope(y.data(), 1, 8, 0, inv.data(), 1.0f, kernels::RopePairing::Halves);
   EXPECT_EQ(x, y);
@@ -280,9 +272,9 @@ TEST(Activation, GatedForms) {
 TEST(Attention, MatchesDefinitionWithSlotRangesSoftcapAndGroups) {
   const kernels::AttentionShape shape{4, 2, 8};
   const int64_t slots_total = 12, tokens = 5;
-  const auto q = random_vector(tokens * 4 * 8, 7);
-  const auto keys = random_vector(slots_total * 2 * 8, 8);
-  const auto values = random_vector(slots_total * 2 * 8, 9);
+  const auto q = test::random_normals(tokens * 4 * 8, 7);
+  const auto keys = test::random_normals(slots_total * 2 * 8, 8);
+  const auto values = test::random_normals(slots_total * 2 * 8, 9);
   ThreadPool pool(2);
   std::vector<kernels::QuerySlots> slots(tokens);
   for (int64_t t = 0; t < tokens; ++t) {

@@ -25,14 +25,6 @@ std::vector<DType> block_dtypes() {
   return out;
 }
 
-std::vector<float> normal_values(size_t n, uint64_t seed, float scale = 1.0f) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = normal(rng);
-  return v;
-}
-
 TEST(QuantDot, EveryBlockTypeHasIntegerDotsAndNoFloatTypeDoes) {
   for (DType dtype : test::all_dtypes()) {
     EXPECT_EQ(kernels::has_integer_dot(dtype), dtype_traits(dtype).block_elems > 1) << dtype_name(dtype);
@@ -63,7 +55,7 @@ TEST(QuantDot, GroupsReproduceDequantizationExactly) {
 }
 
 TEST(QuantDot, InputsAreRoundedToTheNearestStep) {
-  auto x = normal_values(4 * 96, 7);
+  auto x = test::random_normals(4 * 96, 7);
   for (int e = 32; e < 64; ++e) x[e] = 0.0f;  // an all-zero group
   x[100] = 1e30f;                             // one huge value rounds the rest of its group to 0
   kernels::QuantizedInputs q;
@@ -94,7 +86,7 @@ TEST(QuantDot, InputsAreRoundedToTheNearestStep) {
 TEST(QuantDot, NonFiniteInputsGiveNaN) {
   const test::OwnedTensor w = test::random_tensor("w", {2, 64}, DType::Q8_0, 3);
   for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
-    auto x = normal_values(64, 4);
+    auto x = test::random_normals(64, 4);
     x[37] = bad;
     std::vector<float> y(2);
     ThreadPool pool(1);
@@ -109,7 +101,7 @@ TEST(QuantDot, ReferenceIsTheDotWithQuantizedInputs) {
   for (DType dtype : block_dtypes()) {
     const int64_t in = 512;
     const test::OwnedTensor w = test::random_blocks("w", {5, in}, dtype, 9);
-    const auto x = normal_values(3 * in, 10);
+    const auto x = test::random_normals(3 * in, 10);
     kernels::QuantizedInputs q;
     kernels::quantize_inputs(x.data(), 3, in, q);
     std::vector<float> row(in);
@@ -140,7 +132,7 @@ TEST(QuantDot, KernelsEqualTheDefinitionBitForBit) {
       const test::OwnedTensor w = quantized_normal ? test::random_tensor("w", {37, in}, dtype, 11)
                                                    : test::random_blocks("w", {37, in}, dtype, 11);
       for (int64_t n : {1, 3, 4, 9}) {
-        const auto x = normal_values(static_cast<size_t>(n * in), 12);
+        const auto x = test::random_normals(static_cast<size_t>(n * in), 12);
         std::vector<float> y(static_cast<size_t>(n * 37));
         kernels::matmul(w.view(), x.data(), n, y.data(), pool);
         kernels::QuantizedInputs q;
@@ -163,7 +155,7 @@ TEST(QuantDot, DistanceFromExactProductIsBoundedByInputRounding) {
   for (DType dtype : block_dtypes()) {
     const int64_t in = 512;
     const test::OwnedTensor w = test::random_blocks("w", {9, in}, dtype, 13);
-    const auto x = normal_values(2 * in, 14);
+    const auto x = test::random_normals(2 * in, 14);
     std::vector<float> ours(18), exact(18), row(in);
     kernels::matmul(w.view(), x.data(), 2, ours.data(), pool);
     kernels::matmul_reference(w.view(), x.data(), 2, exact.data());

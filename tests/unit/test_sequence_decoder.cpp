@@ -34,7 +34,9 @@ class SequenceRules : public test::StoriesSuite {
       if (sequence.done()) break;
       const auto step = sequence.next(pick(id));
       text += step.text;
-      if (!sequence.done()) EXPECT_EQ(step.token, id);
+      if (!sequence.done()) {
+        EXPECT_EQ(step.token, id);
+      }
     }
     return text;
   }
