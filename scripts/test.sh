@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test suite: unit tests, PyTorch parity tests and CLI end-to-end tests on an optimised
-# build; then the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer; then
-# each libFuzzer target for a bounded time.
+# build; then the suite again under AddressSanitizer + UndefinedBehaviorSanitizer, all but the
+# two long end-to-end training runs (label `long`: about 5 minutes under the sanitizers; the
+# optimised stage runs them, and MEDLLM_SANITIZE_ALL=1 includes them here too); then each
+# libFuzzer target for a bounded time.
 # Usage: bash scripts/test.sh [--quick]   (--quick: the optimised build's tests only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,8 +30,10 @@ stage "build with AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEDLLM_SANITIZE=ON -DMEDLLM_BUILD_BENCH=OFF >/dev/null
 cmake --build build-asan
 stage "test (sanitizers)"
+skip_long=(-LE long)
+[ "${MEDLLM_SANITIZE_ALL:-0}" = 1 ] && skip_long=()
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$jobs"
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" "${skip_long[@]}"
 
 stage "fuzz (libFuzzer, ${MEDLLM_FUZZ_SECONDS:-20} s per target)"
 bash fuzz/run.sh "${MEDLLM_FUZZ_SECONDS:-20}" build-fuzz build/reference
