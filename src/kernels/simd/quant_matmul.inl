@@ -3,6 +3,8 @@
 // maddubs/madd); the AVX-512 set gets its wider register file. Each group's codes are unpacked in
 // registers: the same codes as quant_groups::group_codes, in one load and a few shifts and masks.
 
+constexpr int kTileRows = 8;  // weight rows computed together: one float lane each
+
 #if MEDLLM_AVX512 || defined(__AVX2__)
 inline __m256i load32(const void* p) {
   return _mm256_loadu_si256(static_cast<const __m256i*>(p));
@@ -82,8 +84,6 @@ __m256i codes_of_group(const std::byte* row, int64_t g) {
   }
 }
 
-constexpr int kTileRows = 8;  // weight rows computed together: one float lane each
-
 // The scales of 8 consecutive groups of a tile's 8 rows, rows innermost so that one load gives a
 // group's value for every row. Half-group scales and minimums as int16 pairs (first | second << 16).
 struct TileScales {
@@ -155,7 +155,8 @@ struct RowCodes {
   __m256i operator()(int r, int64_t g) const { return codes_of_group<D>(rows[r], g); }
   // Groups g0 … g0+7 of row r two tiles on, on their way while this tile computes: the hardware
   // prefetcher does not follow 8 short rows read in turns, and prefetching a whole tile at once
-  // stalls on the line fill buffers, so a few lines go out with each row's run of groups.
+  // stalls on the line fill buffers, so a few lines go out with each row's run of groups. (Past
+  // the matrix's end they are harmless: a prefetch never faults.)
   void prefetch(int r, int64_t g0) const {
     constexpr int64_t kGroupBytes =
         static_cast<int64_t>(sizeof(typename quant_groups::Layout<D>::Block)) / quant_groups::groups_per_block(D);
