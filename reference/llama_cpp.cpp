@@ -216,8 +216,12 @@ void LlamaCpp::quantize(const std::string& in, const std::string& out, int ftype
   }
 }
 
+struct LlamaModel::BatchBuffer {
+  Batch value;
+};
+
 LlamaModel::LlamaModel(const LlamaCpp& lib, const std::string& gguf, const LlamaContextOptions& options)
-    : api_(lib.api()), batch_(options.batch) {
+    : api_(lib.api()), batch_size_(options.batch) {
   ModelParams model_params = api_.model_default_params();
   model_params.n_gpu_layers = 0;
   model_ = api_.model_load_from_file(gguf.c_str(), model_params);
@@ -233,9 +237,11 @@ LlamaModel::LlamaModel(const LlamaCpp& lib, const std::string& gguf, const Llama
     api_.model_free(model_);
     fail("llama.cpp could not make a context for {}{}", gguf, take_errors());
   }
+  batch_ = std::make_unique<BatchBuffer>(BatchBuffer{api_.batch_init(static_cast<int32_t>(batch_size_), 0, 1)});
 }
 
 LlamaModel::~LlamaModel() {
+  api_.batch_free(batch_->value);
   api_.free(context_);
   api_.model_free(model_);
 }
@@ -247,9 +253,9 @@ int32_t LlamaModel::vocab_size() const {
 std::vector<float> LlamaModel::decode(std::span<const int32_t> tokens, bool all) {
   const int32_t vocab = vocab_size();
   std::vector<float> logits;
-  Batch batch = api_.batch_init(static_cast<int32_t>(batch_), 0, 1);
-  for (size_t begin = 0; begin < tokens.size(); begin += batch_) {
-    const size_t n = std::min<size_t>(batch_, tokens.size() - begin);
+  Batch& batch = batch_->value;
+  for (size_t begin = 0; begin < tokens.size(); begin += batch_size_) {
+    const size_t n = std::min<size_t>(batch_size_, tokens.size() - begin);
     const bool last_chunk = begin + n == tokens.size();
     batch.n_tokens = static_cast<int32_t>(n);
     for (size_t i = 0; i < n; ++i) {
@@ -260,7 +266,6 @@ std::vector<float> LlamaModel::decode(std::span<const int32_t> tokens, bool all)
       batch.logits[i] = all || (last_chunk && i + 1 == n) ? 1 : 0;
     }
     if (api_.decode(context_, batch) != 0) {
-      api_.batch_free(batch);
       fail("llama.cpp's llama_decode failed at position {}{}", position_, take_errors());
     }
     position_ += static_cast<int32_t>(n);
@@ -270,7 +275,6 @@ std::vector<float> LlamaModel::decode(std::span<const int32_t> tokens, bool all)
       logits.insert(logits.end(), row, row + vocab);
     }
   }
-  api_.batch_free(batch);
   return logits;
 }
 

@@ -59,10 +59,12 @@ class LlamaModel {
   void clear();  // empties the KV cache: the next decode starts at position 0
 
  private:
+  struct BatchBuffer;  // a llama_batch, allocated once: a decode step should time llama.cpp, not malloc
   const LlamaCppApi& api_;
   void* model_ = nullptr;
   void* context_ = nullptr;
-  uint32_t batch_ = 0;
+  std::unique_ptr<BatchBuffer> batch_;
+  uint32_t batch_size_ = 0;
   int32_t position_ = 0;
 };
 

@@ -33,24 +33,25 @@ NamedTensor random_matrix(std::string name, int64_t rows, int64_t cols, DType dt
   return tensor;
 }
 
-// A vector of `size` values base + N(0, spread²), in f32.
-NamedTensor random_vector(std::string name, int64_t size, float base, float spread, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.0f, spread);
-  std::vector<float> values(static_cast<size_t>(size));
-  for (float& v : values) v = base + normal(rng);
+NamedTensor f32_vector(std::string name, const std::vector<float>& values) {
+  const auto size = static_cast<int64_t>(values.size());
   NamedTensor tensor{std::move(name), DType::F32, {size}, {}};
   tensor.bytes.resize(dtype_bytes(DType::F32, size));
   from_f32(DType::F32, values.data(), tensor.bytes.data(), size);
   return tensor;
 }
 
+// A vector of `size` values base + N(0, spread²), in f32.
+NamedTensor random_vector(std::string name, int64_t size, float base, float spread, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.0f, spread);
+  std::vector<float> values(static_cast<size_t>(size));
+  for (float& v : values) v = base + normal(rng);
+  return f32_vector(std::move(name), values);
+}
+
 NamedTensor ones(std::string name, int64_t size) {
-  const std::vector<float> values(static_cast<size_t>(size), 1.0f);
-  NamedTensor tensor{std::move(name), DType::F32, {size}, {}};
-  tensor.bytes.resize(dtype_bytes(DType::F32, size));
-  from_f32(DType::F32, values.data(), tensor.bytes.data(), size);
-  return tensor;
+  return f32_vector(std::move(name), std::vector<float>(static_cast<size_t>(size), 1.0f));
 }
 
 }  // namespace

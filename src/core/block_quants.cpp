@@ -17,37 +17,9 @@ namespace medllm::block_quants {
 
 namespace {
 
-// The 16 levels an iq4_nl / iq4_xs code selects (ggml's kvalues_iq4nl).
-constexpr int8_t kIQ4Levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
-
 template <class Block>
 const Block* blocks_of(const void* src) {
   return static_cast<const Block*>(src);
-}
-
-// Scale and minimum j (0..7) of a q4_k / q5_k super-block: 6 bits each, packed into 12 bytes.
-void scale_min_k4(int j, const uint8_t* q, uint8_t& scale, uint8_t& min) {
-  if (j < 4) {
-    scale = q[j] & 63;
-    min = q[j + 4] & 63;
-  } else {
-    scale = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-    min = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
-}
-
-// The 16 signed 6-bit scales of a q3_k super-block (stored biased by 32 in 12 bytes).
-void q3_k_scales(const uint8_t* packed, int8_t* scales) {
-  constexpr uint32_t kLow2 = 0x03030303, kLow4 = 0x0f0f0f0f;
-  uint32_t aux[4];
-  std::memcpy(aux, packed, 12);
-  const uint32_t high = aux[2];
-  aux[2] = ((aux[0] >> 4) & kLow4) | (((high >> 4) & kLow2) << 4);
-  aux[3] = ((aux[1] >> 4) & kLow4) | (((high >> 6) & kLow2) << 4);
-  aux[0] = (aux[0] & kLow4) | (((high >> 0) & kLow2) << 4);
-  aux[1] = (aux[1] & kLow4) | (((high >> 2) & kLow2) << 4);
-  std::memcpy(scales, aux, 16);
-  for (int i = 0; i < 16; ++i) scales[i] = static_cast<int8_t>(scales[i] - 32);
 }
 
 }  // namespace
@@ -153,11 +125,9 @@ void q2_k_to_f32(const void* src, float* dst, int64_t n) {
 
 void q3_k_to_f32(const void* src, float* dst, int64_t n) {
   const auto* blocks = blocks_of<BlockQ3_K>(src);
-  int8_t scales[16];
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const BlockQ3_K& block = blocks[b];
     const float d = f16_to_f32(block.d);
-    q3_k_scales(block.scales, scales);
     float* out = dst + b * kQK_K;
     int group = 0;
     uint8_t high_bit = 1;  // the hmask bit of the current plane
@@ -165,7 +135,7 @@ void q3_k_to_f32(const void* src, float* dst, int64_t n) {
       const uint8_t* q = block.qs + 32 * half;
       for (int shift = 0; shift < 8; shift += 2, high_bit = static_cast<uint8_t>(high_bit << 1)) {
         for (int part = 0; part < 2; ++part, ++group) {
-          const float dl = d * static_cast<float>(scales[group]);
+          const float dl = d * static_cast<float>(q3_k_scale(block.scales, group));
           for (int l = 16 * part; l < 16 * part + 16; ++l) {
             const int code = ((q[l] >> shift) & 3) - ((block.hmask[l] & high_bit) ? 0 : 4);
             *out++ = dl * static_cast<float>(code);
@@ -190,7 +160,7 @@ void k4_family_to_f32(const void* src, float* dst, int64_t n) {
     for (int chunk = 0; chunk < 4; ++chunk) {
       const uint8_t* q = block.qs + 32 * chunk;
       for (int nibble = 0; nibble < 2; ++nibble) {
-        uint8_t scale, min;
+        int scale, min;
         scale_min_k4(2 * chunk + nibble, block.scales, scale, min);
         const float dl = d * static_cast<float>(scale), ml = dmin * static_cast<float>(min);
         for (int l = 0; l < 32; ++l) {
@@ -244,9 +214,7 @@ void iq4_xs_to_f32(const void* src, float* dst, int64_t n) {
     const BlockIQ4_XS& block = blocks[b];
     const float d = f16_to_f32(block.d);
     for (int group = 0; group < 8; ++group) {
-      const int scale =
-          ((block.scales_l[group / 2] >> (4 * (group % 2))) & 0xf) | (((block.scales_h >> (2 * group)) & 3) << 4);
-      const float dl = d * static_cast<float>(scale - 32);
+      const float dl = d * static_cast<float>(iq4_xs_scale(block, group));
       const uint8_t* qs = block.qs + 16 * group;
       float* out = dst + b * kQK_K + 32 * group;
       for (int j = 0; j < 16; ++j) {

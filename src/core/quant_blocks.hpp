@@ -71,6 +71,33 @@ struct BlockIQ4_XS {  // 8 groups of 32 with 6-bit scales (low 4 bits in scales_
   uint8_t qs[kQK_K / 2];
 };
 
+// The 16 levels an iq4_nl / iq4_xs code selects (ggml's kvalues_iq4nl).
+inline constexpr int8_t kIQ4Levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+// Scale and minimum j (0..7) of a q4_k / q5_k super-block: 6 bits each, packed into 12 bytes.
+inline void scale_min_k4(int j, const uint8_t* q, int& scale, int& min) {
+  if (j < 4) {
+    scale = q[j] & 63;
+    min = q[j + 4] & 63;
+  } else {
+    scale = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+  }
+}
+
+// Signed 6-bit scale i (0..15) of a q3_k super-block: low 4 bits in bytes 0..7 (a nibble each),
+// high 2 bits in bytes 8..11, stored biased by 32.
+inline int q3_k_scale(const uint8_t* packed, int i) {
+  const int low = (packed[i % 8] >> (4 * (i / 8))) & 0xF;
+  const int high = (packed[8 + i % 4] >> (2 * (i / 4))) & 3;
+  return (low | (high << 4)) - 32;
+}
+
+// Signed 6-bit scale j (0..7) of an iq4_xs super-block (stored biased by 32).
+inline int iq4_xs_scale(const BlockIQ4_XS& block, int j) {
+  return (((block.scales_l[j / 2] >> (4 * (j % 2))) & 0xF) | (((block.scales_h >> (2 * j)) & 3) << 4)) - 32;
+}
+
 static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4_1) == 20 &&
               sizeof(BlockQ5_0) == 22 && sizeof(BlockQ5_1) == 24 && sizeof(BlockIQ4_NL) == 18);
 static_assert(sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110 && sizeof(BlockQ4_K) == 144 &&

@@ -143,4 +143,12 @@ std::string_view trim_ascii(std::string_view text) {
   return text.substr(begin, end - begin);
 }
 
+std::string upper_ascii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
 }  // namespace medllm::utf8

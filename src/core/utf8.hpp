@@ -37,5 +37,7 @@ char32_t decode(std::string_view text, size_t& i);
 
 // text without leading and trailing ASCII whitespace (space, \t, \n, \r, \f, \v).
 std::string_view trim_ascii(std::string_view text);
+// text with a-z made A-Z; every other byte kept.
+std::string upper_ascii(std::string_view text);
 
 }  // namespace medllm::utf8

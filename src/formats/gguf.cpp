@@ -1,7 +1,5 @@
 #include "formats/gguf.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -9,6 +7,7 @@
 #include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "core/json_file.hpp"
+#include "core/utf8.hpp"
 
 namespace medllm {
 
@@ -45,9 +44,7 @@ constexpr ForeignType kForeignTypes[] = {
 std::optional<GgmlType> find_ggml_type(uint32_t id) {
   if (const std::optional<DType> dtype = dtype_from_ggml_type(id)) {
     const DTypeTraits& traits = dtype_traits(*dtype);
-    std::string name(traits.name);
-    std::transform(name.begin(), name.end(), name.begin(), [](char c) { return static_cast<char>(std::toupper(c)); });
-    return GgmlType{id, std::move(name), traits.block_elems, traits.block_bytes, dtype};
+    return GgmlType{id, utf8::upper_ascii(traits.name), traits.block_elems, traits.block_bytes, dtype};
   }
   for (const auto& type : kForeignTypes) {
     if (type.id == id) return GgmlType{id, type.name, type.block_elems, type.block_bytes, std::nullopt};

@@ -3,12 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <optional>
 
 #include "core/error.hpp"
 #include "core/mapped_file.hpp"
+#include "core/utf8.hpp"
 #include "formats/gguf.hpp"
 #include "formats/gguf_writer.hpp"
 
@@ -160,16 +160,10 @@ std::vector<size_t> llama_cpp_order(const GgufFile& file) {
   return order;
 }
 
-std::string upper(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace
 
 const QuantizePreset* find_quantize_preset(std::string_view name) {
-  const std::string wanted = upper(name);
+  const std::string wanted = utf8::upper_ascii(name);
   for (const QuantizePreset& preset : kPresets) {
     if (preset.name == wanted) return &preset;
   }

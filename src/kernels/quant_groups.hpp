@@ -101,28 +101,6 @@ int group_in_block(int64_t g) {
   return static_cast<int>(g % groups_per_block(D));
 }
 
-// Scale and minimum j (0..7) of a q4_k / q5_k super-block: 6 bits each, packed into 12 bytes.
-inline void scale_min_k4(int j, const uint8_t* q, int16_t& scale, int16_t& min) {
-  if (j < 4) {
-    scale = static_cast<int16_t>(q[j] & 63);
-    min = static_cast<int16_t>(q[j + 4] & 63);
-  } else {
-    scale = static_cast<int16_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-    min = static_cast<int16_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
-}
-
-// Signed 6-bit scale i (0..15) of a q3_k super-block: low 4 bits in bytes 0..7 (a nibble each),
-// high 2 bits in bytes 8..11, stored biased by 32.
-inline int16_t q3_k_scale(const uint8_t* packed, int i) {
-  const int low = (packed[i % 8] >> (4 * (i / 8))) & 0xF;
-  const int high = (packed[8 + i % 4] >> (2 * (i / 4))) & 3;
-  return static_cast<int16_t>((low | (high << 4)) - 32);
-}
-
-// The 16 levels an iq4_nl / iq4_xs code selects (ggml's kvalues_iq4nl).
-inline constexpr int8_t kIQ4Levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
-
 template <DType D>
 GroupScales group_scales(const std::byte* row, int64_t g) {
   const auto& block = block_of<D>(row, g);
@@ -145,14 +123,15 @@ GroupScales group_scales(const std::byte* row, int64_t g) {
     }
   } else if constexpr (D == DType::Q3_K) {
     s.d = half_to_float(block.d);
-    s.sc[0] = q3_k_scale(block.scales, 2 * j);
-    s.sc[1] = q3_k_scale(block.scales, 2 * j + 1);
+    s.sc[0] = static_cast<int16_t>(q3_k_scale(block.scales, 2 * j));
+    s.sc[1] = static_cast<int16_t>(q3_k_scale(block.scales, 2 * j + 1));
   } else if constexpr (D == DType::Q4_K || D == DType::Q5_K) {
     s.d = half_to_float(block.d);
     s.dmin = -half_to_float(block.dmin);
-    scale_min_k4(j, block.scales, s.sc[0], s.m[0]);
-    s.sc[1] = s.sc[0];
-    s.m[1] = s.m[0];
+    int scale, min;
+    scale_min_k4(j, block.scales, scale, min);
+    s.sc[0] = s.sc[1] = static_cast<int16_t>(scale);
+    s.m[0] = s.m[1] = static_cast<int16_t>(min);
   } else if constexpr (D == DType::Q6_K) {
     // Group j is plane j % 4 of half j / 4; its 16-element halves take consecutive scales.
     s.d = half_to_float(block.d);
@@ -161,14 +140,14 @@ GroupScales group_scales(const std::byte* row, int64_t g) {
   } else {
     static_assert(D == DType::IQ4_XS);
     s.d = half_to_float(block.d);
-    const int scale = ((block.scales_l[j / 2] >> (4 * (j % 2))) & 0xF) | (((block.scales_h >> (2 * j)) & 3) << 4);
-    s.sc[0] = s.sc[1] = static_cast<int16_t>(scale - 32);
+    s.sc[0] = s.sc[1] = static_cast<int16_t>(iq4_xs_scale(block, j));
   }
   return s;
 }
 
-// The scales of up to 8 consecutive groups from group g0 (a multiple of 8), laid out for the SIMD
-// kernels: per group d and dmin, per 16-element half sc and m; lanes past `count` are zero.
+// The scales of the 8 groups of one super-block (g0 a multiple of 8) of a 256-element type, laid
+// out for the SIMD kernels: per group d and dmin, per 16-element half sc and m. Only what the type
+// uses is filled in (dmin and m for the types with minimums).
 struct SuperGroup {
   alignas(32) float d[8];
   alignas(32) float dmin[8];
@@ -178,50 +157,39 @@ struct SuperGroup {
 // The same values group_scales gives, read a super-block at a time: the kernels call this once per
 // 8 groups, so it must cost little next to their integer work.
 template <DType D>
-void super_group(const std::byte* row, int64_t g0, int count, SuperGroup& out) {
-  if constexpr (groups_per_block(D) == 1) {
-    if (count < 8) out = SuperGroup{};
-    for (int i = 0; i < count; ++i) {
-      const GroupScales s = group_scales<D>(row, g0 + i);
-      out.d[i] = s.d;
-      out.dmin[i] = s.dmin;
-      out.sc[2 * i] = out.sc[2 * i + 1] = 1;
-      out.m[2 * i] = out.m[2 * i + 1] = s.m[0];
+void super_group(const std::byte* row, int64_t g0, SuperGroup& out) {
+  static_assert(groups_per_block(D) == 8, "the 32-element types are read group by group (group_scales)");
+  const auto& block = block_of<D>(row, g0);
+  const float d = half_to_float(block.d);
+  for (float& v : out.d) v = d;
+  if constexpr (D == DType::Q4_K || D == DType::Q5_K) {
+    // The 8 six-bit scales and minimums of 12 bytes, four at a time (as scale_min_k4 reads them).
+    uint32_t a[3];
+    std::memcpy(a, block.scales, sizeof a);
+    const uint32_t words[4] = {a[0] & 0x3f3f3f3fu, ((a[2] & 0x0f0f0f0fu) | (((a[0] >> 6) & 0x03030303u) << 4)),
+                               a[1] & 0x3f3f3f3fu, (((a[2] >> 4) & 0x0f0f0f0fu) | (((a[1] >> 6) & 0x03030303u) << 4))};
+    uint8_t bytes[16];  // scales 0..7, then minimums 0..7
+    std::memcpy(bytes, words, sizeof bytes);
+    const float dmin = -half_to_float(block.dmin);
+    for (int j = 0; j < 8; ++j) {
+      out.dmin[j] = dmin;
+      out.sc[2 * j] = out.sc[2 * j + 1] = bytes[j];
+      out.m[2 * j] = out.m[2 * j + 1] = bytes[8 + j];
     }
+  } else if constexpr (D == DType::Q6_K) {
+    for (int h = 0; h < 16; ++h) out.sc[h] = block.scales[h];
+  } else if constexpr (D == DType::Q2_K) {
+    const float dmin = -half_to_float(block.dmin);
+    for (float& v : out.dmin) v = dmin;
+    for (int h = 0; h < 16; ++h) {
+      out.sc[h] = static_cast<int16_t>(block.scales[h] & 0xF);
+      out.m[h] = static_cast<int16_t>(block.scales[h] >> 4);
+    }
+  } else if constexpr (D == DType::Q3_K) {
+    for (int h = 0; h < 16; ++h) out.sc[h] = static_cast<int16_t>(q3_k_scale(block.scales, h));
   } else {
-    const auto& block = block_of<D>(row, g0);
-    const float d = half_to_float(block.d);
-    for (float& v : out.d) v = d;
-    if constexpr (D == DType::Q4_K || D == DType::Q5_K) {
-      // The 8 six-bit scales and minimums of 12 bytes, four at a time (as scale_min_k4 reads them).
-      uint32_t a[3];
-      std::memcpy(a, block.scales, sizeof a);
-      const uint32_t words[4] = {a[0] & 0x3f3f3f3fu, ((a[2] & 0x0f0f0f0fu) | (((a[0] >> 6) & 0x03030303u) << 4)),
-                                 a[1] & 0x3f3f3f3fu,
-                                 (((a[2] >> 4) & 0x0f0f0f0fu) | (((a[1] >> 6) & 0x03030303u) << 4))};
-      uint8_t bytes[16];  // scales 0..7, then minimums 0..7
-      std::memcpy(bytes, words, sizeof bytes);
-      const float dmin = -half_to_float(block.dmin);
-      for (int j = 0; j < 8; ++j) {
-        out.dmin[j] = dmin;
-        out.sc[2 * j] = out.sc[2 * j + 1] = bytes[j];
-        out.m[2 * j] = out.m[2 * j + 1] = bytes[8 + j];
-      }
-    } else if constexpr (D == DType::Q6_K) {
-      for (int h = 0; h < 16; ++h) out.sc[h] = block.scales[h];
-    } else if constexpr (D == DType::Q2_K) {
-      const float dmin = -half_to_float(block.dmin);
-      for (float& v : out.dmin) v = dmin;
-      for (int h = 0; h < 16; ++h) {
-        out.sc[h] = static_cast<int16_t>(block.scales[h] & 0xF);
-        out.m[h] = static_cast<int16_t>(block.scales[h] >> 4);
-      }
-    } else if constexpr (D == DType::Q3_K) {
-      for (int h = 0; h < 16; ++h) out.sc[h] = q3_k_scale(block.scales, h);
-    } else {
-      static_assert(D == DType::IQ4_XS);
-      for (int j = 0; j < 8; ++j) out.sc[2 * j] = out.sc[2 * j + 1] = group_scales<D>(row, g0 + j).sc[0];
-    }
+    static_assert(D == DType::IQ4_XS);
+    for (int j = 0; j < 8; ++j) out.sc[2 * j] = out.sc[2 * j + 1] = static_cast<int16_t>(iq4_xs_scale(block, j));
   }
 }
 

@@ -36,8 +36,7 @@ inline __m256i plane_mask(const uint8_t* bytes, int plane) {
   return _mm256_cmpeq_epi8(_mm256_and_si256(load32(bytes), bit), bit);
 }
 inline __m256i iq4_levels(__m256i indices) {
-  const __m256i table =
-      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(quant_groups::kIQ4Levels)));
+  const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kIQ4Levels)));
   return _mm256_shuffle_epi8(table, indices);
 }
 
@@ -116,7 +115,7 @@ void tile_scales(const std::byte* const* rows, int64_t g0, int count, TileScales
   } else {
     quant_groups::SuperGroup sg;
     for (int r = 0; r < kTileRows; ++r) {
-      quant_groups::super_group<D>(rows[r], g0, count, sg);
+      quant_groups::super_group<D>(rows[r], g0, sg);
       for (int i = 0; i < 8; ++i) {
         out.d[i][r] = sg.d[i];
         out.scales[i][r] = int16_pair(sg.sc[2 * i], sg.sc[2 * i + 1]);
