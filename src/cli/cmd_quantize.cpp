@@ -57,9 +57,9 @@ void add_quantize_command(CLI::App& app) {
                     "convert tensors that are quantized already (quality suffers)");
   command->footer(R"(Examples:
   medllm quantize model-f16.gguf model-q8_0.gguf Q8_0
-  medllm quantize model-f16.gguf model-q4_0.gguf Q4_0 --pure
-Implemented: the float types, Q8_0, and the 32-block types with --pure (their mixes put
-output.weight in q6_k, which medllm cannot quantize to yet); not yet: the k-quant mixes, --imatrix.)");
+  medllm quantize model-f16.gguf model-q4_k_m.gguf Q4_K_M
+Each preset's per-tensor mix is llama.cpp's (Q4_K_M keeps the output matrix, half the attention
+value matrices and half the down projections in q6_k); --pure turns it off. Not yet: --imatrix.)");
   command->callback([flags] { run_quantize(*flags); });
 }
 

@@ -137,13 +137,13 @@ constexpr DTypeTraits kTraits[] = {
     {"q4_1", 3, kQK, sizeof(BlockQ4_1), bq::q4_1_to_f32, bq::q4_1_from_f32, kScaleAndMinAtStart},
     {"q5_0", 6, kQK, sizeof(BlockQ5_0), bq::q5_0_to_f32, bq::q5_0_from_f32, kScaleAtStart},
     {"q5_1", 7, kQK, sizeof(BlockQ5_1), bq::q5_1_to_f32, bq::q5_1_from_f32, kScaleAndMinAtStart},
-    {"q2_k", 10, kQK_K, sizeof(BlockQ2_K), bq::q2_k_to_f32, nullptr, kQ2_KScales},
-    {"q3_k", 11, kQK_K, sizeof(BlockQ3_K), bq::q3_k_to_f32, nullptr, kQ3_KScale},
-    {"q4_k", 12, kQK_K, sizeof(BlockQ4_K), bq::q4_k_to_f32, nullptr, kScaleAndMinAtStart},
-    {"q5_k", 13, kQK_K, sizeof(BlockQ5_K), bq::q5_k_to_f32, nullptr, kScaleAndMinAtStart},
-    {"q6_k", 14, kQK_K, sizeof(BlockQ6_K), bq::q6_k_to_f32, nullptr, kQ6_KScale},
-    {"iq4_nl", 20, kQK, sizeof(BlockIQ4_NL), bq::iq4_nl_to_f32, nullptr, kScaleAtStart},
-    {"iq4_xs", 23, kQK_K, sizeof(BlockIQ4_XS), bq::iq4_xs_to_f32, nullptr, kScaleAtStart},
+    {"q2_k", 10, kQK_K, sizeof(BlockQ2_K), bq::q2_k_to_f32, bq::q2_k_from_f32, kQ2_KScales},
+    {"q3_k", 11, kQK_K, sizeof(BlockQ3_K), bq::q3_k_to_f32, bq::q3_k_from_f32, kQ3_KScale},
+    {"q4_k", 12, kQK_K, sizeof(BlockQ4_K), bq::q4_k_to_f32, bq::q4_k_from_f32, kScaleAndMinAtStart},
+    {"q5_k", 13, kQK_K, sizeof(BlockQ5_K), bq::q5_k_to_f32, bq::q5_k_from_f32, kScaleAndMinAtStart},
+    {"q6_k", 14, kQK_K, sizeof(BlockQ6_K), bq::q6_k_to_f32, bq::q6_k_from_f32, kQ6_KScale},
+    {"iq4_nl", 20, kQK, sizeof(BlockIQ4_NL), bq::iq4_nl_to_f32, bq::iq4_nl_from_f32, kScaleAtStart},
+    {"iq4_xs", 23, kQK_K, sizeof(BlockIQ4_XS), bq::iq4_xs_to_f32, bq::iq4_xs_from_f32, kScaleAtStart},
 };
 static_assert(std::size(kTraits) == kDTypeCount);
 
@@ -164,10 +164,7 @@ std::optional<DType> dtype_from_ggml_type(uint32_t ggml_type) {
 
 void from_f32(DType type, const float* src, void* dst, int64_t n) {
   dtype_bytes(type, n);  // validates the block count
-  const DTypeTraits& traits = dtype_traits(type);
-  if (traits.from_f32 == nullptr)
-    fail("quantizing to {} is not supported yet (medllm reads it, but cannot write it)", traits.name);
-  traits.from_f32(src, dst, n);
+  dtype_traits(type).from_f32(src, dst, n);
 }
 
 bool all_finite(DType type, const void* src, int64_t n) {

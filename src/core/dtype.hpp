@@ -40,8 +40,8 @@ struct DTypeTraits {
   uint32_t ggml_type;     // the id GGUF files store (ggml.h's enum ggml_type)
   int64_t block_elems;    // elements per block: 1 for plain types
   size_t block_bytes;     // bytes per block
-  // n elements (whole blocks) to or from f32, bit for bit as ggml's dequantize_row_* and
-  // quantize_row_*_ref compute them. from_f32 is null where medllm cannot quantize to the type yet.
+  // n elements (whole blocks) to or from f32, bit for bit as ggml's dequantize_row_* and its
+  // ggml_quantize_chunk without an importance matrix compute them.
   void (*to_f32)(const void* src, float* dst, int64_t n);
   void (*from_f32)(const float* src, void* dst, int64_t n);
   // Byte offsets of a block's f16 scales. A block-quantized value is scale · integer, so a block
@@ -52,6 +52,10 @@ struct DTypeTraits {
 const DTypeTraits& dtype_traits(DType type);
 // The DType a GGUF type id stands for; nullopt for ggml types medllm does not compute with.
 std::optional<DType> dtype_from_ggml_type(uint32_t ggml_type);
+// A type stored in blocks of values sharing scales (q8_0, q4_k, ...), as opposed to f32/f16/bf16.
+inline bool is_block_quantized(DType type) {
+  return dtype_traits(type).block_elems > 1;
+}
 inline std::string_view dtype_name(DType type) {
   return dtype_traits(type).name;
 }

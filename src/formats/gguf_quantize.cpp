@@ -8,7 +8,6 @@
 
 #include "core/error.hpp"
 #include "core/mapped_file.hpp"
-#include "core/utf8.hpp"
 #include "formats/gguf.hpp"
 #include "formats/gguf_writer.hpp"
 
@@ -16,86 +15,7 @@ namespace medllm {
 
 namespace {
 
-// llama-quantize's names and llama_ftype ids (llama.h), with the type each puts most tensors in.
-constexpr QuantizePreset kPresets[] = {
-    {"F32", 0, DType::F32},       {"F16", 1, DType::F16},      {"BF16", 32, DType::BF16},
-    {"Q8_0", 7, DType::Q8_0},     {"Q4_0", 2, DType::Q4_0},    {"Q4_1", 3, DType::Q4_1},
-    {"Q5_0", 8, DType::Q5_0},     {"Q5_1", 9, DType::Q5_1},    {"Q2_K", 10, DType::Q2_K},
-    {"Q3_K_S", 11, DType::Q3_K},  {"Q3_K_M", 12, DType::Q3_K}, {"Q3_K_L", 13, DType::Q3_K},
-    {"Q4_K_S", 14, DType::Q4_K},  {"Q4_K_M", 15, DType::Q4_K}, {"Q5_K_S", 16, DType::Q5_K},
-    {"Q5_K_M", 17, DType::Q5_K},  {"Q6_K", 18, DType::Q6_K},   {"IQ4_NL", 25, DType::IQ4_NL},
-    {"IQ4_XS", 30, DType::IQ4_XS}};
-
 constexpr uint32_t kQuantizationVersion = 2;  // GGML_QNT_VERSION: the block layouts of core/quant_blocks.hpp
-
-bool is_block_type(DType type) {
-  return dtype_traits(type).block_elems > 1;
-}
-
-// The presets whose per-tensor rules medllm has: the float ones (none) and the 32-block ones,
-// whose only rule without an importance matrix is the output matrix's.
-bool rules_known(const QuantizePreset& preset) {
-  return !is_block_type(preset.type) || dtype_traits(preset.type).block_elems == 32;
-}
-
-// llama.cpp quantizes the 2-D and 3-D weights except norms, expert routers and a few small tables.
-bool allows_quantization(const std::string& name, size_t dims) {
-  if (dims < 2 || !name.ends_with("weight")) return false;
-  for (const char* kept : {"_norm.weight", "ffn_gate_inp.weight", "altup", "laurel", "per_layer_model_proj",
-                           "ssm_conv1d", "shortconv.conv.weight", "time_mix_first.weight"}) {
-    if (name.find(kept) != std::string::npos) return false;
-  }
-  return name != "position_embd.weight" && name != "token_types.weight";
-}
-
-// A type whose blocks do not divide the rows falls back as llama.cpp's tensor_type_fallback does.
-DType fallback(DType type, int64_t columns) {
-  if (columns % dtype_traits(type).block_elems == 0) return type;
-  switch (type) {
-    case DType::Q2_K:
-    case DType::Q3_K:
-      type = DType::Q4_0;
-      break;
-    case DType::Q4_K:
-      type = DType::Q5_0;
-      break;
-    case DType::Q5_K:
-      type = DType::Q5_1;
-      break;
-    case DType::Q6_K:
-      type = DType::Q8_0;
-      break;
-    case DType::IQ4_XS:
-      type = DType::IQ4_NL;
-      break;
-    default:
-      break;
-  }
-  return columns % dtype_traits(type).block_elems == 0 ? type : DType::F16;
-}
-
-// The type llama_model_quantize gives a tensor (without an importance matrix).
-DType chosen_type(const QuantizePreset& preset, const GgufTensorInfo& info, DType stored, bool pure, bool tied) {
-  if (!allows_quantization(info.name, info.ne.size())) return stored;
-  if (!is_block_type(preset.type)) return preset.type;
-  DType type = preset.type;
-  const auto columns = static_cast<int64_t>(info.ne[0]);
-  if (!pure) {
-    if (!rules_known(preset)) {
-      fail("the {} mix (llama.cpp's choice of type per tensor) is not implemented yet; --pure puts every tensor in {}",
-           preset.name, dtype_name(preset.type));
-    }
-    // The output matrix (or the embeddings that double as it) keeps more bits.
-    if (info.name == "output.weight" || (tied && info.name == "token_embd.weight")) {
-      if (columns % dtype_traits(type).block_elems != 0) {
-        type = DType::Q8_0;
-      } else if (type != DType::Q8_0) {
-        type = DType::Q6_K;
-      }
-    }
-  }
-  return fallback(type, columns);
-}
 
 DType stored_type(const GgufTensorInfo& info) {
   const std::optional<DType> type = dtype_from_ggml_type(info.ggml_type);
@@ -162,20 +82,6 @@ std::vector<size_t> llama_cpp_order(const GgufFile& file) {
 
 }  // namespace
 
-const QuantizePreset* find_quantize_preset(std::string_view name) {
-  const std::string wanted = utf8::upper_ascii(name);
-  for (const QuantizePreset& preset : kPresets) {
-    if (preset.name == wanted) return &preset;
-  }
-  return nullptr;
-}
-
-std::string quantize_preset_names() {
-  std::string out;
-  for (const QuantizePreset& preset : kPresets) out += (out.empty() ? "" : ", ") + std::string(preset.name);
-  return out;
-}
-
 QuantizeResult quantize_gguf(const std::string& in, const std::string& out, const QuantizeOptions& options,
                              ThreadPool& pool,
                              const std::function<void(size_t, size_t, const QuantizedTensor&)>& progress) {
@@ -183,8 +89,7 @@ QuantizeResult quantize_gguf(const std::string& in, const std::string& out, cons
   if (preset == nullptr) fail("unknown type '{}' (one of {})", options.type, quantize_preset_names());
   const MappedFile mapped(in);
   const GgufFile file = with_context(in, [&] { return parse_gguf(mapped.bytes()); });
-  const bool tied = std::none_of(file.tensors.begin(), file.tensors.end(),
-                                 [](const GgufTensorInfo& t) { return t.name == "output.weight"; });
+  QuantizeMix mix(*preset, file, options.pure);
   GgufWriter writer;
   copy_metadata(file, mapped.bytes(), preset->ftype, writer);
   QuantizeResult result;
@@ -196,11 +101,11 @@ QuantizeResult quantize_gguf(const std::string& in, const std::string& out, cons
     QuantizedTensor tensor{info.name, {info.ne.rbegin(), info.ne.rend()}, DType::F32, DType::F32, info.nbytes, 0};
     with_context(fmt::format("{}: tensor '{}'", in, info.name), [&] {
       tensor.from = stored_type(info);
-      tensor.to = chosen_type(*preset, info, tensor.from, options.pure, tied);
+      tensor.to = mix.type_for(info, tensor.from);
       const std::byte* data = mapped.data() + file.data_offset + info.offset;
       std::span<const std::byte> bytes(data, info.nbytes);
       if (tensor.to != tensor.from) {
-        if (is_block_type(tensor.from) && !options.allow_requantize) {
+        if (is_block_quantized(tensor.from) && !options.allow_requantize) {
           fail("is {} already; converting it to {} would quantize twice (--allow-requantize permits it)",
                dtype_name(tensor.from), dtype_name(tensor.to));
         }

@@ -1,9 +1,9 @@
 #pragma once
 // `medllm quantize`: a GGUF file to a GGUF file of another type, as llama.cpp's llama-quantize
 // makes it: the same tensors in llama.cpp's order, each quantizable weight in the type the preset
-// and llama.cpp's per-tensor rules choose (without an importance matrix, byte for byte what
-// llama_model_quantize writes), the rest copied; the metadata copied exactly, with
-// general.file_type set to the preset.
+// and llama.cpp's per-tensor rules choose (formats/quantize_mix), byte for byte what
+// llama_model_quantize writes without an importance matrix, the rest copied; the metadata copied
+// exactly, with general.file_type set to the preset.
 
 #include <cstdint>
 #include <functional>
@@ -13,18 +13,9 @@
 
 #include "core/dtype.hpp"
 #include "core/thread_pool.hpp"
+#include "formats/quantize_mix.hpp"
 
 namespace medllm {
-
-// A llama-quantize type name ("Q8_0", "Q4_K_M", "F16", ...): its llama_ftype id and main type.
-struct QuantizePreset {
-  std::string_view name;
-  uint32_t ftype;
-  DType type;
-};
-// Case-insensitive; nullptr for a name llama-quantize does not have.
-const QuantizePreset* find_quantize_preset(std::string_view name);
-std::string quantize_preset_names();  // "F32, F16, BF16, Q8_0, ..." for messages and --help
 
 struct QuantizeOptions {
   std::string type;               // a preset name

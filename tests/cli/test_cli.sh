@@ -43,6 +43,11 @@ check "without it, the inputs are rounded to int8 (llama.cpp's scheme)" test $? 
 check "quantize writes a Q8_0 file that generates" "$medllm" generate -m "$work/q8.gguf" -p "a" -n 4 --temp 0
 check "quantize reports every tensor and the sizes" grep -q "blk.0.attn_q.weight.*f16 converted to q8_0" "$work/quantize.err"
 check "medllm info reads the quantized file as q8_0" grep -qi "q8_0" <("$medllm" info -m "$work/q8.gguf")
+"$medllm" quantize "$reference/llama_gguf_f16/model.gguf" "$work/q4_k_m.gguf" q4_k_m 2>"$work/quantize.err"
+check "quantize writes a Q4_K_M mix that generates" "$medllm" generate -m "$work/q4_k_m.gguf" -p "a" -n 4 --temp 0
+# Rows of 64: the output matrix takes q8_0 by the mix's rule, the others q4_k's fallback q5_0.
+check "the Q4_K_M mix puts the output matrix in q8_0" grep -q "output.weight.*converted to q8_0" "$work/quantize.err"
+check "q4_k falls back to q5_0 for rows of 64" grep -q "blk.0.attn_q.weight.*converted to q5_0" "$work/quantize.err"
 "$medllm" logits -m "$stories" --prompt "Once upon" --last >"$work/last.json"
 check "logits --last gives one row of 512" /usr/bin/python3 -c "
 import json,sys; d=json.load(open('$work/last.json')); sys.exit(0 if len(d['logits'])==1 and len(d['logits'][0])==512 else 1)"
@@ -128,8 +133,8 @@ expect_error "eval --report of a file without benchmarks" 'no_benchmarks.json: r
   eval --report "$work/no_benchmarks.json"
 expect_error "quantize to an unknown type" "unknown type 'Q9_0'" quantize "$reference/llama_gguf_f16/model.gguf" \
   "$work/q.gguf" Q9_0
-expect_error "quantize to a k-quant mix" "the Q4_K_M mix" quantize "$reference/llama_gguf_f16/model.gguf" \
-  "$work/q.gguf" Q4_K_M
+expect_error "quantize a quantized file" "is q8_0 already; converting it to q5_0 would quantize twice" quantize \
+  "$work/q8.gguf" "$work/q.gguf" Q4_K_M
 printf '{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}}' >"$work/tokenizer.json"
 expect_error "malformed tokenizer.json" "merges\[0\]" tokenize -m "$work/tokenizer.json" a
 

@@ -46,8 +46,7 @@ struct OwnedTensor {
 
 OwnedTensor random_tensor(const std::string& name, Shape shape, DType dtype, uint64_t seed, float scale = 0.2f);
 // Random bytes in `dtype`'s block layout, every code pattern possible, with each block's f16
-// scales set to finite values of magnitude below 0.1: a tensor of any readable dtype, including
-// those medllm cannot quantize to.
+// scales set to finite values of magnitude below 0.1: codes a quantizer would never write.
 OwnedTensor random_blocks(const std::string& name, Shape shape, DType dtype, uint64_t seed);
 // n values drawn from N(0, scale²), the same for the same seed.
 std::vector<float> random_normals(size_t n, uint64_t seed, float scale = 1.0f);
