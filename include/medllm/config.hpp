@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,15 @@ ModelConfig config_from_hf(const nlohmann::json& config, const std::string& sour
 // token_embd tensor's rows).
 ModelConfig config_from_gguf(const nlohmann::json& metadata, const std::string& source, int64_t embedding_rows,
                              const HasTensor& has_tensor = {});
+
+// The llama.cpp architecture a family is written as in GGUF, with the q/k row layout llama.cpp
+// expects there; nullopt for a family medllm does not read or write as GGUF.
+struct GgufArchitecture {
+  std::string name;  // general.architecture: "llama", "qwen2", ...
+  RopeLayout rope_layout;
+};
+std::optional<GgufArchitecture> gguf_architecture_of(const std::string& model_type);
+std::string gguf_architectures();  // "llama, qwen2, qwen3" for messages
 
 // The rotary inverse frequencies of a layer (head_dim / 2 values), including rope scaling.
 std::vector<float> rope_inverse_frequencies(const RopeConfig& rope, int64_t head_dim,

@@ -1,11 +1,13 @@
 // medllm export: write a model as a Hugging Face directory (config.json, model.safetensors,
-// tokenizer files), with trained weights from a checkpoint and LoRA adapters merged in.
+// tokenizer files) or a GGUF file, with trained weights from a checkpoint and LoRA adapters
+// merged in.
 
 #include <fmt/format.h>
 
 #include <medllm/error.hpp>
 
 #include "cli/commands.hpp"
+#include "formats/quantize_mix.hpp"
 #include "model/export.hpp"
 
 namespace medllm::cli {
@@ -15,12 +17,27 @@ namespace {
 struct ExportFlags {
   ModelFlags model;
   std::string output;
-  std::string dtype = "f32";
+  std::string format = "hf";
+  std::string dtype;
+  std::string type;
 };
 
 void run_export(const ExportFlags& flags) {
+  if (flags.format == "gguf") {
+    if (!flags.dtype.empty())
+      throw Error("--dtype is for --format hf; a GGUF file takes --type (F16, Q8_0, Q4_K_M, ...)");
+    const std::string type = flags.type.empty() ? "F16" : flags.type;
+    if (find_quantize_preset(type) == nullptr) {
+      throw Error(fmt::format("--type: unknown type '{}' (one of {})", type, quantize_preset_names()));
+    }
+    const auto model = flags.model.load();
+    export_gguf(*model, flags.output, type);
+    fmt::print(stderr, "medllm: wrote {} (GGUF, {})\n", flags.output, find_quantize_preset(type)->name);
+    return;
+  }
+  if (!flags.type.empty()) throw Error("--type is for --format gguf; a Hugging Face directory takes --dtype");
   DType dtype;
-  if (flags.dtype == "f32") {
+  if (flags.dtype.empty() || flags.dtype == "f32") {
     dtype = DType::F32;
   } else if (flags.dtype == "bf16") {
     dtype = DType::BF16;
@@ -39,15 +56,23 @@ void run_export(const ExportFlags& flags) {
 void add_export_command(CLI::App& app) {
   auto flags = std::make_shared<ExportFlags>();
   CLI::App* command = app.add_subcommand(
-      "export", "write a Hugging Face model directory (merging --checkpoint weights and --lora/--merge-lora adapters)");
+      "export",
+      "write a Hugging Face model directory or a GGUF file (merging --checkpoint weights and --lora/--merge-lora "
+      "adapters)");
   flags->model.add_to(*command);
   command->add_option("--merge-lora", flags->model.lora, "same as --lora: PEFT adapter to merge, PATH[:SCALE]");
-  command->add_option("-o,--output", flags->output, "output directory")->required();
-  command->add_option("--dtype", flags->dtype, "weight dtype: f32, bf16 or f16")->capture_default_str();
+  command->add_option("-o,--output", flags->output, "output directory (hf) or file (gguf)")->required();
+  command->add_option("--format", flags->format, "hf (a Hugging Face directory) or gguf")
+      ->check(CLI::IsMember({"hf", "gguf"}))
+      ->capture_default_str();
+  command->add_option("--dtype", flags->dtype, "hf: weight dtype: f32 (default), bf16 or f16");
+  command->add_option("--type", flags->type,
+                      "gguf: F16 (default) or a llama-quantize type: " + quantize_preset_names());
   command->footer(R"(Examples:
   medllm export -m data/models/stories260K/stories260K.gguf -o stories_hf/
   medllm export -m BASE --merge-lora runs/lora -o merged/ --dtype bf16
-  medllm export -m BASE --checkpoint runs/cpt/checkpoint-200 -o cpt-200/)");
+  medllm export -m BASE --checkpoint runs/cpt/checkpoint-200 -o cpt-200/
+  medllm export -m BASE --merge-lora runs/lora --format gguf --type Q4_K_M -o merged-q4_k_m.gguf)");
   command->callback([flags] { run_export(*flags); });
 }
 

@@ -23,24 +23,6 @@ DType stored_type(const GgufTensorInfo& info) {
   return *type;
 }
 
-// Converts a tensor's rows (in parallel) from one type to another through f32.
-std::vector<std::byte> convert(const GgufTensorInfo& info, DType from, DType to, const std::byte* data,
-                               ThreadPool& pool) {
-  const auto columns = static_cast<int64_t>(info.ne[0]);
-  int64_t rows = 1;
-  for (size_t d = 1; d < info.ne.size(); ++d) rows *= static_cast<int64_t>(info.ne[d]);
-  const size_t in_row = dtype_bytes(from, columns), out_row = dtype_bytes(to, columns);
-  std::vector<std::byte> out(out_row * static_cast<size_t>(rows));
-  pool.parallel_for(rows, [&](int64_t begin, int64_t end) {
-    std::vector<float> values(static_cast<size_t>(columns));
-    for (int64_t r = begin; r < end; ++r) {
-      to_f32(from, data + static_cast<size_t>(r) * in_row, values.data(), columns);
-      from_f32(to, values.data(), out.data() + static_cast<size_t>(r) * out_row, columns);
-    }
-  });
-  return out;
-}
-
 // The input's metadata, every value as it was encoded, with the file type (and the block layout
 // version) set where they stand or appended.
 void copy_metadata(const GgufFile& file, std::span<const std::byte> bytes, uint32_t ftype, GgufWriter& writer) {
@@ -82,6 +64,20 @@ std::vector<size_t> llama_cpp_order(const GgufFile& file) {
 
 }  // namespace
 
+std::vector<std::byte> convert_rows(DType from, DType to, const std::byte* data, int64_t rows, int64_t columns,
+                                    ThreadPool& pool) {
+  const size_t in_row = dtype_bytes(from, columns), out_row = dtype_bytes(to, columns);
+  std::vector<std::byte> out(out_row * static_cast<size_t>(rows));
+  pool.parallel_for(rows, [&](int64_t begin, int64_t end) {
+    std::vector<float> values(static_cast<size_t>(columns));
+    for (int64_t r = begin; r < end; ++r) {
+      to_f32(from, data + static_cast<size_t>(r) * in_row, values.data(), columns);
+      from_f32(to, values.data(), out.data() + static_cast<size_t>(r) * out_row, columns);
+    }
+  });
+  return out;
+}
+
 QuantizeResult quantize_gguf(const std::string& in, const std::string& out, const QuantizeOptions& options,
                              ThreadPool& pool,
                              const std::function<void(size_t, size_t, const QuantizedTensor&)>& progress) {
@@ -109,7 +105,9 @@ QuantizeResult quantize_gguf(const std::string& in, const std::string& out, cons
           fail("is {} already; converting it to {} would quantize twice (--allow-requantize permits it)",
                dtype_name(tensor.from), dtype_name(tensor.to));
         }
-        bytes = converted.emplace_back(convert(info, tensor.from, tensor.to, data, pool));
+        const auto columns = static_cast<int64_t>(info.ne[0]);
+        bytes = converted.emplace_back(
+            convert_rows(tensor.from, tensor.to, data, shape_numel(tensor.shape) / columns, columns, pool));
       }
       tensor.bytes_out = bytes.size();
       writer.add_tensor(info.name, tensor.to, tensor.shape, bytes);

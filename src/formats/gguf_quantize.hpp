@@ -35,6 +35,10 @@ struct QuantizeResult {
   size_t bytes_in = 0, bytes_out = 0;
 };
 
+// rows × columns values of type `from` converted to `to` through f32, rows in parallel.
+std::vector<std::byte> convert_rows(DType from, DType to, const std::byte* data, int64_t rows, int64_t columns,
+                                    ThreadPool& pool);
+
 // Writes `out` atomically; errors name the file, tensor or option at fault. `progress` is called
 // after each tensor with its index and the tensor count.
 QuantizeResult quantize_gguf(const std::string& in, const std::string& out, const QuantizeOptions& options,

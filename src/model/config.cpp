@@ -172,6 +172,25 @@ const Family& family_of_gguf(const std::string& architecture, const std::string&
        architecture, known_families(true));
 }
 
+}  // namespace
+
+std::optional<GgufArchitecture> gguf_architecture_of(const std::string& model_type) {
+  // llama.cpp converts Mistral checkpoints as llama models.
+  const std::string family = model_type == "mistral" ? "llama" : model_type;
+  for (const Family& f : kFamilies) {
+    if (family == f.model_type && f.gguf_architecture != nullptr) {
+      return GgufArchitecture{f.gguf_architecture, f.gguf_rope_layout};
+    }
+  }
+  return std::nullopt;
+}
+
+std::string gguf_architectures() {
+  return known_families(true);
+}
+
+namespace {
+
 // The layer kinds: "layer_types" when the config lists them, else the family's rule.
 std::vector<bool> sliding_layers(const Fields& fields, SlidingRule rule, int64_t layers, bool has_window) {
   std::vector<bool> sliding(static_cast<size_t>(layers), false);
@@ -361,7 +380,12 @@ ModelConfig config_from_gguf(const json& metadata, const std::string& source, in
   ModelConfig config;
   config.model_type = family.model_type;
   config.architecture = "gguf:" + arch;
-  config.qkv_bias = family.bias == BiasRule::QkvAlways;
+  // Llama's optional biases (attention_bias, mlp_bias in Hugging Face configs) show in GGUF only
+  // as tensors.
+  const auto has = [&](const char* name) { return has_tensor && has_tensor(name); };
+  config.qkv_bias = family.bias == BiasRule::QkvAlways || has("blk.0.attn_q.bias");
+  config.o_bias = has("blk.0.attn_output.bias");
+  config.mlp_bias = has("blk.0.ffn_up.bias");
   config.qk_norm = family.qk_norm;
   // llama.cpp writes no output.weight when the head is the embedding.
   config.tie_word_embeddings = has_tensor && !has_tensor(kLmHeadTensor.gguf);

@@ -10,12 +10,12 @@ template <class Named, class Weights>
 std::vector<Named> list_weights(const ModelConfig& config, Weights& weights) {
   std::vector<Named> out;
   const bool permuted = config.rope_layout == RopeLayout::AdjacentPairs;
-  out.push_back({fmt::format("model.{}", kEmbeddingTensor.hf), &weights.embed, nullptr});
+  out.push_back({fmt::format("model.{}", kEmbeddingTensor.hf), kEmbeddingTensor.gguf, &weights.embed, nullptr});
   const std::vector<LayerTensor> tensors = layer_tensors(config);
   for (int64_t i = 0; i < config.num_layers; ++i) {
     auto& layer = weights.layers[i];
     for (const LayerTensor& tensor : tensors) {
-      Named named{fmt::format("model.layers.{}.{}", i, tensor.hf)};
+      Named named{fmt::format("model.layers.{}.{}", i, tensor.hf), fmt::format("blk.{}.{}", i, tensor.gguf)};
       named.permuted_rows = permuted && tensor.rope_heads > 0;
       named.heads = tensor.rope_heads;
       switch (tensor.kind) {
@@ -32,8 +32,8 @@ std::vector<Named> list_weights(const ModelConfig& config, Weights& weights) {
       out.push_back(std::move(named));
     }
   }
-  out.push_back({fmt::format("model.{}", kFinalNormTensor.hf), nullptr, &weights.final_norm});
-  if (!config.tie_word_embeddings) out.push_back({kLmHeadTensor.hf, &weights.lm_head, nullptr});
+  out.push_back({fmt::format("model.{}", kFinalNormTensor.hf), kFinalNormTensor.gguf, nullptr, &weights.final_norm});
+  if (!config.tie_word_embeddings) out.push_back({kLmHeadTensor.hf, kLmHeadTensor.gguf, &weights.lm_head, nullptr});
   return out;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // The model's weights under their canonical Hugging Face names ("model.layers.0.mlp.up_proj.weight",
-// "lm_head.weight"), whatever file layout they were loaded from. Export, checkpoint loading and
+// "lm_head.weight"), and llama.cpp's, whatever file layout they were loaded from. Export, checkpoint loading and
 // LoRA merging all address weights through this one list.
 
 #include <string>
@@ -18,6 +18,7 @@ struct BasicNamedWeight {
   using Matrix = std::conditional_t<Const, const TensorView, TensorView>;
   using Vector = std::conditional_t<Const, const std::vector<float>, std::vector<float>>;
   std::string name;
+  std::string gguf_name;       // llama.cpp's name ("blk.0.ffn_up.weight")
   Matrix* matrix = nullptr;    // 2-D weights (and the embedding)
   Vector* vector = nullptr;    // norms and biases (already f32)
   bool permuted_rows = false;  // q/k rows in llama.cpp's rope order (RopeLayout::AdjacentPairs)

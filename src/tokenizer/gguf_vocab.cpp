@@ -12,14 +12,25 @@ namespace {
 
 using nlohmann::json;
 
-// Pre-tokenizer patterns by tokenizer.ggml.pre, as the Hugging Face tokenizers of those models
-// define them.
+// The byte-level pre-tokenizers llama.cpp names in tokenizer.ggml.pre (the first name is the
+// one its converter writes), each with the split pattern the Hugging Face tokenizers of those
+// models define.
+struct NamedPreTokenizer {
+  std::initializer_list<const char*> names;
+  const char* pattern;
+};
+const NamedPreTokenizer kPreTokenizers[] = {
+    {{"llama-bpe", "llama3", "llama-v3"},
+     R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)"},
+    {{"qwen2"},
+     R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)"},
+};
+
 const char* pre_tokenizer_pattern(const std::string& pre) {
-  if (pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3") {
-    return R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-  }
-  if (pre == "qwen2") {
-    return R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+  for (const NamedPreTokenizer& known : kPreTokenizers) {
+    for (const char* name : known.names) {
+      if (pre == name) return known.pattern;
+    }
   }
   return nullptr;
 }
@@ -75,6 +86,25 @@ std::unique_ptr<Tokenizer> gpt2_from_gguf(const json& metadata, const std::strin
 }
 
 }  // namespace
+
+std::optional<std::string> gguf_pre_tokenizer_name(const json& pre_tokenizer) {
+  const auto is = [](const json& step, const char* type) { return step.is_object() && step.value("type", "") == type; };
+  if (is(pre_tokenizer, "ByteLevel")) {
+    if (pre_tokenizer.value("use_regex", true)) return "gpt-2";
+    return std::nullopt;
+  }
+  if (!is(pre_tokenizer, "Sequence")) return std::nullopt;
+  const json steps = pre_tokenizer.value("pretokenizers", json::array());
+  if (steps.size() != 2 || !is(steps[0], "Split") || !is(steps[1], "ByteLevel") || steps[1].value("use_regex", true) ||
+      steps[0].value("invert", false) || steps[0].value("behavior", "") != "Isolated") {
+    return std::nullopt;
+  }
+  const json pattern = steps[0].value("pattern", json::object()).value("Regex", json());
+  for (const NamedPreTokenizer& known : kPreTokenizers) {
+    if (pattern.is_string() && pattern.get<std::string>() == known.pattern) return *known.names.begin();
+  }
+  return std::nullopt;
+}
 
 std::unique_ptr<Tokenizer> tokenizer_from_gguf(const json& metadata, const std::string& source) {
   if (!metadata.contains("tokenizer.ggml.model")) fail("{}: the GGUF file has no embedded tokenizer", source);

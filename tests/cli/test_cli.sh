@@ -48,6 +48,14 @@ check "quantize writes a Q4_K_M mix that generates" "$medllm" generate -m "$work
 # Rows of 64: the output matrix takes q8_0 by the mix's rule, the others q4_k's fallback q5_0.
 check "the Q4_K_M mix puts the output matrix in q8_0" grep -q "output.weight.*converted to q8_0" "$work/quantize.err"
 check "q4_k falls back to q5_0 for rows of 64" grep -q "blk.0.attn_q.weight.*converted to q5_0" "$work/quantize.err"
+# export --format gguf: an f32 export of stories260K generates its greedy text; a Q8_0 export
+# quantizes every matrix.
+"$medllm" export -m "$stories" --format gguf --type F32 -o "$work/stories-f32.gguf" 2>/dev/null
+"$medllm" generate -m "$work/stories-f32.gguf" --temp 0 -n 200 --no-display-prompt >"$work/greedy-export.txt" 2>/dev/null
+check "the f32 GGUF export generates llama2.c's greedy text" cmp -s "$work/greedy-export.txt" \
+  "$shared/models/stories260K/expected_greedy_t0_n200.txt"
+"$medllm" export -m "$stories" --format gguf --type q8_0 -o "$work/stories-q8.gguf" 2>/dev/null
+check "the Q8_0 GGUF export holds q8_0 matrices" grep -qi "blk.0.attn_q.weight.*q8_0" <("$medllm" info -m "$work/stories-q8.gguf")
 "$medllm" logits -m "$stories" --prompt "Once upon" --last >"$work/last.json"
 check "logits --last gives one row of 512" /usr/bin/python3 -c "
 import json,sys; d=json.load(open('$work/last.json')); sys.exit(0 if len(d['logits'])==1 and len(d['logits'][0])==512 else 1)"
@@ -149,6 +157,10 @@ expect_rejected "top-p above 1" "--top-p: '1.5' must be from 0 to 1" generate -m
 expect_rejected "zero repeat penalty" "--repeat-penalty: '0' must be above 0" generate -m "$stories" --repeat-penalty 0
 expect_rejected "negative seed" "--seed: '-1' must not be negative" generate -m "$stories" -s -1
 expect_rejected "negative threads" "--threads: '-1' must be from 0 to 4096" info -m "$stories" -t -1
+expect_error "export --dtype with --format gguf" "--dtype is for --format hf" export -m "$stories" --format gguf \
+  --dtype f16 -o "$work/x.gguf"
+expect_error "export to an unknown GGUF type" "--type: unknown type 'Q9'" export -m "$stories" --format gguf \
+  --type Q9 -o "$work/x.gguf"
 expect_rejected "quantize --imatrix is not there yet" "--imatrix" quantize a.gguf b.gguf Q4_0 --imatrix m.dat
 expect_rejected "octal-looking context is decimal, hex is not a number" "--ctx-size: '0x10' is not an integer" \
   generate -m "$stories" -c 0x10

@@ -1,0 +1,194 @@
+// export_gguf (model/export.hpp): a loaded model as the GGUF file llama.cpp's converter followed
+// by llama-quantize would make of it.
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <medllm/model.hpp>
+#include <numbers>
+
+#include "core/error.hpp"
+#include "core/mapped_file.hpp"
+#include "formats/gguf.hpp"
+#include "formats/gguf_quantize.hpp"
+#include "formats/gguf_writer.hpp"
+#include "model/export.hpp"
+#include "model/model_state.hpp"
+#include "model/named_weights.hpp"
+#include "tokenizer/gguf_vocab_export.hpp"
+
+namespace medllm {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// llama.cpp's llama3 rope as per-frequency divisors of the plain inverse frequencies (its
+// rope_freqs tensor): 1 for short wavelengths, `factor` for long ones, and between them the
+// divisor of transformers' smooth interpolation.
+std::vector<float> llama3_rope_factors(const RopeConfig& rope, int64_t head_dim) {
+  std::vector<float> factors;
+  const double context = static_cast<double>(rope.original_max_position_embeddings);
+  const double low_wavelen = context / rope.low_freq_factor, high_wavelen = context / rope.high_freq_factor;
+  for (int64_t i = 0; i < head_dim / 2; ++i) {
+    const double frequency = 1.0 / std::pow(rope.theta, static_cast<double>(2 * i) / static_cast<double>(head_dim));
+    const double wavelen = 2.0 * std::numbers::pi / frequency;
+    double divisor = 1.0;
+    if (wavelen > low_wavelen) {
+      divisor = rope.factor;
+    } else if (wavelen >= high_wavelen) {
+      const double smooth = (context / wavelen - rope.low_freq_factor) / (rope.high_freq_factor - rope.low_freq_factor);
+      divisor = 1.0 / ((1.0 - smooth) / rope.factor + smooth);
+    }
+    factors.push_back(static_cast<float>(divisor));
+  }
+  return factors;
+}
+
+// The architecture's hyper-parameters under llama.cpp's keys; the rope frequency divisors to
+// store as rope_freqs.weight (empty: none).
+std::vector<float> add_hyperparameters(const ModelConfig& c, const std::string& arch, GgufWriter& writer) {
+  const std::string p = arch + ".";
+  writer.add_u32(p + "context_length", static_cast<uint32_t>(c.max_position_embeddings));
+  writer.add_u32(p + "embedding_length", static_cast<uint32_t>(c.hidden_size));
+  writer.add_u32(p + "block_count", static_cast<uint32_t>(c.num_layers));
+  writer.add_u32(p + "feed_forward_length", static_cast<uint32_t>(c.intermediate_size));
+  writer.add_u32(p + "attention.head_count", static_cast<uint32_t>(c.num_heads));
+  writer.add_u32(p + "attention.head_count_kv", static_cast<uint32_t>(c.num_kv_heads));
+  writer.add_u32(p + "attention.key_length", static_cast<uint32_t>(c.head_dim));
+  writer.add_u32(p + "attention.value_length", static_cast<uint32_t>(c.head_dim));
+  writer.add_u32(p + "rope.dimension_count", static_cast<uint32_t>(c.head_dim));
+  writer.add_f32(p + "attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_norm_eps));
+  writer.add_u32(p + "vocab_size", static_cast<uint32_t>(c.vocab_size));
+  const RopeConfig& rope = c.layers.front().rope;
+  writer.add_f32(p + "rope.freq_base", static_cast<float>(rope.theta));
+  switch (rope.scaling) {
+    case RopeScalingType::None:
+      return c.rope_freq_factors;
+    case RopeScalingType::Linear:
+      writer.add_string(p + "rope.scaling.type", "linear");
+      writer.add_f32(p + "rope.scaling.factor", static_cast<float>(rope.factor));
+      return c.rope_freq_factors;
+    case RopeScalingType::Llama3:
+      return llama3_rope_factors(rope, c.head_dim);
+    case RopeScalingType::Yarn:
+      break;
+  }
+  fail("export: yarn rope scaling is not written to GGUF yet (none, linear and llama3 are)");
+}
+
+// What llama.cpp's GGUF architectures cannot express, refused rather than silently changed.
+void check_expressible(const ModelConfig& c) {
+  for (const LayerConfig& layer : c.layers) {
+    if (layer.sliding) fail("export: the model has sliding-window layers, which llama.cpp's {} has not", c.model_type);
+    if (layer.rope.theta != c.layers.front().rope.theta || layer.rope.scaling != c.layers.front().rope.scaling)
+      fail("export: the layers' rope settings differ, which one GGUF rope setting cannot express");
+  }
+}
+
+// Copies the tokenizer: a GGUF source's tokenizer.* entries exactly, else converted from the
+// Hugging Face tokenizer files beside the weights.
+void add_tokenizer(const ModelState& impl, GgufWriter& writer) {
+  if (impl.format == "gguf") {
+    const MappedFile mapped(impl.path);
+    const GgufFile file = with_context(impl.path, [&] { return parse_gguf(mapped.bytes()); });
+    for (const GgufEntry& entry : file.entries) {
+      if (entry.key.starts_with("tokenizer.")) {
+        writer.add_encoded(entry.key, entry.type, mapped.bytes().subspan(entry.offset, entry.size));
+      }
+    }
+    return;
+  }
+  const fs::path dir = fs::is_directory(impl.path) ? fs::path(impl.path) : fs::path(impl.path).parent_path();
+  add_gguf_vocab_from_hf(dir, impl.config.vocab_size, writer);
+}
+
+// A weight's values as f32, q/k rows in the order `layout` wants.
+std::vector<float> values_in_layout(const ConstNamedWeight& w, RopeLayout from, RopeLayout to) {
+  const int64_t rows = w.matrix != nullptr ? w.matrix->rows() : static_cast<int64_t>(w.vector->size());
+  const int64_t cols = w.matrix != nullptr ? w.matrix->cols() : 1;
+  std::vector<float> values(static_cast<size_t>(rows * cols));
+  if (w.matrix != nullptr) {
+    to_f32(w.matrix->dtype, w.matrix->data, values.data(), rows * cols);
+  } else {
+    values = *w.vector;
+  }
+  if (w.heads == 0 || from == to) return values;
+  if (to != RopeLayout::AdjacentPairs) fail("export: q/k rows in llama.cpp's order cannot be written in halves order");
+  std::vector<float> reordered(values.size());
+  const int64_t head_dim = rows / w.heads;
+  for (int64_t r = 0; r < rows; ++r) {
+    std::memcpy(&reordered[gguf_row_of_hf_row(r, head_dim) * cols], &values[r * cols], sizeof(float) * cols);
+  }
+  return reordered;
+}
+
+std::string model_name(const ModelState& impl) {
+  if (impl.format == "gguf") return impl.metadata.value("general.name", fs::path(impl.path).stem().string());
+  const fs::path path(impl.path);
+  return (fs::is_directory(path) ? path : path.parent_path()).filename().string();
+}
+
+}  // namespace
+
+void export_gguf(const Model& model, const std::string& out_file, const std::string& type) {
+  const ModelState& impl = model_state(model);
+  const ModelConfig& c = impl.config;
+  const QuantizePreset* preset = find_quantize_preset(type);
+  if (preset == nullptr) fail("export: unknown type '{}' (one of {})", type, quantize_preset_names());
+  const auto arch = gguf_architecture_of(c.model_type);
+  if (!arch) {
+    fail("export: model_type '{}' is not written to GGUF yet ({} are)", c.model_type, gguf_architectures());
+  }
+  check_expressible(c);
+
+  GgufWriter writer;
+  writer.add_string("general.architecture", arch->name);
+  writer.add_string("general.name", model_name(impl));
+  writer.add_u32("general.file_type", preset->ftype);
+  writer.add_u32("general.quantization_version", 2);
+  const std::vector<float> rope_factors = add_hyperparameters(c, arch->name, writer);
+  add_tokenizer(impl, writer);
+
+  // The plan the per-tensor mix reads: the few hyper-parameters its rules use and every tensor.
+  GgufFile plan;
+  plan.metadata = {{"general.architecture", arch->name},
+                   {arch->name + ".block_count", c.num_layers},
+                   {arch->name + ".attention.head_count", c.num_heads},
+                   {arch->name + ".attention.head_count_kv", c.num_kv_heads}};
+  const std::vector<ConstNamedWeight> weights = named_weights(c, impl.weights);
+  for (const ConstNamedWeight& w : weights) {
+    GgufTensorInfo info{w.gguf_name};
+    if (w.matrix != nullptr) {
+      info.ne = {static_cast<uint64_t>(w.matrix->cols()), static_cast<uint64_t>(w.matrix->rows())};
+    } else {
+      info.ne = {static_cast<uint64_t>(w.vector->size())};
+    }
+    plan.tensors.push_back(std::move(info));
+  }
+  QuantizeMix mix(*preset, plan, false);
+  std::vector<std::vector<std::byte>> buffers;  // alive until the writer has written them
+  buffers.reserve(weights.size() + 1);
+  for (size_t i = 0; i < weights.size(); ++i) {
+    const GgufTensorInfo& info = plan.tensors[i];
+    with_context(fmt::format("export: tensor '{}'", info.name), [&] {
+      const std::vector<float> values = values_in_layout(weights[i], c.rope_layout, arch->rope_layout);
+      const DType dtype = mix.type_for(info, DType::F32);
+      const auto columns = static_cast<int64_t>(info.ne[0]);
+      buffers.push_back(convert_rows(DType::F32, dtype, reinterpret_cast<const std::byte*>(values.data()),
+                                     static_cast<int64_t>(values.size()) / columns, columns, *impl.pool));
+      Shape shape;
+      for (auto extent = info.ne.rbegin(); extent != info.ne.rend(); ++extent)
+        shape.push_back(static_cast<int64_t>(*extent));
+      writer.add_tensor(info.name, dtype, shape, buffers.back());
+    });
+  }
+  if (!rope_factors.empty()) {
+    const auto* bytes = reinterpret_cast<const std::byte*>(rope_factors.data());
+    writer.add_tensor("rope_freqs.weight", DType::F32, Shape{static_cast<int64_t>(rope_factors.size())},
+                      std::span(bytes, rope_factors.size() * sizeof(float)));
+  }
+  writer.write(out_file);
+}
+
+}  // namespace medllm
