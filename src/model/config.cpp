@@ -143,8 +143,8 @@ constexpr Family kFamilies[] = {
     {"mistral",     nullptr,  "silu",              false, 10000.0,   BiasRule::FromFields,  false,  false, 0.0,  0.0,  SlidingRule::AllLayers,            false, RopeLayout::Halves},
     {"qwen2",       "qwen2",  "silu",              false, 10000.0,   BiasRule::QkvAlways,   false,  false, 0.0,  0.0,  SlidingRule::AfterMaxWindowLayers, false, RopeLayout::Halves},
     {"qwen3",       "qwen3",  "silu",              false, 10000.0,   BiasRule::FromFields,  true,   false, 0.0,  0.0,  SlidingRule::AfterMaxWindowLayers, false, RopeLayout::Halves},
-    {"gemma2",      nullptr,  "gelu_pytorch_tanh", true,  10000.0,   BiasRule::FromFields,  false,  true,  50.0, 30.0, SlidingRule::EveryOther,           false, RopeLayout::Halves},
-    {"gemma3_text", nullptr,  "gelu_pytorch_tanh", true,  1000000.0, BiasRule::FromFields,  true,   true,  0.0,  0.0,  SlidingRule::Pattern,              true,  RopeLayout::Halves},
+    {"gemma2",      "gemma2", "gelu_pytorch_tanh", true,  10000.0,   BiasRule::FromFields,  false,  true,  50.0, 30.0, SlidingRule::EveryOther,           false, RopeLayout::Halves},
+    {"gemma3_text", "gemma3", "gelu_pytorch_tanh", true,  1000000.0, BiasRule::FromFields,  true,   true,  0.0,  0.0,  SlidingRule::Pattern,              true,  RopeLayout::Halves},
 };
 // clang-format on
 
@@ -372,6 +372,42 @@ ModelConfig config_from_hf(const json& root, const std::string& source, const Ha
   return config;
 }
 
+namespace {
+
+// Gemma 2 / 3 as llama.cpp reads them: norms stored as 1 + w (its converter adds the one), the
+// embedding scale and sandwich norms implied by the architecture, soft-caps and the sliding
+// window under their keys, every `pattern`-th layer global (the rest sliding), Gemma 3's sliding
+// layers with their own unscaled rope base, and the query scale of Google's reference code:
+// 1/sqrt(head_dim), or 1/sqrt(hidden/heads) for the 27B layer counts.
+void gemma_from_gguf(const Fields& meta, const std::string& p, const Family& family, ModelConfig& config) {
+  const bool gemma2 = std::string_view(family.model_type) == "gemma2";
+  config.norm_offset_one = false;
+  config.sandwich_norms = true;
+  config.embedding_scale = static_cast<float>(std::sqrt(static_cast<double>(config.hidden_size)));
+  config.attn_logit_softcap = gemma2 ? static_cast<float>(meta.number(p + "attn_logit_softcapping", 50.0)) : 0.0f;
+  config.final_logit_softcap = static_cast<float>(meta.number(p + "final_logit_softcapping", gemma2 ? 30.0 : 0.0));
+  const bool twenty_seven_b = config.num_layers == (gemma2 ? 46 : 62);
+  const int64_t query_scalar = twenty_seven_b ? config.hidden_size / config.num_heads : config.head_dim;
+  config.attention_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(query_scalar)));
+  config.sliding_window = meta.integer(p + "attention.sliding_window", gemma2 ? 4096 : 0);
+  if (config.sliding_window <= 0) return;  // Gemma 3 without a window: every layer global
+  const int64_t pattern = meta.integer(p + "attention.sliding_window_pattern", gemma2 ? 2 : 6);
+  if (pattern < 0) fail("{}: {}attention.sliding_window_pattern must not be negative", meta.source(), p);
+  RopeConfig local = config.layers.front().rope;
+  local.theta = meta.number(p + "rope.freq_base_swa", gemma2 ? local.theta : 10000.0);
+  if (!gemma2) {
+    local.scaling = RopeScalingType::None;
+    local.factor = 1.0;
+  }
+  for (int64_t i = 0; i < config.num_layers; ++i) {
+    LayerConfig& layer = config.layers[static_cast<size_t>(i)];
+    layer.sliding = pattern == 0 || i % pattern < pattern - 1;
+    if (layer.sliding) layer.rope = local;
+  }
+}
+
+}  // namespace
+
 ModelConfig config_from_gguf(const json& metadata, const std::string& source, int64_t embedding_rows,
                              const HasTensor& has_tensor) {
   const Fields meta(metadata, source + " metadata");
@@ -422,6 +458,8 @@ ModelConfig config_from_gguf(const json& metadata, const std::string& source, in
     fail("{}: GGUF rope scaling '{}' is not supported yet (none, linear are)", source, scaling_type);
   }
   config.layers.assign(static_cast<size_t>(config.num_layers), LayerConfig{false, rope});
+  config.activation = parse_activation(family.activation, source);
+  if (family.gemma) gemma_from_gguf(meta, p, family, config);
   for (const char* key : {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"}) {
     if (meta.has(key)) {
       auto& ids =

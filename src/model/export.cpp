@@ -223,6 +223,10 @@ void export_huggingface(const Model& model, const std::string& out_dir, DType dt
       fail("{}: exporting models whose weights live under '{}' (multimodal wrappers) is not supported yet", impl.path,
            impl.config.weight_prefix);
   } else {
+    if (impl.config.model_type != "llama") {
+      fail("{}: exporting a GGUF {} model as a Hugging Face directory is not supported yet (llama is)", impl.path,
+           impl.config.model_type);
+    }
     config = llama_config_json(impl.config, dtype);
   }
   write_file_atomically((out / "config.json").string(), config.dump(2) + "\n");

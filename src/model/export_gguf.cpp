@@ -1,11 +1,13 @@
 // export_gguf (model/export.hpp): a loaded model as the GGUF file llama.cpp's converter followed
 // by llama-quantize would make of it.
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <medllm/model.hpp>
 #include <numbers>
+#include <optional>
 
 #include "core/error.hpp"
 #include "core/mapped_file.hpp"
@@ -45,6 +47,14 @@ std::vector<float> llama3_rope_factors(const RopeConfig& rope, int64_t head_dim)
   return factors;
 }
 
+// The rope of the layers that attend to everything (Gemma's sliding layers have their own).
+const RopeConfig& global_rope(const ModelConfig& c) {
+  for (const LayerConfig& layer : c.layers) {
+    if (!layer.sliding) return layer.rope;
+  }
+  return c.layers.front().rope;
+}
+
 // The architecture's hyper-parameters under llama.cpp's keys; the rope frequency divisors to
 // store as rope_freqs.weight (empty: none).
 std::vector<float> add_hyperparameters(const ModelConfig& c, const std::string& arch, GgufWriter& writer) {
@@ -60,7 +70,7 @@ std::vector<float> add_hyperparameters(const ModelConfig& c, const std::string& 
   writer.add_u32(p + "rope.dimension_count", static_cast<uint32_t>(c.head_dim));
   writer.add_f32(p + "attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_norm_eps));
   writer.add_u32(p + "vocab_size", static_cast<uint32_t>(c.vocab_size));
-  const RopeConfig& rope = c.layers.front().rope;
+  const RopeConfig& rope = global_rope(c);
   writer.add_f32(p + "rope.freq_base", static_cast<float>(rope.theta));
   switch (rope.scaling) {
     case RopeScalingType::None:
@@ -77,10 +87,66 @@ std::vector<float> add_hyperparameters(const ModelConfig& c, const std::string& 
   fail("export: yarn rope scaling is not written to GGUF yet (none, linear and llama3 are)");
 }
 
+// The period llama.cpp describes Gemma's layers with: every `period`-th layer global, the others
+// sliding (0: all sliding); nullopt when the layers follow no such period.
+std::optional<int64_t> sliding_period(const ModelConfig& c) {
+  for (int64_t period = 0; period <= c.num_layers + 1; ++period) {
+    bool matches = true;
+    for (int64_t i = 0; i < c.num_layers && matches; ++i) {
+      matches = c.layers[static_cast<size_t>(i)].sliding == (period == 0 || i % period < period - 1);
+    }
+    if (matches) return period;
+  }
+  return std::nullopt;
+}
+
+// Gemma 2 / 3: what llama.cpp reads beyond the common keys, after checking that its fixed rules
+// (query scale, always-on soft-caps of Gemma 2, unscaled local rope of Gemma 3) give this model.
+void add_gemma_keys(const ModelConfig& c, const std::string& arch, GgufWriter& writer) {
+  const std::string p = arch + ".";
+  const bool gemma2 = arch == "gemma2";
+  const bool twenty_seven_b = c.num_layers == (gemma2 ? 46 : 62);
+  const int64_t query_scalar = twenty_seven_b ? c.hidden_size / c.num_heads : c.head_dim;
+  if (c.attention_scale != static_cast<float>(1.0 / std::sqrt(static_cast<double>(query_scalar)))) {
+    fail(
+        "export: llama.cpp's {} scales queries by 1/sqrt({}) for this shape; this model's query_pre_attn_scalar "
+        "differs",
+        arch, query_scalar);
+  }
+  if (gemma2 && (c.attn_logit_softcap == 0.0f || c.final_logit_softcap == 0.0f)) {
+    fail("export: llama.cpp's gemma2 always soft-caps attention and final logits; this model does not");
+  }
+  if (!gemma2 && c.attn_logit_softcap != 0.0f) fail("export: llama.cpp's gemma3 has no attention soft-cap");
+  if (gemma2) writer.add_f32(p + "attn_logit_softcapping", c.attn_logit_softcap);
+  if (gemma2 || c.final_logit_softcap != 0.0f) writer.add_f32(p + "final_logit_softcapping", c.final_logit_softcap);
+  const auto period = sliding_period(c);
+  const bool any_sliding =
+      std::any_of(c.layers.begin(), c.layers.end(), [](const LayerConfig& l) { return l.sliding; });
+  if (!period || (gemma2 && !any_sliding)) {
+    fail("export: llama.cpp cannot express this model's pattern of sliding layers");
+  }
+  if (!any_sliding) return;
+  writer.add_u32(p + "attention.sliding_window", static_cast<uint32_t>(c.sliding_window));
+  writer.add_u32(p + "attention.sliding_window_pattern", static_cast<uint32_t>(*period));
+  const auto local = std::find_if(c.layers.begin(), c.layers.end(), [](const LayerConfig& l) { return l.sliding; });
+  const RopeConfig& global = global_rope(c);
+  if (!gemma2 && local->rope.scaling != RopeScalingType::None) {
+    fail("export: llama.cpp's gemma3 does not scale the sliding layers' rope");
+  }
+  if (gemma2 && (local->rope.scaling != global.scaling || local->rope.factor != global.factor)) {
+    fail("export: llama.cpp's gemma2 scales the sliding layers' rope as the global one");
+  }
+  writer.add_f32(p + "rope.freq_base_swa", static_cast<float>(local->rope.theta));
+}
+
 // What llama.cpp's GGUF architectures cannot express, refused rather than silently changed.
-void check_expressible(const ModelConfig& c) {
+void check_expressible(const ModelConfig& c, const std::string& arch) {
+  if (arch == "gemma2" || arch == "gemma3") {
+    if (!c.sandwich_norms) fail("export: a {} model must have Gemma's sandwich norms", arch);
+    return;
+  }
   for (const LayerConfig& layer : c.layers) {
-    if (layer.sliding) fail("export: the model has sliding-window layers, which llama.cpp's {} has not", c.model_type);
+    if (layer.sliding) fail("export: the model has sliding-window layers, which llama.cpp's {} has not", arch);
     if (layer.rope.theta != c.layers.front().rope.theta || layer.rope.scaling != c.layers.front().rope.scaling)
       fail("export: the layers' rope settings differ, which one GGUF rope setting cannot express");
   }
@@ -140,7 +206,7 @@ void export_gguf(const Model& model, const std::string& out_file, const std::str
   if (!arch) {
     fail("export: model_type '{}' is not written to GGUF yet ({} are)", c.model_type, gguf_architectures());
   }
-  check_expressible(c);
+  check_expressible(c, arch->name);
 
   GgufWriter writer;
   writer.add_string("general.architecture", arch->name);
@@ -148,6 +214,7 @@ void export_gguf(const Model& model, const std::string& out_file, const std::str
   writer.add_u32("general.file_type", preset->ftype);
   writer.add_u32("general.quantization_version", 2);
   const std::vector<float> rope_factors = add_hyperparameters(c, arch->name, writer);
+  if (arch->name == "gemma2" || arch->name == "gemma3") add_gemma_keys(c, arch->name, writer);
   add_tokenizer(impl, writer);
 
   // The plan the per-tensor mix reads: the few hyper-parameters its rules use and every tensor.
@@ -172,7 +239,12 @@ void export_gguf(const Model& model, const std::string& out_file, const std::str
   for (size_t i = 0; i < weights.size(); ++i) {
     const GgufTensorInfo& info = plan.tensors[i];
     with_context(fmt::format("export: tensor '{}'", info.name), [&] {
-      const std::vector<float> values = values_in_layout(weights[i], c.rope_layout, arch->rope_layout);
+      std::vector<float> values = values_in_layout(weights[i], c.rope_layout, arch->rope_layout);
+      // llama.cpp multiplies by Gemma's norm weights as they are: its converter stores 1 + w (a
+      // model read from GGUF holds them so already).
+      if (c.norm_offset_one && info.name.ends_with("norm.weight")) {
+        for (float& v : values) v += 1.0f;
+      }
       const DType dtype = mix.type_for(info, DType::F32);
       const auto columns = static_cast<int64_t>(info.ne[0]);
       buffers.push_back(convert_rows(DType::F32, dtype, reinterpret_cast<const std::byte*>(values.data()),

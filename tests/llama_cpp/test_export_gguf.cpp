@@ -32,8 +32,12 @@ using json = nlohmann::json;
 
 const fs::path kReference = MEDLLM_REFERENCE_DIR;
 
+// Replaces the file (a copied fixture file may be read-only).
 void write_json(const fs::path& path, const json& value) {
-  std::ofstream(path) << value.dump(1);
+  fs::remove(path);
+  std::ofstream out(path);
+  out << value.dump(1);
+  if (!out.flush()) ADD_FAILURE() << "cannot write " << path;
 }
 
 // A byte-level BPE tokenizer of exactly `vocab_size` ids: the 256 byte symbols, merges of
@@ -83,7 +87,13 @@ fs::path with_tokenizer(const std::string& fixture, const std::string& pre) {
   const fs::path dir = test::fresh_temp_dir("export_gguf_" + fixture);
   for (const auto& entry : fs::directory_iterator(kReference / fixture))
     fs::copy(entry.path(), dir / entry.path().filename());
-  const int64_t vocab = json::parse(std::ifstream(dir / "config.json")).at("vocab_size");
+  // Gemma's query scale becomes the one llama.cpp's rule gives this shape (1/sqrt(head_dim)); the
+  // fixtures test other values.
+  json config = json::parse(std::ifstream(dir / "config.json"));
+  json& text = config.contains("text_config") ? config["text_config"] : config;
+  if (text.contains("query_pre_attn_scalar")) text["query_pre_attn_scalar"] = text.at("head_dim");
+  write_json(dir / "config.json", config);
+  const int64_t vocab = text.at("vocab_size");
   write_json(dir / "tokenizer.json", byte_level_tokenizer(vocab, pre));
   write_json(dir / "tokenizer_config.json", {{"eos_token", "<|endoftext|>"},
                                              {"add_bos_token", false},
@@ -137,7 +147,11 @@ TEST_P(ExportGguf, LlamaCppComputesTheHuggingFaceLogits) {
   EXPECT_GT(max_abs(hf), 0.1) << "the logits must not be near zero, or agreement means nothing";
   const double distance = max_abs_diff(hf, theirs);
   RecordProperty("llama_cpp_max_abs_diff", std::to_string(distance));
-  EXPECT_LE(distance, 1e-4 * max_abs(hf));
+  // llama.cpp's CPU GELU (Gemma's activation) rounds its input to f16 and looks the result up in
+  // an f16 table (ggml-cpu/vec.h, GGML_GELU_FP16): about 1e-3 relative per activation, measured
+  // here as at most 1.5e-3 of the largest logit. Its SiLU is computed in f32.
+  const bool gelu = std::string(GetParam().fixture).starts_with("gemma");
+  EXPECT_LE(distance, (gelu ? 3e-3 : 1e-4) * max_abs(hf));
   // medllm reads its own export back to the same model and tokenizer.
   EXPECT_LE(max_abs_diff(hf, medllm_logits(file)), 1e-5 * max_abs(hf));
   const auto hf_tokenizer = Tokenizer::from_path(dir.string());
@@ -181,7 +195,8 @@ INSTANTIATE_TEST_SUITE_P(Families, ExportGguf,
                          ::testing::Values(Case{"llama_basic", "llama-bpe"}, Case{"llama_bias_tied", "gpt-2"},
                                            Case{"llama_head_dim", "llama-bpe"}, Case{"llama_rope_linear", "gpt-2"},
                                            Case{"llama_rope_llama3", "llama-bpe"}, Case{"qwen2", "qwen2"},
-                                           Case{"qwen3", "qwen2"}, Case{"llama_bf16", "gpt-2"}),
+                                           Case{"qwen3", "qwen2"}, Case{"llama_bf16", "gpt-2"}, Case{"gemma2", "gpt-2"},
+                                           Case{"gemma3_text", "llama-bpe"}, Case{"gemma3", "gpt-2"}),
                          [](const auto& test_info) { return std::string(test_info.param.fixture); });
 
 TEST(ExportGgufErrors, NameWhatCannotBeWritten) {
@@ -194,7 +209,7 @@ TEST(ExportGgufErrors, NameWhatCannotBeWritten) {
     }
     return std::string("no error");
   };
-  EXPECT_NE(error_of("gemma3_text").find("model_type 'gemma3_text' is not written to GGUF yet"), std::string::npos);
+  EXPECT_NE(error_of("gemma3_text").find("query_pre_attn_scalar differs"), std::string::npos);
   EXPECT_NE(error_of("mistral_swa").find("sliding-window layers"), std::string::npos);
   EXPECT_NE(error_of("llama_basic").find("no tokenizer.json or tokenizer.model"), std::string::npos);
   EXPECT_NE(error_of("llama_basic", "Q9").find("unknown type 'Q9'"), std::string::npos);
