@@ -107,6 +107,8 @@ struct LlamaCppApi {
   void* (*get_memory)(const void*);
   void (*memory_clear)(void*, bool);
   uint32_t (*model_quantize)(const char*, const char*, const QuantizeParams*);
+  void* (*adapter_lora_init)(void*, const char*);
+  int32_t (*set_adapters_lora)(void*, void**, size_t, float*);
 };
 
 namespace {
@@ -196,6 +198,8 @@ LlamaCpp::LlamaCpp(const std::string& dir) : api_(std::make_unique<LlamaCppApi>(
   resolve(llama, "llama_get_memory", a.get_memory);
   resolve(llama, "llama_memory_clear", a.memory_clear);
   resolve(llama, "llama_model_quantize", a.model_quantize);
+  resolve(llama, "llama_adapter_lora_init", a.adapter_lora_init);
+  resolve(llama, "llama_set_adapters_lora", a.set_adapters_lora);
   check_layouts(a);
   a.log_set(keep_errors, nullptr);
   load_backends(dir.c_str());  // the CPU backend variant this machine runs best
@@ -238,6 +242,18 @@ LlamaModel::LlamaModel(const LlamaCpp& lib, const std::string& gguf, const Llama
     fail("llama.cpp could not make a context for {}{}", gguf, take_errors());
   }
   batch_ = std::make_unique<BatchBuffer>(BatchBuffer{api_.batch_init(static_cast<int32_t>(batch_size_), 0, 1)});
+  if (!options.lora.empty()) {
+    // The adapter belongs to the model and is freed with it.
+    void* adapter = api_.adapter_lora_init(model_, options.lora.c_str());
+    float scale = options.lora_scale;
+    if (adapter == nullptr || api_.set_adapters_lora(context_, &adapter, 1, &scale) != 0) {
+      const std::string errors = take_errors();
+      api_.batch_free(batch_->value);
+      api_.free(context_);
+      api_.model_free(model_);
+      fail("llama.cpp could not apply the LoRA adapter {}{}", options.lora, errors);
+    }
+  }
 }
 
 LlamaModel::~LlamaModel() {

@@ -20,20 +20,10 @@ namespace {
 
 // Values of a weight as f32, rows put in Hugging Face order when the model holds llama.cpp's.
 std::vector<float> hf_values(const NamedWeight& w) {
-  const int64_t rows = w.matrix != nullptr ? w.matrix->rows() : static_cast<int64_t>(w.vector->size());
-  const int64_t cols = w.matrix != nullptr ? w.matrix->cols() : 1;
-  std::vector<float> values(static_cast<size_t>(rows * cols));
-  if (w.matrix != nullptr) {
-    to_f32(w.matrix->dtype, w.matrix->data, values.data(), rows * cols);
-  } else {
-    values = *w.vector;
-  }
+  std::vector<float> values = f32_values(w);
   if (!w.permuted_rows) return values;
-  std::vector<float> reordered(values.size());
-  const int64_t head_dim = rows / w.heads;
-  for (int64_t r = 0; r < rows; ++r)
-    std::memcpy(&reordered[hf_row_of_gguf_row(r, head_dim) * cols], &values[r * cols], sizeof(float) * cols);
-  return reordered;
+  const auto rows = w.matrix != nullptr ? w.matrix->rows() : static_cast<int64_t>(values.size());
+  return rows_in_hf_order(values, rows, rows / w.heads);
 }
 
 const char* torch_dtype_name(DType dtype) {
@@ -242,14 +232,11 @@ void export_peft_adapter(const TrainableTransformer& net, const std::string& bas
   std::vector<std::vector<float>> buffers;
   std::vector<std::pair<std::string, TensorView>> tensors;
   for (const Parameter* p : net.trainable_parameters()) {
-    std::vector<float> values = p->value;
     // lora_B rows are q/k output features: put them in Hugging Face order like the base weights.
     const bool rope_rows = p->name.ends_with("q_proj.lora_B.weight") || p->name.ends_with("k_proj.lora_B.weight");
-    if (rope_rows && config.rope_layout == RopeLayout::AdjacentPairs) {
-      const int64_t rows = p->shape[0], cols = p->shape[1];
-      for (int64_t r = 0; r < rows; ++r)
-        std::memcpy(&values[hf_row_of_gguf_row(r, config.head_dim) * cols], &p->value[r * cols], sizeof(float) * cols);
-    }
+    std::vector<float> values = rope_rows && config.rope_layout == RopeLayout::AdjacentPairs
+                                    ? rows_in_hf_order(p->value, p->shape[0], config.head_dim)
+                                    : p->value;
     buffers.push_back(std::move(values));
     tensors.emplace_back("base_model.model." + p->name,
                          TensorView{DType::F32, p->shape, reinterpret_cast<const std::byte*>(buffers.back().data())});

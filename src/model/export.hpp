@@ -27,6 +27,13 @@ void export_huggingface(const Model& model, const std::string& out_dir, DType dt
 // mix, each quantized from its exact f32 values. Only the output is held in memory.
 void export_gguf(const Model& model, const std::string& out_file, const std::string& type);
 
+// A PEFT LoRA adapter directory as llama.cpp's GGUF LoRA adapter (its --lora, Ollama's ADAPTER),
+// as convert_lora_to_gguf makes it: lora_a / lora_b pairs under the base's GGUF tensor names (B's
+// q/k rows in llama.cpp's order for llama), adapter.lora.alpha giving PEFT's scaling (rsLoRA's
+// too). `type`: F32, F16 or BF16.
+void export_gguf_lora(const Model& base, const std::string& adapter_dir, const std::string& out_file,
+                      const std::string& type);
+
 // base_model is recorded as base_model_name_or_path; config gives the row layout of q/k.
 void export_peft_adapter(const TrainableTransformer& net, const std::string& base_model, const std::string& out_dir);
 

@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
+#include <map>
 #include <medllm/model.hpp>
 #include <numbers>
 #include <optional>
@@ -17,6 +17,7 @@
 #include "model/export.hpp"
 #include "model/model_state.hpp"
 #include "model/named_weights.hpp"
+#include "model/weight_updates.hpp"
 #include "tokenizer/gguf_vocab_export.hpp"
 
 namespace medllm {
@@ -169,24 +170,13 @@ void add_tokenizer(const ModelState& impl, GgufWriter& writer) {
   add_gguf_vocab_from_hf(dir, impl.config.vocab_size, writer);
 }
 
-// A weight's values as f32, q/k rows in the order `layout` wants.
+// A weight's values as f32, q/k rows in the order `to` wants.
 std::vector<float> values_in_layout(const ConstNamedWeight& w, RopeLayout from, RopeLayout to) {
-  const int64_t rows = w.matrix != nullptr ? w.matrix->rows() : static_cast<int64_t>(w.vector->size());
-  const int64_t cols = w.matrix != nullptr ? w.matrix->cols() : 1;
-  std::vector<float> values(static_cast<size_t>(rows * cols));
-  if (w.matrix != nullptr) {
-    to_f32(w.matrix->dtype, w.matrix->data, values.data(), rows * cols);
-  } else {
-    values = *w.vector;
-  }
+  std::vector<float> values = f32_values(w);
   if (w.heads == 0 || from == to) return values;
   if (to != RopeLayout::AdjacentPairs) fail("export: q/k rows in llama.cpp's order cannot be written in halves order");
-  std::vector<float> reordered(values.size());
-  const int64_t head_dim = rows / w.heads;
-  for (int64_t r = 0; r < rows; ++r) {
-    std::memcpy(&reordered[gguf_row_of_hf_row(r, head_dim) * cols], &values[r * cols], sizeof(float) * cols);
-  }
-  return reordered;
+  const auto rows = w.matrix != nullptr ? w.matrix->rows() : static_cast<int64_t>(values.size());
+  return rows_in_gguf_order(values, rows, rows / w.heads);
 }
 
 std::string model_name(const ModelState& impl) {
@@ -259,6 +249,43 @@ void export_gguf(const Model& model, const std::string& out_file, const std::str
     const auto* bytes = reinterpret_cast<const std::byte*>(rope_factors.data());
     writer.add_tensor("rope_freqs.weight", DType::F32, Shape{static_cast<int64_t>(rope_factors.size())},
                       std::span(bytes, rope_factors.size() * sizeof(float)));
+  }
+  writer.write(out_file);
+}
+
+void export_gguf_lora(const Model& base, const std::string& adapter_dir, const std::string& out_file,
+                      const std::string& type) {
+  const ModelState& impl = model_state(base);
+  const ModelConfig& c = impl.config;
+  const auto arch = gguf_architecture_of(c.model_type);
+  if (!arch) fail("export: model_type '{}' is not written to GGUF yet ({} are)", c.model_type, gguf_architectures());
+  const QuantizePreset* preset = find_quantize_preset(type);
+  if (preset == nullptr || is_block_quantized(preset->type)) {
+    fail("export: a LoRA adapter is written in F32, F16 or BF16, not '{}'", type);
+  }
+  const PeftAdapter adapter = read_peft_adapter(c, impl.weights, adapter_dir);
+  GgufWriter writer;
+  writer.add_string("general.architecture", arch->name);
+  writer.add_string("general.type", "adapter");
+  writer.add_string("general.name", fs::path(adapter_dir).filename().string());
+  writer.add_string("adapter.type", "lora");
+  // llama.cpp scales B·A by alpha / r; rsLoRA's alpha / sqrt(r) is that with alpha·sqrt(r).
+  writer.add_f32("adapter.lora.alpha", static_cast<float>(adapter.scaling() * static_cast<double>(adapter.rank)));
+  std::map<std::string, ConstNamedWeight> by_name;
+  for (const ConstNamedWeight& w : named_weights(c, impl.weights)) by_name.emplace(w.name, w);
+  std::vector<std::vector<std::byte>> buffers;  // alive until the writer has written them
+  buffers.reserve(2 * adapter.pairs.size());
+  const auto add = [&](const std::string& name, const std::vector<float>& values, int64_t rows, int64_t cols) {
+    buffers.push_back(convert_rows(DType::F32, preset->type, reinterpret_cast<const std::byte*>(values.data()), rows,
+                                   cols, *impl.pool));
+    writer.add_tensor(name, preset->type, Shape{rows, cols}, buffers.back());
+  };
+  for (const PeftAdapter::Pair& pair : adapter.pairs) {
+    const ConstNamedWeight& target = by_name.at(pair.weight);
+    const bool permute = target.heads > 0 && arch->rope_layout == RopeLayout::AdjacentPairs;
+    add(target.gguf_name + ".lora_a", pair.a, adapter.rank, pair.cols);
+    add(target.gguf_name + ".lora_b",
+        permute ? rows_in_gguf_order(pair.b, pair.rows, pair.rows / target.heads) : pair.b, pair.rows, adapter.rank);
   }
   writer.write(out_file);
 }

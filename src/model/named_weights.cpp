@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace medllm {
 
 namespace {
@@ -55,6 +57,28 @@ int64_t hf_row_of_gguf_row(int64_t row, int64_t head_dim) {
 int64_t gguf_row_of_hf_row(int64_t row, int64_t head_dim) {
   const int64_t head = row / head_dim, within = row % head_dim, half = head_dim / 2;
   return head * head_dim + 2 * (within % half) + within / half;
+}
+
+namespace {
+
+std::vector<float> reorder_rows(std::span<const float> values, int64_t rows, int64_t head_dim,
+                                int64_t (*destination)(int64_t, int64_t)) {
+  const auto cols = static_cast<int64_t>(values.size()) / rows;
+  std::vector<float> out(values.size());
+  for (int64_t r = 0; r < rows; ++r) {
+    std::copy_n(values.begin() + r * cols, cols, out.begin() + destination(r, head_dim) * cols);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<float> rows_in_gguf_order(std::span<const float> values, int64_t rows, int64_t head_dim) {
+  return reorder_rows(values, rows, head_dim, gguf_row_of_hf_row);
+}
+
+std::vector<float> rows_in_hf_order(std::span<const float> values, int64_t rows, int64_t head_dim) {
+  return reorder_rows(values, rows, head_dim, hf_row_of_gguf_row);
 }
 
 }  // namespace medllm

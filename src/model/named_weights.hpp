@@ -3,6 +3,7 @@
 // "lm_head.weight"), and llama.cpp's, whatever file layout they were loaded from. Export, checkpoint loading and
 // LoRA merging all address weights through this one list.
 
+#include <span>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -36,5 +37,18 @@ std::vector<ConstNamedWeight> named_weights(const ModelConfig& config, const Mod
 // Face's (halves): row (head, 2i + c) of GGUF is row (head, c·half + i) of Hugging Face.
 int64_t hf_row_of_gguf_row(int64_t row, int64_t head_dim);
 int64_t gguf_row_of_hf_row(int64_t row, int64_t head_dim);
+// A whole q/k weight, bias or LoRA B (rows of values.size() / rows values, heads of head_dim
+// rows) reordered one way or the other.
+std::vector<float> rows_in_gguf_order(std::span<const float> values, int64_t rows, int64_t head_dim);
+std::vector<float> rows_in_hf_order(std::span<const float> values, int64_t rows, int64_t head_dim);
+
+// A weight's values as f32: a matrix converted from its dtype, a vector copied.
+template <bool Const>
+std::vector<float> f32_values(const BasicNamedWeight<Const>& w) {
+  if (w.matrix == nullptr) return *w.vector;
+  std::vector<float> values(static_cast<size_t>(w.matrix->numel()));
+  to_f32(w.matrix->dtype, w.matrix->data, values.data(), w.matrix->numel());
+  return values;
+}
 
 }  // namespace medllm

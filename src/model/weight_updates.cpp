@@ -65,8 +65,7 @@ int replace_weights(const ModelConfig& config, ModelWeights& weights, const std:
   return replaced;
 }
 
-int merge_lora_adapter(const ModelConfig& config, ModelWeights& weights, const std::string& adapter_dir, float scale,
-                       OwnedWeights& storage) {
+PeftAdapter read_peft_adapter(const ModelConfig& config, const ModelWeights& weights, const std::string& adapter_dir) {
   const fs::path dir(adapter_dir);
   const fs::path config_path = dir / "adapter_config.json";
   if (!fs::exists(config_path))
@@ -77,20 +76,19 @@ int merge_lora_adapter(const ModelConfig& config, ModelWeights& weights, const s
     fail("{}: peft_type '{}' is not supported (LORA is)", where, type);
   if (optional_bool(adapter, "fan_in_fan_out", where, false))
     fail("{}: fan_in_fan_out adapters are not supported", where);
-  const int64_t rank = required_integer(adapter, "r", where, 1);
-  const double alpha = optional_number(adapter, "lora_alpha", where).value_or(8.0);  // PEFT's default
-  const bool rslora = optional_bool(adapter, "use_rslora", where, false);
-  const auto factor = static_cast<float>(scale * alpha / (rslora ? std::sqrt(static_cast<double>(rank)) : rank));
+  PeftAdapter out;
+  out.rank = required_integer(adapter, "r", where, 1);
+  out.alpha = optional_number(adapter, "lora_alpha", where).value_or(8.0);  // PEFT's default
+  out.rslora = optional_bool(adapter, "use_rslora", where, false);
 
   const fs::path tensors_path = dir / "adapter_model.safetensors";
   if (!fs::exists(tensors_path)) fail("{}: no adapter_model.safetensors", adapter_dir);
   TensorStore store;
   load_safetensors(tensors_path.string(), store);
-  std::map<std::string, NamedWeight> by_name;
-  for (NamedWeight& w : named_weights(config, weights)) {
+  std::map<std::string, ConstNamedWeight> by_name;
+  for (const ConstNamedWeight& w : named_weights(config, weights)) {
     if (w.matrix != nullptr) by_name.emplace(w.name, w);
   }
-  int merged = 0;
   for (const auto& [name, entry] : store.entries()) {
     const std::string suffix = ".lora_A.weight";
     if (!name.ends_with(suffix)) continue;
@@ -100,32 +98,41 @@ int merge_lora_adapter(const ModelConfig& config, ModelWeights& weights, const s
     const auto it = by_name.find(module + ".weight");
     if (it == by_name.end()) fail("{}: '{}' does not adapt a weight of this model", tensors_path.string(), name);
     if (!store.contains(b_name)) fail("{}: '{}' has no matching '{}'", tensors_path.string(), name, b_name);
-    const NamedWeight& target = it->second;
     const TensorView a_view = store.view(name);
     const TensorView b_view = store.view(b_name);
-    const int64_t out = target.matrix->rows(), in = target.matrix->cols();
-    if (a_view.shape != Shape{rank, in} || b_view.shape != Shape{out, rank})
+    const int64_t rows = it->second.matrix->rows(), cols = it->second.matrix->cols(), rank = out.rank;
+    if (a_view.shape != Shape{rank, cols} || b_view.shape != Shape{rows, rank})
       fail("{}: '{}' is {} and its B {}; expected [{}, {}] and [{}, {}] for r = {}", tensors_path.string(), name,
-           shape_to_string(a_view.shape), shape_to_string(b_view.shape), rank, in, out, rank, rank);
-    std::vector<float> a(static_cast<size_t>(rank * in)), b(static_cast<size_t>(out * rank));
-    to_f32(a_view.dtype, a_view.data, a.data(), a_view.numel());
-    to_f32(b_view.dtype, b_view.data, b.data(), b_view.numel());
-    if (target.permuted_rows) {  // the adapter speaks Hugging Face row order; this model llama.cpp's
-      std::vector<float> permuted(b.size());
-      const int64_t head_dim = out / target.heads;
-      for (int64_t row = 0; row < out; ++row)
-        std::memcpy(&permuted[gguf_row_of_hf_row(row, head_dim) * rank], &b[row * rank], sizeof(float) * rank);
-      b.swap(permuted);
-    }
-    float* w = owned_matrix(*target.matrix, storage);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(out), static_cast<int>(in),
-                static_cast<int>(rank), factor, b.data(), static_cast<int>(rank), a.data(), static_cast<int>(in), 1.0f,
-                w, static_cast<int>(in));
-    ++merged;
+           shape_to_string(a_view.shape), shape_to_string(b_view.shape), rank, cols, rows, rank, rank);
+    PeftAdapter::Pair pair{it->first, rows, cols, std::vector<float>(static_cast<size_t>(rank * cols)),
+                           std::vector<float>(static_cast<size_t>(rows * rank))};
+    to_f32(a_view.dtype, a_view.data, pair.a.data(), a_view.numel());
+    to_f32(b_view.dtype, b_view.data, pair.b.data(), b_view.numel());
+    out.pairs.push_back(std::move(pair));
   }
-  if (merged == 0) fail("{}: no lora_A/lora_B tensor pairs found", tensors_path.string());
+  if (out.pairs.empty()) fail("{}: no lora_A/lora_B tensor pairs found", tensors_path.string());
+  return out;
+}
+
+int merge_lora_adapter(const ModelConfig& config, ModelWeights& weights, const std::string& adapter_dir, float scale,
+                       OwnedWeights& storage) {
+  const PeftAdapter adapter = read_peft_adapter(config, weights, adapter_dir);
+  const auto factor = static_cast<float>(scale * adapter.scaling());
+  std::map<std::string, NamedWeight> by_name;
+  for (NamedWeight& w : named_weights(config, weights)) by_name.emplace(w.name, w);
+  const auto rank = static_cast<int>(adapter.rank);
+  for (const PeftAdapter::Pair& pair : adapter.pairs) {
+    const NamedWeight& target = by_name.at(pair.weight);
+    // The adapter speaks Hugging Face row order; a model read from a llama GGUF llama.cpp's.
+    const std::vector<float> b =
+        target.permuted_rows ? rows_in_gguf_order(pair.b, pair.rows, pair.rows / target.heads) : pair.b;
+    float* w = owned_matrix(*target.matrix, storage);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(pair.rows), static_cast<int>(pair.cols),
+                rank, factor, b.data(), rank, pair.a.data(), static_cast<int>(pair.cols), 1.0f, w,
+                static_cast<int>(pair.cols));
+  }
   relink_tied_head(config, weights);
-  return merged;
+  return static_cast<int>(adapter.pairs.size());
 }
 
 }  // namespace medllm

@@ -161,6 +161,10 @@ expect_error "export --dtype with --format gguf" "--dtype is for --format hf" ex
   --dtype f16 -o "$work/x.gguf"
 expect_error "export to an unknown GGUF type" "--type: unknown type 'Q9'" export -m "$stories" --format gguf \
   --type Q9 -o "$work/x.gguf"
+expect_error "export --adapter without --format gguf-lora" "--format gguf-lora writes the PEFT adapter" export \
+  -m "$stories" --adapter "$work/none" -o "$work/x.gguf"
+expect_error "a GGUF adapter in a block type" "a LoRA adapter is written in F32, F16 or BF16" export -m "$stories" \
+  --format gguf-lora --adapter "$work/none" --type Q8_0 -o "$work/x.gguf"
 expect_rejected "quantize --imatrix is not there yet" "--imatrix" quantize a.gguf b.gguf Q4_0 --imatrix m.dat
 expect_rejected "octal-looking context is decimal, hex is not a number" "--ctx-size: '0x10' is not an integer" \
   generate -m "$stories" -c 0x10

@@ -14,11 +14,13 @@
 #include <medllm/tokenizer.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/mapped_file.hpp"
 #include "formats/gguf.hpp"
 #include "formats/quantize_mix.hpp"
+#include "formats/safetensors.hpp"
 #include "llama_cpp.hpp"
 #include "model/export.hpp"
 #include "support/test_support.hpp"
@@ -198,6 +200,69 @@ INSTANTIATE_TEST_SUITE_P(Families, ExportGguf,
                                            Case{"qwen3", "qwen2"}, Case{"llama_bf16", "gpt-2"}, Case{"gemma2", "gpt-2"},
                                            Case{"gemma3_text", "llama-bpe"}, Case{"gemma3", "gpt-2"}),
                          [](const auto& test_info) { return std::string(test_info.param.fixture); });
+
+// A PEFT adapter of rank 4 on q, k, v and down of every layer, drawn at random, written beside
+// the model; rsLoRA or not.
+fs::path random_adapter(const fs::path& model_dir, bool rslora) {
+  const fs::path dir = model_dir / "adapter";
+  fs::create_directories(dir);
+  json config = json::parse(std::ifstream(model_dir / "config.json"));
+  const json& text = config.contains("text_config") ? config["text_config"] : config;
+  const int64_t hidden = text.at("hidden_size"), heads = text.at("num_attention_heads");
+  const int64_t kv_heads = text.at("num_key_value_heads"), layers = text.at("num_hidden_layers");
+  const int64_t head_dim = text.value("head_dim", hidden / heads), ffn = text.at("intermediate_size"), rank = 4;
+  std::vector<std::vector<float>> buffers;
+  std::vector<std::pair<std::string, TensorView>> tensors;
+  uint64_t seed = 100;
+  const auto add = [&](const std::string& name, int64_t rows, int64_t cols) {
+    buffers.push_back(test::random_normals(static_cast<size_t>(rows * cols), seed++, 0.1f));
+    tensors.emplace_back(
+        name, TensorView{DType::F32, Shape{rows, cols}, reinterpret_cast<const std::byte*>(buffers.back().data())});
+  };
+  for (int64_t i = 0; i < layers; ++i) {
+    const std::string p = "base_model.model.model.layers." + std::to_string(i) + ".";
+    for (const auto& [module, out, in] :
+         {std::tuple{"self_attn.q_proj", heads * head_dim, hidden},
+          std::tuple{"self_attn.k_proj", kv_heads * head_dim, hidden},
+          std::tuple{"self_attn.v_proj", kv_heads * head_dim, hidden}, std::tuple{"mlp.down_proj", hidden, ffn}}) {
+      add(p + module + ".lora_A.weight", rank, in);
+      add(p + module + ".lora_B.weight", out, rank);
+    }
+  }
+  write_safetensors((dir / "adapter_model.safetensors").string(), tensors);
+  write_json(dir / "adapter_config.json", {{"peft_type", "LORA"},
+                                           {"r", rank},
+                                           {"lora_alpha", 8},
+                                           {"use_rslora", rslora},
+                                           {"target_modules", {"q_proj", "k_proj", "v_proj", "down_proj"}}});
+  return dir;
+}
+
+// llama.cpp applying the GGUF adapter to the f32 base computes medllm's logits with the PEFT
+// adapter merged.
+TEST_P(ExportGguf, LlamaCppAppliesTheGgufAdapterAsPeftDoes) {
+  const fs::path dir = with_tokenizer(GetParam().fixture, GetParam().pre);
+  const bool rslora = std::string(GetParam().fixture) == "qwen2";
+  const fs::path adapter = random_adapter(dir, rslora);
+  const auto base = Model::load(dir.string(), {.threads = 2});
+  export_gguf(*base, (dir / "base.gguf").string(), "F32");
+  export_gguf_lora(*base, adapter.string(), (dir / "adapter.gguf").string(), "F32");
+  const auto merged = Model::load(dir.string(), {.threads = 2, .lora_adapters = {{adapter.string(), 1.0f}}});
+  Session session(*merged);
+  const std::span<const float> merged_span = session.forward(prompt(), LogitsFor::All);
+  const std::vector<float> ours(merged_span.begin(), merged_span.end());
+  reference::LlamaModel model(reference::LlamaCpp::open(), (dir / "base.gguf").string(),
+                              {.threads = 2,
+                               .context = 64,
+                               .batch = 64,
+                               .f32_cache = true,
+                               .flash_attention = false,
+                               .lora = (dir / "adapter.gguf").string()});
+  const std::vector<float> theirs = model.decode(prompt(), /*all=*/true);
+  EXPECT_GT(max_abs_diff(ours, medllm_logits(dir)), 0.05 * max_abs(ours)) << "the adapter must matter";
+  const bool gelu = std::string(GetParam().fixture).starts_with("gemma");
+  EXPECT_LE(max_abs_diff(ours, theirs), (gelu ? 3e-3 : 1e-4) * max_abs(ours));
+}
 
 TEST(ExportGgufErrors, NameWhatCannotBeWritten) {
   const auto error_of = [](const std::string& fixture, const std::string& type = "F16") {
