@@ -83,6 +83,52 @@ __m256i codes_of_group(const std::byte* row, int64_t g) {
   }
 }
 
+// What the kernels multiply instead of a type's signed codes, where it saves work: maddubs takes
+// one unsigned side, so codes stored as code + offset (q4_0, q5_0, q3_k, q6_k) are used as those
+// unsigned values, and offset · (the input codes' sum, scaled) is taken off the exact integer sum
+// afterwards. Types whose codes are unsigned already have offset 0; q8_0 and the iq4 types, whose
+// codes have no such offset, move the sign onto the input instead (kSignedCodes).
+constexpr int kSignedCodes = -1;
+constexpr int code_offset(DType D) {
+  switch (D) {
+    case DType::Q4_0:
+      return 8;
+    case DType::Q5_0:
+      return 16;
+    case DType::Q3_K:
+      return 4;
+    case DType::Q6_K:
+      return 32;
+    case DType::Q8_0:
+    case DType::IQ4_NL:
+    case DType::IQ4_XS:
+      return kSignedCodes;
+    default:
+      return 0;
+  }
+}
+
+template <DType D>
+__m256i dot_codes_of_group(const std::byte* row, int64_t g) {
+  const __m256i codes = codes_of_group<D>(row, g);
+  if constexpr (code_offset(D) > 0) return _mm256_add_epi8(codes, _mm256_set1_epi8(code_offset(D)));
+  return codes;
+}
+
+// Row r's 8 int32 partial sums of one group's products with the input codes xg: lanes 0-3 cover
+// the group's first 16 elements, 4-7 the second (exact; maddubs cannot saturate: |code| ≤ 63 on
+// the unsigned side, or ≤ 128 with the input's |code| ≤ 127 for the signed types).
+template <DType D>
+__m256i group_products(__m256i codes, __m256i xg) {
+  __m256i products;
+  if constexpr (code_offset(D) == kSignedCodes) {
+    products = _mm256_maddubs_epi16(_mm256_abs_epi8(codes), _mm256_sign_epi8(xg, codes));
+  } else {
+    products = _mm256_maddubs_epi16(codes, xg);
+  }
+  return _mm256_madd_epi16(products, _mm256_set1_epi16(1));
+}
+
 // The scales of 8 consecutive groups of a tile's 8 rows, rows innermost so that one load gives a
 // group's value for every row. Half-group scales and minimums as int16 pairs (first | second << 16).
 struct TileScales {
@@ -128,30 +174,13 @@ void tile_scales(const std::byte* const* rows, int64_t g0, int count, TileScales
   }
 }
 
-// madd multiplier of one row's group: its first half's scale in int16 lanes 0-7, its second's in 8-15.
-inline __m256i half_multiplier(int32_t pair) {
-  const __m256i spread =
-      _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
-  return _mm256_shuffle_epi8(_mm256_set1_epi32(pair), spread);
-}
-
-// Lane i of the result: the sum of the 8 int32 lanes of v[i] (exact, so any order gives it).
-inline __m256i sum_lanes8(const __m256i* v) {
-  const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
-  const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
-  // a holds rows 0-3 twice (lanes 0-3 from elements 0-15 of each, 4-7 from 16-31); b rows 4-7.
-  const __m128i low = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
-  const __m128i high = _mm_add_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
-  return _mm256_set_m128i(high, low);
-}
-
 // Where a tile's codes come from: unpacked in registers from the rows (one input), or from codes
 // unpacked once for many inputs.
 template <DType D>
 struct RowCodes {
   const std::byte* const* rows;
   int64_t ahead;  // bytes from a row to the same row two tiles on
-  __m256i operator()(int r, int64_t g) const { return codes_of_group<D>(rows[r], g); }
+  __m256i operator()(int r, int64_t g) const { return dot_codes_of_group<D>(rows[r], g); }
   // Groups g0 … g0+7 of row r two tiles on, on their way while this tile computes: the hardware
   // prefetcher does not follow 8 short rows read in turns, and prefetching a whole tile at once
   // stalls on the line fill buffers, so a few lines go out with each row's run of groups. (Past
@@ -172,43 +201,42 @@ struct PackedCodes {
   void prefetch(int, int64_t) const {}  // in L1 already
 };
 
-// v[j] lane i ← v[i] lane j: 8 vectors of 8 int32 transposed.
-inline void transpose8(__m256i* v) {
-  __m256i t[8], u[8];
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = _mm256_unpacklo_epi32(v[i], v[i + 1]);
-    t[i + 1] = _mm256_unpackhi_epi32(v[i], v[i + 1]);
+// Lane r: row r's exact integer sum of one group, Σ sc[e / 16] · code_e · xq_e, from its partial
+// sums v[r] (group_products): the halves reduced per row, scaled, and the code offset's share
+// taken off. `halves`: the input codes' sums over the group's two halves.
+template <DType D>
+__m256i group_sums(const __m256i* v, const TileScales& ts, int i, const int16_t* halves) {
+  // After two rounds of hadd, the low 128 bits hold rows 0-3's first-half sums, the high 128 bits
+  // their second-half sums (and b the same for rows 4-7).
+  const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+  const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
+  const __m256i first = _mm256_permute2x128_si256(a, b, 0x20), second = _mm256_permute2x128_si256(a, b, 0x31);
+  __m256i s;
+  [[maybe_unused]] __m256i pairs;  // per row: the halves' int16 scales, first | second << 16
+  if constexpr (quant_groups::groups_per_block(D) > 1) {
+    pairs = _mm256_load_si256(reinterpret_cast<const __m256i*>(ts.scales[i]));
   }
-  for (int i = 0; i < 8; i += 4) {
-    u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
-    u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
-    u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
-    u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
+  if constexpr (quant_groups::has_half_scales(D)) {
+    const __m256i sc_first = _mm256_srai_epi32(_mm256_slli_epi32(pairs, 16), 16);
+    const __m256i sc_second = _mm256_srai_epi32(pairs, 16);
+    s = _mm256_add_epi32(_mm256_mullo_epi32(first, sc_first), _mm256_mullo_epi32(second, sc_second));
+  } else if constexpr (quant_groups::groups_per_block(D) > 1) {
+    s = _mm256_mullo_epi32(_mm256_add_epi32(first, second), _mm256_srai_epi32(_mm256_slli_epi32(pairs, 16), 16));
+  } else {
+    s = _mm256_add_epi32(first, second);
   }
-  for (int i = 0; i < 4; ++i) {
-    v[i] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x20);
-    v[i + 4] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x31);
-  }
-}
-
-// Row r's integer sums of groups g0 … g0+7 with the input codes xq (lane i: group g0 + i; lanes
-// past `count` are 0). A row's groups lie next to each other, so its weights stream in order.
-template <DType D, class Codes>
-__m256i row_sums(const Codes& codes, const TileScales& ts, int r, int64_t g0, int count, const int8_t* xq) {
-  __m256i v[8];
-  for (int i = 0; i < 8; ++i) {
-    if (i >= count) {
-      v[i] = _mm256_setzero_si256();
-      continue;
+  if constexpr (code_offset(D) > 0) {
+    static_assert((code_offset(D) & (code_offset(D) - 1)) == 0, "offsets are powers of two: a shift multiplies");
+    constexpr int kShift = std::countr_zero(static_cast<unsigned>(code_offset(D)));
+    __m256i share;
+    if constexpr (quant_groups::groups_per_block(D) > 1) {
+      share = _mm256_madd_epi16(pairs, _mm256_set1_epi32(int16_pair(halves[0], halves[1])));
+    } else {
+      share = _mm256_set1_epi32(halves[0] + halves[1]);
     }
-    const __m256i c = codes(r, g0 + i);
-    // |code| · (±input code): the sign moves onto the input, as maddubs takes one unsigned side.
-    const __m256i products =
-        _mm256_maddubs_epi16(_mm256_abs_epi8(c), _mm256_sign_epi8(load32(xq + (g0 + i) * kGroup), c));
-    v[i] = _mm256_madd_epi16(
-        products, quant_groups::has_half_scales(D) ? half_multiplier(ts.scales[i][r]) : _mm256_set1_epi16(1));
+    s = _mm256_sub_epi32(s, _mm256_slli_epi32(share, kShift));
   }
-  return sum_lanes8(v);
+  return s;
 }
 
 // The 8 rows' dot products with input t, in the defining order (kernels/quant_dot.hpp); scales
@@ -218,33 +246,28 @@ __m256 tile_dot(const Codes& codes, const TileScales* scales, const QuantizedInp
   const int64_t groups = x.length / kGroup;
   const int8_t* xq = x.codes_of(t);
   const float* dx = x.scales_of(t);
+  const int16_t* half_sums = x.sums_of(t);
   __m256 acc = _mm256_setzero_ps(), mins = _mm256_setzero_ps();
   for (int64_t g0 = 0; g0 < groups; g0 += 8) {
     const int count = static_cast<int>(std::min<int64_t>(8, groups - g0));
     const TileScales& ts = scales[g0 / 8];
-    __m256i sums[kTileRows];
-    for (int r = 0; r < kTileRows; ++r) {
-      codes.prefetch(r, g0);
-      sums[r] = row_sums<D>(codes, ts, r, g0, count, xq);
-    }
-    transpose8(sums);  // sums[i]: group g0 + i of every row
     for (int i = 0; i < count; ++i) {
       const int64_t g = g0 + i;
-      __m256i s = sums[i];
-      if constexpr (!quant_groups::has_half_scales(D) && quant_groups::groups_per_block(D) > 1) {
-        // One scale per group: applied to the sums (the low int16 of each pair, sign-extended).
-        const __m256i pairs = _mm256_load_si256(reinterpret_cast<const __m256i*>(ts.scales[i]));
-        s = _mm256_mullo_epi32(s, _mm256_srai_epi32(_mm256_slli_epi32(pairs, 16), 16));
-      }
+      codes.prefetch(i, g0);  // one row's run per group: a whole tile at once would stall
+      const __m256i xg = load32(xq + g * kGroup);
+      __m256i v[kTileRows];
+      for (int r = 0; r < kTileRows; ++r) v[r] = group_products<D>(codes(r, g), xg);
+      const __m256i s = group_sums<D>(v, ts, i, half_sums + 2 * g);
       const __m256 step = _mm256_set1_ps(dx[g]);
       acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_load_ps(ts.d[i]), step), _mm256_cvtepi32_ps(s), acc);
       if constexpr (quant_groups::has_minimum(D)) {
-        const int16_t* halves = x.sums_of(t) + 2 * g;
+        const int16_t* halves = half_sums + 2 * g;
         const __m256i terms = _mm256_madd_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(ts.minimums[i])),
                                                 _mm256_set1_epi32(int16_pair(halves[0], halves[1])));
         mins = _mm256_fmadd_ps(_mm256_load_ps(ts.dmin[i]), _mm256_mul_ps(_mm256_cvtepi32_ps(terms), step), mins);
       }
     }
+    for (int r = count; r < kTileRows; ++r) codes.prefetch(r, g0);
   }
   return _mm256_add_ps(acc, mins);
 }
@@ -279,7 +302,7 @@ void tile_of_outputs(const TensorView& weight, int64_t r0, const QuantizedInputs
   for (int r = 0; r < kTileRows; ++r) {
     for (int64_t g = 0; g < groups; ++g) {
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(buffer.codes.data() + r * x.length + g * kGroup),
-                          codes_of_group<D>(rows[r], g));
+                          dot_codes_of_group<D>(rows[r], g));
     }
   }
   const PackedCodes packed{buffer.codes.data(), x.length};
