@@ -42,7 +42,7 @@ struct LlamaContextOptions {
   // llama.cpp's default; its CPU flash attention moves f32 logits by about 2e-4 relative (measured),
   // so exact comparisons turn it off.
   bool flash_attention = true;
-  std::string lora;         // a GGUF LoRA adapter applied to the model (llama.cpp's --lora), if any
+  std::string lora = {};    // a GGUF LoRA adapter applied to the model (llama.cpp's --lora), if any
   float lora_scale = 1.0f;  // its user scale (llama.cpp's --lora-scaled)
 };
 

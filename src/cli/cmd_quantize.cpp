@@ -1,13 +1,16 @@
-// medllm quantize: a GGUF model to another type, llama-quantize's positional form
-// (IN OUT TYPE), with its per-tensor report.
+// medllm quantize: a GGUF model (or a Hugging Face model, through GGUF export) to another type,
+// llama-quantize's positional form (IN OUT TYPE), with its per-tensor report.
 
 #include <fmt/format.h>
 
 #include <chrono>
 #include <memory>
 
+#include <medllm/error.hpp>
+
 #include "cli/commands.hpp"
 #include "formats/gguf_quantize.hpp"
+#include "model/export.hpp"
 
 namespace medllm::cli {
 
@@ -24,6 +27,21 @@ double mib(size_t bytes) {
 }
 
 void run_quantize(QuantizeFlags& flags) {
+  if (!flags.input.ends_with(".gguf")) {
+    // A Hugging Face model: loaded and written as GGUF, each matrix quantized from its exact values.
+    if (find_quantize_preset(flags.type) == nullptr) {
+      throw Error(fmt::format("unknown type '{}' (one of {})", flags.type, quantize_preset_names()));
+    }
+    if (flags.options.allow_requantize) throw Error("--allow-requantize is for GGUF input");
+    if (flags.options.pure) throw Error("--pure is for GGUF input (export the model as F32, then quantize it)");
+    ModelFlags model;
+    model.path = flags.input;
+    model.threads = flags.threads;
+    export_gguf(*model.load(), flags.output, flags.type);
+    fmt::print(stderr, "medllm: wrote {} ({}) from {}\n", flags.output, find_quantize_preset(flags.type)->name,
+               flags.input);
+    return;
+  }
   flags.options.type = flags.type;
   ThreadPool pool(flags.threads);
   const auto start = std::chrono::steady_clock::now();
@@ -47,7 +65,7 @@ void add_quantize_command(CLI::App& app) {
   auto flags = std::make_shared<QuantizeFlags>();
   CLI::App* command = app.add_subcommand(
       "quantize", "convert a GGUF model to another type, as llama-quantize does (same tensors and bytes)");
-  command->add_option("input", flags->input, "GGUF model to read")->required();
+  command->add_option("input", flags->input, "GGUF model, or Hugging Face model directory, to read")->required();
   command->add_option("output", flags->output, "GGUF file to write")->required();
   command->add_option("type", flags->type, "one of " + quantize_preset_names())->required();
   command->add_option("-t,--threads", flags->threads, "worker threads (default: all cores)")

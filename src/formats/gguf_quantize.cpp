@@ -105,6 +105,9 @@ QuantizeResult quantize_gguf(const std::string& in, const std::string& out, cons
           fail("is {} already; converting it to {} would quantize twice (--allow-requantize permits it)",
                dtype_name(tensor.from), dtype_name(tensor.to));
         }
+        if (is_block_quantized(tensor.to) && !all_finite(tensor.from, data, shape_numel(tensor.shape))) {
+          fail("holds NaN or infinite values; its {} blocks would be garbage", dtype_name(tensor.to));
+        }
         const auto columns = static_cast<int64_t>(info.ne[0]);
         bytes = converted.emplace_back(
             convert_rows(tensor.from, tensor.to, data, shape_numel(tensor.shape) / columns, columns, pool));

@@ -215,7 +215,8 @@ void export_gguf(const Model& model, const std::string& out_file, const std::str
                    {arch->name + ".attention.head_count_kv", c.num_kv_heads}};
   const std::vector<ConstNamedWeight> weights = named_weights(c, impl.weights);
   for (const ConstNamedWeight& w : weights) {
-    GgufTensorInfo info{w.gguf_name};
+    GgufTensorInfo info;
+    info.name = w.gguf_name;
     if (w.matrix != nullptr) {
       info.ne = {static_cast<uint64_t>(w.matrix->cols()), static_cast<uint64_t>(w.matrix->rows())};
     } else {
@@ -234,6 +235,9 @@ void export_gguf(const Model& model, const std::string& out_file, const std::str
       // model read from GGUF holds them so already).
       if (c.norm_offset_one && info.name.ends_with("norm.weight")) {
         for (float& v : values) v += 1.0f;
+      }
+      if (!std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); })) {
+        fail("holds NaN or infinite values (a merged adapter or checkpoint can bring them)");
       }
       const DType dtype = mix.type_for(info, DType::F32);
       const auto columns = static_cast<int64_t>(info.ne[0]);

@@ -56,6 +56,13 @@ check "the f32 GGUF export generates llama2.c's greedy text" cmp -s "$work/greed
   "$shared/models/stories260K/expected_greedy_t0_n200.txt"
 "$medllm" export -m "$stories" --format gguf --type q8_0 -o "$work/stories-q8.gguf" 2>/dev/null
 check "the Q8_0 GGUF export holds q8_0 matrices" grep -qi "blk.0.attn_q.weight.*q8_0" <("$medllm" info -m "$work/stories-q8.gguf")
+# quantize takes a Hugging Face directory too (through GGUF export): stories260K exported to HF
+# and quantized back to F32 GGUF generates llama2.c's greedy text.
+"$medllm" export -m "$stories" -o "$work/stories_hf" 2>/dev/null
+"$medllm" quantize "$work/stories_hf" "$work/stories-from-hf.gguf" F32 2>/dev/null
+"$medllm" generate -m "$work/stories-from-hf.gguf" --temp 0 -n 200 --no-display-prompt >"$work/greedy-hf.txt" 2>/dev/null
+check "quantize from a Hugging Face directory keeps the model" cmp -s "$work/greedy-hf.txt" \
+  "$shared/models/stories260K/expected_greedy_t0_n200.txt"
 "$medllm" logits -m "$stories" --prompt "Once upon" --last >"$work/last.json"
 check "logits --last gives one row of 512" /usr/bin/python3 -c "
 import json,sys; d=json.load(open('$work/last.json')); sys.exit(0 if len(d['logits'])==1 and len(d['logits'][0])==512 else 1)"

@@ -3,7 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -129,6 +133,24 @@ TEST(Quantize, ErrorsNameTheTypeTensorOrOption) {
   quantize_gguf(in, q8.string(), {.type = "Q8_0"}, pool);
   EXPECT_NE(error_of({.type = "Q4_0", .pure = true}, q8.string()).find("--allow-requantize"), std::string::npos);
   EXPECT_EQ(error_of({.type = "Q4_0", .pure = true, .allow_requantize = true}, q8.string()), "no error");
+  // A NaN weight: named, and nothing written.
+  fs::remove(dir / "error.gguf");  // the allowed requantization above wrote it
+  {
+    const MappedFile mapped(in);
+    const GgufFile file = parse_gguf(mapped.bytes());
+    std::vector<std::byte> bytes(mapped.bytes().begin(), mapped.bytes().end());
+    const GgufTensorInfo& victim = *std::find_if(file.tensors.begin(), file.tensors.end(), [](const GgufTensorInfo& t) {
+      return t.name == "blk.1.ffn_up.weight";
+    });
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::memcpy(bytes.data() + file.data_offset + victim.offset + 8, &nan, sizeof nan);
+    const fs::path broken = dir / "nan.gguf";
+    std::ofstream(broken, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    const std::string error = error_of({.type = "Q4_K_M"}, broken.string());
+    EXPECT_NE(error.find("tensor '" + victim.name + "': holds NaN or infinite values"), std::string::npos) << error;
+  }
+  EXPECT_FALSE(fs::exists(dir / "error.gguf"));
   EXPECT_FALSE(fs::exists(dir / "error.gguf.tmp"));
 }
 
