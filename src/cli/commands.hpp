@@ -68,6 +68,7 @@ void add_data_command(CLI::App& app);  // data prepare
 void add_train_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
+void add_imatrix_command(CLI::App& app);
 void add_pipeline_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_chat_command(CLI::App& app);

@@ -92,6 +92,7 @@ void add_commands(CLI::App& app) {
   medllm::cli::add_train_command(app);
   medllm::cli::add_export_command(app);
   medllm::cli::add_quantize_command(app);
+  medllm::cli::add_imatrix_command(app);
   medllm::cli::add_pipeline_command(app);
   medllm::cli::add_serve_command(app);
   medllm::cli::add_chat_command(app);

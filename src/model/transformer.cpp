@@ -39,8 +39,9 @@ kernels::QuerySlots visible_slots(const TokenPlacement& p, int64_t window) {
 // each token's key and value go to its slot, and it attends to the slots its placement names.
 class Transformer::Policy final : public ForwardPolicy {
  public:
-  Policy(const ModelWeights& weights, std::span<const TokenPlacement> placements, KVCache& cache, ForwardScratch& s)
-      : weights_(weights), placements_(placements), cache_(cache), s_(s) {
+  Policy(const ModelWeights& weights, std::span<const TokenPlacement> placements, KVCache& cache, ForwardScratch& s,
+         const ProjectionObserver& observer)
+      : weights_(weights), placements_(placements), cache_(cache), s_(s), observer_(observer) {
     s.full_slots.resize(placements.size());
     for (size_t t = 0; t < placements.size(); ++t) s.full_slots[t] = visible_slots(placements[t], 0);
     s.window_slots_for = -1;
@@ -50,6 +51,7 @@ class Transformer::Policy final : public ForwardPolicy {
   const float* norm(int64_t layer, Norm which) const override { return weights_.layers[layer].norm(which).data(); }
   const float* final_norm() const override { return weights_.final_norm.data(); }
   void project(int64_t layer, Projection which, const float* x, int64_t n, float* y, ThreadPool& pool) override {
+    if (observer_) observer_(layer, which, x, n);
     const LayerWeights& w = weights_.layers[layer];
     kernels::matmul(w.weight(which), x, n, y, pool, weights_.block_matmul);
     const std::vector<float>& bias = w.bias(which);
@@ -90,6 +92,7 @@ class Transformer::Policy final : public ForwardPolicy {
   std::span<const TokenPlacement> placements_;
   KVCache& cache_;
   ForwardScratch& s_;
+  const ProjectionObserver& observer_;
 };
 
 Transformer::Transformer(const ModelConfig& config, const ModelWeights& weights)
@@ -126,7 +129,7 @@ void Transformer::forward(std::span<const int32_t> tokens, KVCache& cache, Forwa
       const int64_t position = cache.positions + t;
       placements[static_cast<size_t>(t)] = {position, position, 0, 0, 0};
     }
-    Policy policy(weights_, placements, cache, scratch);
+    Policy policy(weights_, placements, cache, scratch, observer_);
     run_layers(tokens.data() + begin, placements, policy, scratch, pool);
     cache.positions += n;
     const int64_t hidden = config_.hidden_size;
@@ -148,7 +151,7 @@ void Transformer::forward_placed(std::span<const int32_t> tokens, std::span<cons
   for (const auto& p : placements) slots = std::max({slots, p.slot + 1, p.prompt_slot + p.prompt_length});
   cache.ensure_capacity(slots);
   const auto n = static_cast<int64_t>(tokens.size());
-  Policy policy(weights_, placements, cache, scratch);
+  Policy policy(weights_, placements, cache, scratch, observer_);
   run_layers(tokens.data(), placements, policy, scratch, pool);
   // Gather the rows whose logits are wanted, then one lm_head product for all of them.
   const int64_t hidden = config_.hidden_size;

@@ -3,6 +3,7 @@
 // tokens placed anywhere in the cache, with the weights as stored (any dtype, memory-mapped).
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -63,6 +64,12 @@ class Transformer {
   void forward(std::span<const int32_t> tokens, KVCache& cache, ForwardScratch& scratch, ThreadPool& pool,
                LogitsFor which, float* logits) const;
 
+  // Called with every layer projection's input (x: n rows of the weight's column count), in the
+  // forward's order, from the thread that runs the forward: what `medllm imatrix` collects. An
+  // empty function stops the calls. Not for use while another thread runs a forward.
+  using ProjectionObserver = std::function<void(int64_t layer, Projection which, const float* x, int64_t n)>;
+  void set_projection_observer(ProjectionObserver observer) { observer_ = std::move(observer); }
+
   // One pass over tokens placed anywhere in the cache (see TokenPlacement); writes the logits of
   // the listed token indices to logits ([rows × vocab]). Each token's results are bit-identical
   // to running its sequence alone. The cache must hold every slot named.
@@ -79,6 +86,7 @@ class Transformer {
   const ModelConfig& config_;
   const ModelWeights& weights_;
   TransformerForward forward_;
+  ProjectionObserver observer_;
 };
 
 }  // namespace medllm

@@ -63,6 +63,14 @@ check "the Q8_0 GGUF export holds q8_0 matrices" grep -qi "blk.0.attn_q.weight.*
 "$medllm" generate -m "$work/stories-from-hf.gguf" --temp 0 -n 200 --no-display-prompt >"$work/greedy-hf.txt" 2>/dev/null
 check "quantize from a Hugging Face directory keeps the model" cmp -s "$work/greedy-hf.txt" \
   "$shared/models/stories260K/expected_greedy_t0_n200.txt"
+# imatrix: llama.cpp's GGUF imatrix of stories260K over a few chunks of MedQuAD.
+"$medllm" imatrix -m "$stories" -f "$repo/data/corpus/medquad/medquad_en_qa.jsonl" -c 64 --chunks 4 \
+  -o "$work/stories.imatrix.gguf" 2>"$work/imatrix.err"
+check "imatrix reports its chunks" grep -q "35 matrices, 4 chunks of 64 tokens" "$work/imatrix.err"
+check "the imatrix file is llama.cpp's layout" /usr/bin/python3 -c "
+import sys; sys.path.insert(0, '$repo/tests/reference')
+data = open('$work/stories.imatrix.gguf', 'rb').read()
+sys.exit(0 if b'imatrix.chunk_count' in data and b'blk.4.ffn_down.weight.in_sum2' in data else 1)"
 "$medllm" logits -m "$stories" --prompt "Once upon" --last >"$work/last.json"
 check "logits --last gives one row of 512" /usr/bin/python3 -c "
 import json,sys; d=json.load(open('$work/last.json')); sys.exit(0 if len(d['logits'])==1 and len(d['logits'][0])==512 else 1)"
@@ -172,6 +180,7 @@ expect_error "export --adapter without --format gguf-lora" "--format gguf-lora w
   -m "$stories" --adapter "$work/none" -o "$work/x.gguf"
 expect_error "a GGUF adapter in a block type" "a LoRA adapter is written in F32, F16 or BF16" export -m "$stories" \
   --format gguf-lora --adapter "$work/none" --type Q8_0 -o "$work/x.gguf"
+expect_error "imatrix without its text" "cannot open the calibration text" imatrix -m "$stories" -f "$work/none.txt"
 expect_rejected "quantize --imatrix is not there yet" "--imatrix" quantize a.gguf b.gguf Q4_0 --imatrix m.dat
 expect_rejected "octal-looking context is decimal, hex is not a number" "--ctx-size: '0x10' is not an integer" \
   generate -m "$stories" -c 0x10
