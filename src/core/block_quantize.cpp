@@ -50,13 +50,23 @@ float signed_absmax(const float* x, int64_t n) {
   return signed_absmax(x, n, amax);
 }
 
-void min_max(const float* x, float& min, float& max) {
-  min = FLT_MAX;
-  max = -FLT_MAX;
+// q4_1 / q5_1's affine step: the block's minimum and the step reaching its maximum in `levels`
+// steps, both stored as f16 in the block; returns the minimum and the inverse step (0 for a
+// constant block).
+struct AffineStep {
+  float min, inverse;
+};
+template <class Block>
+AffineStep store_affine_step(const float* x, float levels, Block& block) {
+  float min = FLT_MAX, max = -FLT_MAX;
   for (int64_t i = 0; i < kQK; ++i) {
     min = std::min(min, x[i]);
     max = std::max(max, x[i]);
   }
+  const float d = (max - min) / levels;
+  block.d = f32_to_f16(d);
+  block.m = f32_to_f16(min);
+  return {min, d != 0.0f ? 1.0f / d : 0.0f};
 }
 
 // Packs 32 five-bit codes into q5_0 / q5_1's nibbles and high-bit word.
@@ -373,12 +383,7 @@ void q4_1_from_f32(const float* src, void* dst, int64_t n) {
   auto* blocks = static_cast<BlockQ4_1*>(dst);
   for (int64_t b = 0; b < n / kQK; ++b) {
     const float* x = src + b * kQK;
-    float min, max;
-    min_max(x, min, max);
-    const float d = (max - min) / 15.0f;
-    const float inverse = d != 0.0f ? 1.0f / d : 0.0f;
-    blocks[b].d = f32_to_f16(d);
-    blocks[b].m = f32_to_f16(min);
+    const auto [min, inverse] = store_affine_step(x, 15.0f, blocks[b]);
     auto code = [&](float v) {
       return static_cast<uint8_t>(std::min<int>(15, static_cast<int8_t>((v - min) * inverse + 0.5f)));
     };
@@ -407,12 +412,7 @@ void q5_1_from_f32(const float* src, void* dst, int64_t n) {
   uint8_t codes[kQK];
   for (int64_t b = 0; b < n / kQK; ++b) {
     const float* x = src + b * kQK;
-    float min, max;
-    min_max(x, min, max);
-    const float d = (max - min) / 31.0f;
-    const float inverse = d != 0.0f ? 1.0f / d : 0.0f;
-    blocks[b].d = f32_to_f16(d);
-    blocks[b].m = f32_to_f16(min);
+    const auto [min, inverse] = store_affine_step(x, 31.0f, blocks[b]);
     for (int64_t i = 0; i < kQK; ++i) codes[i] = static_cast<uint8_t>((x[i] - min) * inverse + 0.5f);
     pack_q5(codes, blocks[b].qh, blocks[b].qs);
   }
