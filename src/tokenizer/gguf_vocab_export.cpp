@@ -12,6 +12,7 @@
 #include "core/mapped_file.hpp"
 #include "tokenizer/gguf_vocab.hpp"
 #include "tokenizer/sentencepiece/model_proto.hpp"
+#include "tokenizer/sentencepiece/vocab.hpp"
 
 namespace medllm {
 
@@ -57,7 +58,13 @@ void set_added(Vocab& vocab, size_t id, std::string token, bool special) {
   if (special || looks_special(token)) {
     vocab.types[id] = kControl;
   } else {
-    for (size_t at; (at = token.find("\xE2\x96\x81")) != std::string::npos;) token.replace(at, 3, " ");
+    std::string spaced;
+    for (size_t i = 0; i < token.size();) {
+      const bool space = std::string_view(token).substr(i).starts_with(sentencepiece::kSpaceSymbol);
+      spaced += space ? ' ' : token[i];
+      i += space ? sentencepiece::kSpaceSymbol.size() : 1;
+    }
+    token = std::move(spaced);
     vocab.types[id] = kUserDefined;
   }
   vocab.tokens[id] = std::move(token);
@@ -226,9 +233,8 @@ void add_chat_templates(const fs::path& dir, const std::optional<json>& tokenize
   }
 }
 
-}  // namespace
-
-void add_gguf_vocab_from_hf(const fs::path& dir, int64_t vocab_size, GgufWriter& writer) {
+// Everything add_gguf_vocab_from_hf writes.
+void add_vocab(const fs::path& dir, int64_t vocab_size, GgufWriter& writer) {
   const auto tokenizer_config = read_json_if_present(dir / "tokenizer_config.json");
   const auto config = read_json_if_present(dir / "config.json");
   const auto tokenizer = read_json_if_present(dir / "tokenizer.json");
@@ -264,6 +270,16 @@ void add_gguf_vocab_from_hf(const fs::path& dir, int64_t vocab_size, GgufWriter&
   add_special_ids(vocab, tokenizer_config, config, writer);
   add_bos_eos_flags(tokenizer, tokenizer_config, writer);
   add_chat_templates(dir, tokenizer_config, writer);
+}
+
+}  // namespace
+
+void add_gguf_vocab_from_hf(const fs::path& dir, int64_t vocab_size, GgufWriter& writer) {
+  try {
+    add_vocab(dir, vocab_size, writer);
+  } catch (const nlohmann::json::exception& e) {  // a field of the wrong type or missing
+    fail("{}: the tokenizer files do not have the fields of a Hugging Face tokenizer: {}", dir.string(), e.what());
+  }
 }
 
 }  // namespace medllm
