@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <mutex>
 
 #include "core/error.hpp"
@@ -218,6 +219,42 @@ void LlamaCpp::quantize(const std::string& in, const std::string& out, int ftype
   if (api_->model_quantize(in.c_str(), out.c_str(), &params) != 0) {
     fail("llama.cpp could not quantize {} to {}{}", in, out, take_errors());
   }
+}
+
+namespace {
+
+// common/imatrix-loader.h's structs, member for member: libllama-common fills one through a C++
+// reference (the same libstdc++ on both sides, so std::map/std::vector/std::string match).
+struct CommonImatrixEntry {
+  std::vector<float> sums;
+  std::vector<int64_t> counts;
+};
+struct CommonImatrix {
+  std::map<std::string, CommonImatrixEntry> entries;
+  std::vector<std::string> datasets;
+  int32_t chunk_count = 0;
+  int32_t chunk_size = 0;
+  bool is_legacy = false;
+  bool has_metadata = false;
+};
+
+}  // namespace
+
+LlamaCppImatrix load_imatrix_with_llama_cpp(const std::string& path, const std::string& dir) {
+  LlamaCpp::open(dir);  // libllama first: libllama-common needs it
+  static void* common = open_library(std::filesystem::path(dir) / "libllama-common.so");
+  bool (*load)(const std::string&, CommonImatrix&) = nullptr;
+  // common_imatrix_load(const std::string&, common_imatrix&), by its mangled name.
+  resolve(common, "_Z19common_imatrix_loadRKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEER14common_imatrix",
+          load);
+  CommonImatrix loaded;
+  if (!load(path, loaded)) fail("llama.cpp could not read the imatrix {}{}", path, take_errors());
+  LlamaCppImatrix out;
+  for (auto& [name, entry] : loaded.entries) out.entries[name] = {std::move(entry.sums), std::move(entry.counts)};
+  out.datasets = loaded.datasets;
+  out.chunk_count = loaded.chunk_count;
+  out.chunk_size = loaded.chunk_size;
+  return out;
 }
 
 struct LlamaModel::BatchBuffer {

@@ -6,6 +6,7 @@
 // llama.h documents when it is opened, so a layout mismatch is an error, never silent garbage.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -45,6 +46,20 @@ struct LlamaContextOptions {
   std::string lora = {};    // a GGUF LoRA adapter applied to the model (llama.cpp's --lora), if any
   float lora_scale = 1.0f;  // its user scale (llama.cpp's --lora-scaled)
 };
+
+// What llama.cpp's own imatrix reader (common_imatrix_load, in the package's libllama-common)
+// makes of an imatrix file: per matrix the summed input squares and the counts (one per expert).
+struct LlamaCppImatrix {
+  struct Entry {
+    std::vector<float> sums;
+    std::vector<int64_t> counts;
+  };
+  std::map<std::string, Entry> entries;
+  std::vector<std::string> datasets;
+  int32_t chunk_count = 0, chunk_size = 0;
+};
+// Throws Error when llama.cpp refuses the file.
+LlamaCppImatrix load_imatrix_with_llama_cpp(const std::string& path, const std::string& dir = MEDLLM_LLAMA_CPP_DIR);
 
 // A model and one context on it (a single sequence).
 class LlamaModel {

@@ -26,10 +26,11 @@ struct ImportanceMatrix {
 };
 
 struct ImportanceOptions {
-  int64_t chunk_size = 512;    // llama-imatrix's -c
-  int64_t max_chunks = 0;      // 0: every whole chunk of the text (--chunks)
-  std::optional<int32_t> bos;  // put first in every chunk, as llama-imatrix does when the tokenizer adds one
-  std::function<void(int64_t done, int64_t total)> progress;  // after each chunk
+  int64_t chunk_size = 512;  // llama-imatrix's -c
+  int64_t max_chunks = 0;    // 0: every whole chunk of the text (--chunks)
+  std::optional<int32_t> bos =
+      std::nullopt;  // put first in every chunk, as llama-imatrix does when the tokenizer adds one
+  std::function<void(int64_t done, int64_t total)> progress = {};  // after each chunk
 };
 
 // Runs the model over `tokens` in whole chunks, each from an empty cache, collecting every layer

@@ -12,11 +12,14 @@
 #include <set>
 #include <string>
 
+#include <medllm/model.hpp>
+
 #include "core/mapped_file.hpp"
 #include "formats/gguf.hpp"
 #include "formats/gguf_quantize.hpp"
 #include "llama_cpp.hpp"
 #include "random_gguf.hpp"
+#include "runtime/importance.hpp"
 #include "support/test_support.hpp"
 
 namespace medllm {
@@ -115,6 +118,30 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(c.type) + "_from_" + std::string(dtype_name(c.from)) + (c.pure ? "_pure" : "") +
              (c.mix_shape ? "_9_layers" : "");
     });
+
+// medllm imatrix's file as llama.cpp's own reader (libllama-common's common_imatrix_load) sees it:
+// every matrix, its sums and counts, and the metadata.
+TEST(ImatrixFile, LlamaCppReadsMedllmsImatrix) {
+  const auto model = Model::load(test::stories260k_path().string(), {.threads = 2});
+  std::vector<int32_t> tokens(40);
+  for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = static_cast<int32_t>(3 + (i * 53) % 500);
+  ImportanceMatrix ours = collect_importance(*model, tokens, {.chunk_size = 16, .bos = 1});
+  ours.datasets = {"calibration.txt"};
+  const fs::path path = test::fresh_temp_dir("imatrix_llama_cpp") / "imatrix.gguf";
+  write_importance_gguf(ours, path.string());
+  const reference::LlamaCppImatrix theirs = reference::load_imatrix_with_llama_cpp(path.string());
+  EXPECT_EQ(theirs.chunk_count, 2);
+  EXPECT_EQ(theirs.chunk_size, 16);
+  EXPECT_EQ(theirs.datasets, std::vector<std::string>{"calibration.txt"});
+  ASSERT_EQ(theirs.entries.size(), ours.entries.size());
+  for (const auto& [name, entry] : ours.entries) {
+    ASSERT_TRUE(theirs.entries.contains(name)) << name;
+    const auto& read = theirs.entries.at(name);
+    EXPECT_EQ(read.counts, std::vector<int64_t>{32}) << name;
+    ASSERT_EQ(read.sums.size(), entry.sums.size()) << name;
+    for (size_t j = 0; j < entry.sums.size(); ++j) ASSERT_EQ(read.sums[j], static_cast<float>(entry.sums[j])) << name;
+  }
+}
 
 TEST(Quantize, ErrorsNameTheTypeTensorOrOption) {
   ThreadPool pool(1);
