@@ -15,7 +15,6 @@ namespace medllm {
 
 namespace {
 
-constexpr uint32_t kQuantizationVersion = 2;  // GGML_QNT_VERSION: the block layouts of core/quant_blocks.hpp
 
 DType stored_type(const GgufTensorInfo& info) {
   const std::optional<DType> type = dtype_from_ggml_type(info.ggml_type);

@@ -17,6 +17,9 @@
 
 namespace medllm {
 
+// general.quantization_version (ggml's GGML_QNT_VERSION): the block layouts of core/quant_blocks.hpp.
+inline constexpr uint32_t kQuantizationVersion = 2;
+
 struct QuantizeOptions {
   std::string type;               // a preset name
   bool pure = false;              // every quantizable tensor in the preset's type (--pure)

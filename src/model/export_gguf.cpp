@@ -179,6 +179,44 @@ std::vector<float> values_in_layout(const ConstNamedWeight& w, RopeLayout from, 
   return rows_in_gguf_order(values, rows, rows / w.heads);
 }
 
+// The plan the per-tensor mix reads: the few hyper-parameters its rules use and every tensor.
+GgufFile mix_plan(const ModelConfig& c, const std::string& arch, const std::vector<ConstNamedWeight>& weights) {
+  GgufFile plan;
+  plan.metadata = {{"general.architecture", arch},
+                   {arch + ".block_count", c.num_layers},
+                   {arch + ".attention.head_count", c.num_heads},
+                   {arch + ".attention.head_count_kv", c.num_kv_heads}};
+  for (const ConstNamedWeight& w : weights) {
+    GgufTensorInfo info;
+    info.name = w.gguf_name;
+    if (w.matrix != nullptr) {
+      info.ne = {static_cast<uint64_t>(w.matrix->cols()), static_cast<uint64_t>(w.matrix->rows())};
+    } else {
+      info.ne = {static_cast<uint64_t>(w.vector->size())};
+    }
+    plan.tensors.push_back(std::move(info));
+  }
+  return plan;
+}
+
+// One weight as written: q/k rows in llama.cpp's order, Gemma's norms as 1 + w, finite, in the
+// type the mix gives it.
+std::vector<std::byte> weight_bytes(const ConstNamedWeight& w, const GgufTensorInfo& info, DType dtype,
+                                    const ModelConfig& c, RopeLayout layout, ThreadPool& pool) {
+  std::vector<float> values = values_in_layout(w, c.rope_layout, layout);
+  // llama.cpp multiplies by Gemma's norm weights as they are: its converter stores 1 + w (a
+  // model read from GGUF holds them so already).
+  if (c.norm_offset_one && info.name.ends_with("norm.weight")) {
+    for (float& v : values) v += 1.0f;
+  }
+  if (!std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); })) {
+    fail("holds NaN or infinite values (a merged adapter or checkpoint can bring them)");
+  }
+  const auto columns = static_cast<int64_t>(info.ne[0]);
+  return convert_rows(DType::F32, dtype, reinterpret_cast<const std::byte*>(values.data()),
+                      static_cast<int64_t>(values.size()) / columns, columns, pool);
+}
+
 std::string model_name(const ModelState& impl) {
   if (impl.format == "gguf") return impl.metadata.value("general.name", fs::path(impl.path).stem().string());
   const fs::path path(impl.path);
@@ -202,47 +240,21 @@ void export_gguf(const Model& model, const std::string& out_file, const std::str
   writer.add_string("general.architecture", arch->name);
   writer.add_string("general.name", model_name(impl));
   writer.add_u32("general.file_type", preset->ftype);
-  writer.add_u32("general.quantization_version", 2);
+  writer.add_u32("general.quantization_version", kQuantizationVersion);
   const std::vector<float> rope_factors = add_hyperparameters(c, arch->name, writer);
   if (arch->name == "gemma2" || arch->name == "gemma3") add_gemma_keys(c, arch->name, writer);
   add_tokenizer(impl, writer);
 
-  // The plan the per-tensor mix reads: the few hyper-parameters its rules use and every tensor.
-  GgufFile plan;
-  plan.metadata = {{"general.architecture", arch->name},
-                   {arch->name + ".block_count", c.num_layers},
-                   {arch->name + ".attention.head_count", c.num_heads},
-                   {arch->name + ".attention.head_count_kv", c.num_kv_heads}};
   const std::vector<ConstNamedWeight> weights = named_weights(c, impl.weights);
-  for (const ConstNamedWeight& w : weights) {
-    GgufTensorInfo info;
-    info.name = w.gguf_name;
-    if (w.matrix != nullptr) {
-      info.ne = {static_cast<uint64_t>(w.matrix->cols()), static_cast<uint64_t>(w.matrix->rows())};
-    } else {
-      info.ne = {static_cast<uint64_t>(w.vector->size())};
-    }
-    plan.tensors.push_back(std::move(info));
-  }
+  const GgufFile plan = mix_plan(c, arch->name, weights);
   QuantizeMix mix(*preset, plan, false);
   std::vector<std::vector<std::byte>> buffers;  // alive until the writer has written them
-  buffers.reserve(weights.size() + 1);
+  buffers.reserve(weights.size());
   for (size_t i = 0; i < weights.size(); ++i) {
     const GgufTensorInfo& info = plan.tensors[i];
     with_context(fmt::format("export: tensor '{}'", info.name), [&] {
-      std::vector<float> values = values_in_layout(weights[i], c.rope_layout, arch->rope_layout);
-      // llama.cpp multiplies by Gemma's norm weights as they are: its converter stores 1 + w (a
-      // model read from GGUF holds them so already).
-      if (c.norm_offset_one && info.name.ends_with("norm.weight")) {
-        for (float& v : values) v += 1.0f;
-      }
-      if (!std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); })) {
-        fail("holds NaN or infinite values (a merged adapter or checkpoint can bring them)");
-      }
       const DType dtype = mix.type_for(info, DType::F32);
-      const auto columns = static_cast<int64_t>(info.ne[0]);
-      buffers.push_back(convert_rows(DType::F32, dtype, reinterpret_cast<const std::byte*>(values.data()),
-                                     static_cast<int64_t>(values.size()) / columns, columns, *impl.pool));
+      buffers.push_back(weight_bytes(weights[i], info, dtype, c, arch->rope_layout, *impl.pool));
       Shape shape;
       for (auto extent = info.ne.rbegin(); extent != info.ne.rend(); ++extent)
         shape.push_back(static_cast<int64_t>(*extent));
