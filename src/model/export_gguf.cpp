@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <map>
 #include <medllm/model.hpp>
-#include <numbers>
 #include <optional>
 
 #include "core/error.hpp"
@@ -27,24 +26,14 @@ namespace fs = std::filesystem;
 namespace {
 
 // llama.cpp's llama3 rope as per-frequency divisors of the plain inverse frequencies (its
-// rope_freqs tensor): 1 for short wavelengths, `factor` for long ones, and between them the
-// divisor of transformers' smooth interpolation.
+// rope_freqs tensor), taken from the one definition of the scaled frequencies (model/rope.cpp).
 std::vector<float> llama3_rope_factors(const RopeConfig& rope, int64_t head_dim) {
-  std::vector<float> factors;
-  const double context = static_cast<double>(rope.original_max_position_embeddings);
-  const double low_wavelen = context / rope.low_freq_factor, high_wavelen = context / rope.high_freq_factor;
-  for (int64_t i = 0; i < head_dim / 2; ++i) {
-    const double frequency = 1.0 / std::pow(rope.theta, static_cast<double>(2 * i) / static_cast<double>(head_dim));
-    const double wavelen = 2.0 * std::numbers::pi / frequency;
-    double divisor = 1.0;
-    if (wavelen > low_wavelen) {
-      divisor = rope.factor;
-    } else if (wavelen >= high_wavelen) {
-      const double smooth = (context / wavelen - rope.low_freq_factor) / (rope.high_freq_factor - rope.low_freq_factor);
-      divisor = 1.0 / ((1.0 - smooth) / rope.factor + smooth);
-    }
-    factors.push_back(static_cast<float>(divisor));
-  }
+  RopeConfig plain;
+  plain.theta = rope.theta;
+  const std::vector<float> unscaled = rope_inverse_frequencies(plain, head_dim, {});
+  const std::vector<float> scaled = rope_inverse_frequencies(rope, head_dim, {});
+  std::vector<float> factors(unscaled.size());
+  for (size_t i = 0; i < factors.size(); ++i) factors[i] = unscaled[i] / scaled[i];
   return factors;
 }
 
