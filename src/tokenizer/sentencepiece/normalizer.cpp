@@ -1,7 +1,7 @@
 #include "tokenizer/sentencepiece/normalizer.hpp"
 
-#include "tokenizer/sentencepiece/vocab.hpp"
 #include "core/utf8.hpp"
+#include "tokenizer/sentencepiece/vocab.hpp"
 
 namespace medllm::sentencepiece {
 

@@ -2,9 +2,9 @@
 
 #include "core/error.hpp"
 #include "core/mapped_file.hpp"
+#include "core/utf8.hpp"
 #include "tokenizer/sentencepiece/bpe.hpp"
 #include "tokenizer/sentencepiece/unigram.hpp"
-#include "core/utf8.hpp"
 
 namespace medllm {
 
@@ -212,17 +212,7 @@ std::string SentencePieceTokenizer::decode_piece(int32_t id, bool strip_leading_
   if (strip_leading_space && strip_bos_space_ && piece.substr(0, kSpaceSymbol.size()) == kSpaceSymbol) {
     piece.remove_prefix(kSpaceSymbol.size());
   }
-  std::string out;
-  out.reserve(piece.size());
-  for (size_t i = 0; i < piece.size();) {
-    if (piece.compare(i, kSpaceSymbol.size(), kSpaceSymbol) == 0) {
-      out += ' ';
-      i += kSpaceSymbol.size();
-    } else {
-      out += piece[i++];
-    }
-  }
-  return out;
+  return sentencepiece::with_spaces(piece);
 }
 
 std::string SentencePieceTokenizer::token_bytes(int32_t id, bool at_start) const {

@@ -31,6 +31,8 @@ inline bool is_text_piece(PieceType type) {
 int byte_piece_value(std::string_view piece);
 // 0x41 -> "<0x41>".
 std::string byte_piece(uint8_t byte);
+// A piece's text with every "▁" turned back into a space.
+std::string with_spaces(std::string_view piece);
 
 // Length of the UTF-8 character starting with `lead` as sentencepiece's OneCharLen computes it
 // from the high nibble alone (1 for stray continuation bytes); callers clamp to what is left.
