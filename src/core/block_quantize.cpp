@@ -383,9 +383,9 @@ void q4_1_from_f32(const float* src, void* dst, int64_t n) {
   auto* blocks = static_cast<BlockQ4_1*>(dst);
   for (int64_t b = 0; b < n / kQK; ++b) {
     const float* x = src + b * kQK;
-    const auto [min, inverse] = store_affine_step(x, 15.0f, blocks[b]);
+    const AffineStep step = store_affine_step(x, 15.0f, blocks[b]);
     auto code = [&](float v) {
-      return static_cast<uint8_t>(std::min<int>(15, static_cast<int8_t>((v - min) * inverse + 0.5f)));
+      return static_cast<uint8_t>(std::min<int>(15, static_cast<int8_t>((v - step.min) * step.inverse + 0.5f)));
     };
     for (int64_t i = 0; i < kQK / 2; ++i) {
       blocks[b].qs[i] = static_cast<uint8_t>(code(x[i]) | (code(x[i + kQK / 2]) << 4));
