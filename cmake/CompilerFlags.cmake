@@ -31,5 +31,9 @@ if(MEDLLM_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
     message(FATAL_ERROR "MEDLLM_FUZZ needs clang (CC=clang CXX=clang++)")
   endif()
-  target_compile_options(medllm_options INTERFACE -fsanitize=fuzzer-no-link)
+  # Coverage for libFuzzer only where the fuzzers look (src/CMakeLists.txt, fuzz/CMakeLists.txt):
+  # the same build runs the sanitizer test suite, whose time goes to the kernels and the training
+  # loop, which no fuzzer reaches and which comparison tracing would slow down.
+  set(MEDLLM_FUZZ_COVERAGE -fsanitize=fuzzer-no-link)
+  set(MEDLLM_FUZZED_LAYERS core formats tokenizer templating model data eval serve)
 endif()

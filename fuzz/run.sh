@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang (+ ASan/UBSan) and runs each for a bounded time on
+# Builds the libFuzzer targets with clang (+ ASan/UBSan), unless BUILD_DIR has them, and runs each for a bounded time on
 # seeds from fuzz/make_seeds.py. Any crash, leak, sanitizer report or timeout fails the run.
 # Usage: bash fuzz/run.sh [SECONDS_PER_TARGET=60] [BUILD_DIR=build-fuzz] [REFERENCE_DIR]
 set -euo pipefail
@@ -9,8 +9,12 @@ reference=${3:-build/reference}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
-CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEDLLM_FUZZ=ON \
-  -DMEDLLM_SANITIZE=ON -DMEDLLM_BUILD_TESTS=OFF -DMEDLLM_BUILD_BENCH=OFF >/dev/null
+# A build folder configured for fuzzing already (CI's sanitizer build, which also holds the tests)
+# is used as it is; otherwise one is configured with the fuzz targets alone.
+if ! grep -q "^MEDLLM_FUZZ:BOOL=ON" "$build/CMakeCache.txt" 2>/dev/null; then
+  CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEDLLM_FUZZ=ON \
+    -DMEDLLM_SANITIZE=ON -DMEDLLM_BUILD_TESTS=OFF -DMEDLLM_BUILD_BENCH=OFF >/dev/null
+fi
 cmake --build "$build" --target fuzz_safetensors fuzz_gguf fuzz_config fuzz_jinja fuzz_sentencepiece fuzz_tokenizer_json fuzz_csv fuzz_dataset fuzz_openai_request
 
 seeds="$build/fuzz-seeds"

@@ -27,9 +27,9 @@ struct LoadOptions {
   std::string checkpoint = {};
   // LoRA adapters merged into the weights at load, in order.
   std::vector<LoraAdapterSpec> lora_adapters = {};
-  // Block-quantized weights (q8_0, q4_k, ...) multiply inputs rounded to int8 per group of 32, as
-  // llama.cpp does. true: dequantized to f32 with f32 inputs instead, as transformers runs a GGUF
-  // and as the trainer computes; slower, and free of the inputs' rounding.
+  // Block-quantized weights (q8_0, q4_k, ...) multiply inputs rounded to int8 (per 32, or per 256
+  // for the k-quants and iq4_xs), as llama.cpp does. true: dequantized to f32 with f32 inputs instead, as transformers
+  // runs a GGUF and as the trainer computes; slower, and free of the inputs' rounding.
   bool dequantized_matmul = false;
 };
 

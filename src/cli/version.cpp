@@ -75,7 +75,7 @@ std::string joined(const std::vector<std::string>& names) {
 // The kernel set in use and those this binary can run here.
 std::string kernel_line() {
   std::vector<std::string> available;
-  for (const kernels::Isa isa : {kernels::Isa::Avx2, kernels::Isa::Avx512}) {
+  for (const kernels::Isa isa : kernels::kIsas) {
     if (kernels::isa_available(isa)) available.emplace_back(kernels::isa_name(isa));
   }
   try {

@@ -1,11 +1,22 @@
 #include "kernels/attention.hpp"
 
+#include <immintrin.h>
+
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "kernels/elementwise.hpp"
+#include "kernels/simd/target.hpp"
 
 namespace medllm::kernels {
+
+namespace {  // the kernel sets keep internal linkage
+
+#define MEDLLM_SIMD_KERNELS "kernels/simd/attention.inl"
+#include "kernels/simd/kernel_sets.inl"
+
+}  // namespace
 
 void attention(const float* q, const float* keys, const float* values, int64_t tokens, const QuerySlots* slots,
                const AttentionShape& shape, const AttentionOptions& options, float* out, ThreadPool& pool) {
@@ -26,21 +37,12 @@ void attention(const float* q, const float* keys, const float* values, int64_t t
       const auto count = static_cast<int64_t>(visible.size());
       const float* query = q + (t * shape.heads + h) * hd;
       scores.resize(static_cast<size_t>(count));
-      for (int64_t j = 0; j < count; ++j) {
-        const float* key = keys + visible[j] * kv_stride + kv * hd;
-        float dot = 0.0f;
-        for (int64_t i = 0; i < hd; ++i) dot += query[i] * key[i];
-        scores[j] = dot * options.scale;
-      }
+      MEDLLM_SIMD_CALL(attention_scores, query, keys + kv * hd, visible.data(), count, kv_stride, hd, options.scale,
+                       scores.data());
       if (options.softcap > 0.0f) softcap(scores.data(), count, options.softcap);
       softmax(scores.data(), count);
-      float* o = out + (t * shape.heads + h) * hd;
-      std::fill(o, o + hd, 0.0f);
-      for (int64_t j = 0; j < count; ++j) {
-        const float* value = values + visible[j] * kv_stride + kv * hd;
-        const float p = scores[j];
-        for (int64_t i = 0; i < hd; ++i) o[i] += p * value[i];
-      }
+      MEDLLM_SIMD_CALL(attention_values, scores.data(), values + kv * hd, visible.data(), count, kv_stride, hd,
+                       out + (t * shape.heads + h) * hd);
     }
   });
 }

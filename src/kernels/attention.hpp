@@ -31,7 +31,8 @@ struct QuerySlots {
 };
 
 // q: [tokens, heads, head_dim]; keys / values: [cache slots, kv_heads, head_dim];
-// out: [tokens, heads, head_dim]. A query's result depends only on its own q and visible keys.
+// out: [tokens, heads, head_dim]. A query's result depends only on its own q and visible keys:
+// each score q·k is summed in one fixed order on every kernel set (kernels/simd/attention.inl).
 void attention(const float* q, const float* keys, const float* values, int64_t tokens, const QuerySlots* slots,
                const AttentionShape& shape, const AttentionOptions& options, float* out, ThreadPool& pool);
 

@@ -24,6 +24,15 @@ bool cpu_has_avx512() {
 #endif
 }
 
+bool cpu_has_vnni() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512vnni");
+#else
+  return false;
+#endif
+}
+
 struct Choice {
   std::optional<Isa> isa;
   std::string error;
@@ -32,28 +41,41 @@ struct Choice {
 Choice choose() {
   const char* forced = std::getenv("MEDLLM_CPU");
   if (forced == nullptr || *forced == '\0') {
-    return {isa_available(Isa::Avx512) ? Isa::Avx512 : Isa::Avx2, {}};
+    Isa best = Isa::Avx2;
+    for (const Isa isa : kIsas) {
+      if (isa_available(isa)) best = isa;
+    }
+    return {best, {}};
   }
   const std::string name(forced);
-  for (const Isa isa : {Isa::Avx2, Isa::Avx512}) {
+  for (const Isa isa : kIsas) {
     if (name != isa_name(isa)) continue;
     if (isa_available(isa)) return {isa, {}};
     return {std::nullopt, "MEDLLM_CPU=" + name + ": " +
                               (kAvx512Compiled ? "this CPU cannot run it" : "this build carries no such kernels")};
   }
-  return {std::nullopt, "MEDLLM_CPU=" + name + " is not a kernel set (avx2, avx512 are)"};
+  return {std::nullopt, "MEDLLM_CPU=" + name + " is not a kernel set (avx2, avx512, avx512vnni are)"};
 }
 
 }  // namespace
 
 std::string_view isa_name(Isa isa) {
-  return isa == Isa::Avx512 ? "avx512" : "avx2";
+  switch (isa) {
+    case Isa::Avx2:
+      return "avx2";
+    case Isa::Avx512:
+      return "avx512";
+    case Isa::Avx512Vnni:
+      return "avx512vnni";
+  }
+  return "?";
 }
 
 bool isa_available(Isa isa) {
   if (isa == Isa::Avx2) return true;  // the build's baseline
-  static const bool available = kAvx512Compiled && cpu_has_avx512();
-  return available;
+  static const bool avx512 = kAvx512Compiled && cpu_has_avx512();
+  static const bool vnni = avx512 && cpu_has_vnni();
+  return isa == Isa::Avx512 ? avx512 : vnni;
 }
 
 Isa kernel_isa() {

@@ -12,10 +12,10 @@ namespace medllm::kernels {
 // whatever n and the thread count are (each weight row is dotted with every input in the same
 // order), so a sequence scores the same alone or batched with others. Float weights (f32, f16,
 // bf16) are converted to f32 exactly; block-quantized weights take integer dot products with
-// the inputs quantized to int8 per group of 32, as llama.cpp does (kernels/quant_dot.hpp). Used
+// the inputs quantized to int8 per block of 32 or 256, as llama.cpp does (kernels/quant_dot.hpp). Used
 // for inference and evaluation.
 enum class BlockMatmul : uint8_t {
-  Int8Inputs,  // integer dot products with the inputs rounded to int8 per group of 32
+  Int8Inputs,  // integer dot products with the inputs rounded to int8 per block of 32 or 256
   Exact,       // the weights dequantized to f32, f32 inputs: slower, no rounding of the inputs
 };
 void matmul(const TensorView& weight, const float* x, int64_t n, float* y, ThreadPool& pool,

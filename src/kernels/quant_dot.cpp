@@ -1,5 +1,6 @@
 #include "kernels/quant_dot.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <iterator>
 #include <limits>
@@ -12,28 +13,33 @@ namespace medllm::kernels {
 
 namespace {
 
-void quantize_row(const float* x, int64_t length, int8_t* codes, float* scales, int16_t* half_sums) {
-  for (int64_t g = 0; g < length / kGroup; ++g) {
-    const float* v = x + g * kGroup;
-    float amax = 0.0f;
-    bool finite = true;
-    for (int e = 0; e < kGroup; ++e) {
-      finite = finite && std::isfinite(v[e]);
-      amax = std::max(amax, std::fabs(v[e]));
-    }
-    const float scale = finite ? amax / 127.0f : std::numeric_limits<float>::quiet_NaN();
-    const float inverse = finite && scale != 0.0f ? 1.0f / scale : 0.0f;
-    int8_t* q = codes + g * kGroup;
-    for (int e = 0; e < kGroup; ++e) {
-      // Round to nearest even; |v · inverse| ≤ 127 up to one rounding, clamped all the same.
-      q[e] = static_cast<int8_t>(std::clamp(std::nearbyint(v[e] * inverse), -127.0f, 127.0f));
-    }
-    for (int h = 0; h < 2; ++h) {
-      int sum = 0;
-      for (int e = 0; e < 16; ++e) sum += q[16 * h + e];
-      half_sums[2 * g + h] = static_cast<int16_t>(sum);
-    }
-    scales[g] = scale;
+// One block of `block` inputs: scale amax / 127, codes rounded to the nearest step.
+void quantize_block(const float* v, int64_t block, int8_t* q, float& scale) {
+  float amax = 0.0f;
+  bool finite = true;
+  for (int64_t e = 0; e < block; ++e) {
+    finite = finite && std::isfinite(v[e]);
+    amax = std::max(amax, std::fabs(v[e]));
+  }
+  if (!finite) {  // the NaN scale carries the non-finite value into every product; codes are 0
+    scale = std::numeric_limits<float>::quiet_NaN();
+    std::fill(q, q + block, int8_t{0});
+    return;
+  }
+  scale = amax / 127.0f;
+  const float inverse = scale != 0.0f ? 1.0f / scale : 0.0f;
+  for (int64_t e = 0; e < block; ++e) {
+    // Round to nearest even; |v · inverse| ≤ 127 up to one rounding, clamped all the same.
+    q[e] = static_cast<int8_t>(std::clamp(std::nearbyint(v[e] * inverse), -127.0f, 127.0f));
+  }
+}
+
+void quantize_row(const float* x, int64_t length, int64_t block, int8_t* codes, float* scales, int16_t* half_sums) {
+  for (int64_t b = 0; b < length / block; ++b) quantize_block(x + b * block, block, codes + b * block, scales[b]);
+  for (int64_t h = 0; h < length / 16; ++h) {
+    int sum = 0;
+    for (int e = 0; e < 16; ++e) sum += codes[16 * h + e];
+    half_sums[h] = static_cast<int16_t>(sum);
   }
 }
 
@@ -64,15 +70,21 @@ static_assert(std::size(kDecoders) == kDTypeCount);
 
 }  // namespace
 
-void quantize_inputs(const float* x, int64_t rows, int64_t length, QuantizedInputs& out) {
-  if (length % kGroup != 0) fail("integer dot products need rows of whole groups of {}, got {}", kGroup, length);
+int64_t input_block(DType type) {
+  return dtype_traits(type).block_elems == kQK_K ? kQK_K : kGroup;
+}
+
+void quantize_inputs(const float* x, int64_t rows, int64_t length, int64_t block, QuantizedInputs& out) {
+  if (block != kGroup && block != kQK_K) fail("integer dot products quantize inputs per 32 or 256, not {}", block);
+  if (length % block != 0) fail("integer dot products need rows of whole blocks of {}, got {}", block, length);
   out.rows = rows;
   out.length = length;
+  out.block = block;
   out.codes.resize(static_cast<size_t>(rows * length));
-  out.scales.resize(static_cast<size_t>(rows * length / kGroup));
+  out.scales.resize(static_cast<size_t>(rows * length / block));
   out.half_sums.resize(static_cast<size_t>(rows * length / 16));
   for (int64_t t = 0; t < rows; ++t) {
-    quantize_row(x + t * length, length, out.codes.data() + t * length, out.scales.data() + t * (length / kGroup),
+    quantize_row(x + t * length, length, block, out.codes.data() + t * length, out.scales.data() + t * (length / block),
                  out.half_sums.data() + t * (length / 16));
   }
 }
@@ -87,23 +99,65 @@ void decode_group(DType type, const std::byte* row, int64_t g, WeightGroup& out)
   decoder(row, g, out);
 }
 
-float integer_dot_reference(DType type, const std::byte* row, const QuantizedInputs& x, int64_t t) {
+namespace {
+
+float group_dot_reference(DType type, const std::byte* row, const QuantizedInputs& x, int64_t t) {
   float acc = 0.0f, mins = 0.0f;
   const int8_t* xq = x.codes_of(t);
   WeightGroup w;
   for (int64_t g = 0; g < x.length / kGroup; ++g) {
     decode_group(type, row, g, w);
     int sum = 0;
-    for (int e = 0; e < kGroup; ++e) sum += w.scales.sc[e / 16] * w.codes[e] * xq[g * kGroup + e];
+    for (int e = 0; e < kGroup; ++e) sum += w.codes[e] * xq[g * kGroup + e];
     const float dx = x.scales_of(t)[g];
     acc = std::fma(w.scales.d * dx, static_cast<float>(sum), acc);
     if (quant_groups::has_minimum(type)) {
       const int16_t* halves = x.sums_of(t) + 2 * g;
-      const float scaled = static_cast<float>(w.scales.m[0] * halves[0] + w.scales.m[1] * halves[1]) * dx;
-      mins = std::fma(w.scales.dmin, scaled, mins);
+      // q4_1 and q5_1 add their float minimum once per element: m is 1.
+      mins = std::fma(w.scales.dmin, static_cast<float>(halves[0] + halves[1]) * dx, mins);
     }
   }
   return acc + mins;
+}
+
+float super_block_dot_reference(DType type, const std::byte* row, const QuantizedInputs& x, int64_t t) {
+  constexpr int kLanes = 8, kGroups = kQK_K / kGroup;
+  const int offset = code_offset(type);
+  float acc[kLanes] = {};
+  WeightGroup w;
+  for (int64_t b = 0; b < x.length / kQK_K; ++b) {
+    const int8_t* xq = x.codes_of(t) + b * kQK_K;
+    const int16_t* halves = x.sums_of(t) + b * (kQK_K / 16);
+    int32_t n[kLanes] = {}, minimums[kLanes] = {};
+    int32_t sc[16], m[16];
+    float d = 0.0f, dmin = 0.0f;
+    for (int i = 0; i < kGroups; ++i) {
+      decode_group(type, row, b * kGroups + i, w);
+      d = w.scales.d;
+      dmin = w.scales.dmin;
+      for (int h = 0; h < 2; ++h) {
+        sc[2 * i + h] = w.scales.sc[h];
+        m[2 * i + h] = w.scales.m[h];
+      }
+      for (int e = 0; e < kGroup; ++e) n[e / 4] += w.scales.sc[e / 16] * (w.codes[e] + offset) * xq[kGroup * i + e];
+    }
+    const float dx = x.scales_of(t)[b];
+    for (int l = 0; l < kLanes; ++l) {
+      n[l] -= offset * (sc[2 * l] * halves[2 * l] + sc[2 * l + 1] * halves[2 * l + 1]);
+      minimums[l] = m[2 * l] * halves[2 * l] + m[2 * l + 1] * halves[2 * l + 1];
+      acc[l] = std::fma(d * dx, static_cast<float>(n[l]), acc[l]);
+      if (quant_groups::has_minimum(type)) acc[l] = std::fma(dmin * dx, static_cast<float>(minimums[l]), acc[l]);
+    }
+  }
+  return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+
+}  // namespace
+
+float integer_dot_reference(DType type, const std::byte* row, const QuantizedInputs& x, int64_t t) {
+  if (x.block != input_block(type))
+    fail("{} weights need inputs quantized per {}", dtype_name(type), input_block(type));
+  return x.block == kQK_K ? super_block_dot_reference(type, row, x, t) : group_dot_reference(type, row, x, t);
 }
 
 }  // namespace medllm::kernels

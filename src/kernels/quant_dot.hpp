@@ -1,18 +1,34 @@
 #pragma once
 // Integer dot products for block-quantized weights, the scheme llama.cpp uses: each input row is
-// quantized to int8 per group of 32 (scale amax / 127), each weight group of 32 is read as signed
-// 8-bit codes with small integer sub-scales, the products are summed in integers, and floats enter
-// once per group. The result differs from dequantize-then-f32 by the inputs' rounding (at most
-// half a step per element), as llama.cpp's does.
+// quantized to int8 per block of the weight type's activation block (scale amax / 127): 32 elements
+// for the 32-element types, as llama.cpp's q8_0 activations, and 256 for the super-block types
+// (k-quants, iq4_xs), as its q8_K. Weights are read as small integer codes with integer sub-scales,
+// the products are summed in integers, and floats enter once per input block. The result differs
+// from dequantize-then-f32 by the inputs' rounding (at most half a step per element), as
+// llama.cpp's does.
 //
 // The defining order, the same for every kernel set, batch size and thread count (so results are
-// batch invariant and identical on AVX2 and AVX-512 machines). Per group g, with input scale dx:
-//   s   = Σ_e sc[e / 16] · codes[e] · xq[e]                      (exact integer: |s| < 2^24)
+// batch invariant and identical on AVX2 and AVX-512 machines). The integer sums are exact, so
+// kernels may add them up in any order; only the float steps are fixed.
+//
+// 32-element types, per group g with input scale dx:
+//   s   = Σ_e codes[e] · xq[e]                                     (exact integer)
 //   acc = fma(d · dx, float(s), acc)
-//   min = fma(dmin, float(m[0] · S_lo + m[1] · S_hi) · dx, min)   (types with minimums)
-// over the groups in order, from acc = min = 0, with S_lo, S_hi the sums of the input codes of the
-// group's two halves (each product rounded once); the result is acc + min. The integer sums are
-// exact, so kernels may add them up in any order; only the float steps are fixed.
+//   min = fma(dmin, float(m · (S_lo + S_hi)) · dx, min)             (q4_1, q5_1)
+// over the groups in order, from acc = min = 0; the result is acc + min.
+//
+// Super-block types, per super-block b of 256 with input scale dx, in 8 lanes l = 0..7, lane l
+// holding elements 32i + 4l … 32i + 4l + 3 of every group i (where a 256-bit multiply-add leaves
+// them):
+//   n_l = Σ_i Σ_k sc[e / 16] · u[e] · xq[e]    (e = 32i + 4l + k; u = code + offset ≥ 0, see below)
+//         − offset · (sc[2l] · S[2l] + sc[2l+1] · S[2l+1])
+//   acc_l = fma(d · dx, float(n_l), acc_l)
+//   acc_l = fma(dmin · dx, float(m[2l] · S[2l] + m[2l+1] · S[2l+1]), acc_l)   (types with minimums)
+// over the super-blocks in order, from acc_l = 0; the result is
+// ((acc_0 + acc_4) + (acc_2 + acc_6)) + ((acc_1 + acc_5) + (acc_3 + acc_7)).
+// S[h] is the sum of the input codes of the super-block's 16-element half h, and offset is
+// code_offset(type) (the constant the format adds to store codes unsigned: n_l summed over the
+// lanes is Σ sc · code · xq all the same).
 
 #include <cstddef>
 #include <cstdint>
@@ -26,19 +42,38 @@ namespace medllm::kernels {
 
 constexpr int64_t kGroup = 32;  // elements per integer group (every block size is a multiple)
 
-// Input rows quantized for the integer dot products. A row whose values are not all finite gets a
-// NaN scale, so its products are NaN as they would be in f32.
+// Elements per input scale for weights of `type`: 32, or 256 for the super-block types.
+int64_t input_block(DType type);
+// What a format adds to its codes to store them unsigned (q4_0: 8, q5_0: 16, q3_k: 4, q6_k: 32);
+// 0 for the types whose codes are unsigned already or signed with no such constant (q8_0, iq4).
+constexpr int code_offset(DType type) {
+  switch (type) {
+    case DType::Q4_0:
+      return 8;
+    case DType::Q5_0:
+      return 16;
+    case DType::Q3_K:
+      return 4;
+    case DType::Q6_K:
+      return 32;
+    default:
+      return 0;
+  }
+}
+
+// Input rows quantized for the integer dot products. A block whose values are not all finite gets
+// a NaN scale, so its products are NaN as they would be in f32.
 struct QuantizedInputs {
-  int64_t rows = 0, length = 0;
+  int64_t rows = 0, length = 0, block = kGroup;
   std::vector<int8_t> codes;       // rows · length; code · scale ≈ input
-  std::vector<float> scales;       // rows · length / 32
+  std::vector<float> scales;       // rows · length / block
   std::vector<int16_t> half_sums;  // rows · length / 16: the sum of each 16 codes
   const int8_t* codes_of(int64_t row) const { return codes.data() + row * length; }
-  const float* scales_of(int64_t row) const { return scales.data() + row * (length / kGroup); }
+  const float* scales_of(int64_t row) const { return scales.data() + row * (length / block); }
   const int16_t* sums_of(int64_t row) const { return half_sums.data() + row * (length / 16); }
 };
-// `length` must be a multiple of 32.
-void quantize_inputs(const float* x, int64_t rows, int64_t length, QuantizedInputs& out);
+// `length` must be a multiple of `block` (32 or 256, input_block of the weights' type).
+void quantize_inputs(const float* x, int64_t rows, int64_t length, int64_t block, QuantizedInputs& out);
 
 // Group g (elements 32g … 32g+31) of a weight row as integers: element e is
 // d · sc[e / 16] · codes[e] + dmin · m[e / 16], reproducing ggml's dequantized value exactly when

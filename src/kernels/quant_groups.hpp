@@ -86,11 +86,6 @@ constexpr int64_t groups_per_block(DType D) {
 constexpr bool has_minimum(DType D) {
   return D == DType::Q4_1 || D == DType::Q5_1 || D == DType::Q2_K || D == DType::Q4_K || D == DType::Q5_K;
 }
-// Whether a type's two 16-element halves of a group can have different scales.
-constexpr bool has_half_scales(DType D) {
-  return D == DType::Q2_K || D == DType::Q3_K || D == DType::Q6_K;
-}
-
 // The block holding group g of a row, and g's index within it.
 template <DType D>
 const typename Layout<D>::Block& block_of(const std::byte* row, int64_t g) {
@@ -143,55 +138,6 @@ GroupScales group_scales(const std::byte* row, int64_t g) {
     s.sc[0] = s.sc[1] = static_cast<int16_t>(iq4_xs_scale(block, j));
   }
   return s;
-}
-
-// The scales of the 8 groups of one super-block (g0 a multiple of 8) of a 256-element type, laid
-// out for the SIMD kernels: per group d and dmin, per 16-element half sc and m. Only what the type
-// uses is filled in (dmin and m for the types with minimums).
-struct SuperGroup {
-  alignas(32) float d[8];
-  alignas(32) float dmin[8];
-  alignas(32) int16_t sc[16];
-  alignas(32) int16_t m[16];
-};
-// The same values group_scales gives, read a super-block at a time: the kernels call this once per
-// 8 groups, so it must cost little next to their integer work (inlined: the compiler would
-// otherwise call it, and a decode step spent a tenth of its time there).
-template <DType D>
-[[gnu::always_inline]] inline void super_group(const std::byte* row, int64_t g0, SuperGroup& out) {
-  static_assert(groups_per_block(D) == 8, "the 32-element types are read group by group (group_scales)");
-  const auto& block = block_of<D>(row, g0);
-  const float d = half_to_float(block.d);
-  for (float& v : out.d) v = d;
-  if constexpr (D == DType::Q4_K || D == DType::Q5_K) {
-    // The 8 six-bit scales and minimums of 12 bytes, four at a time (as scale_min_k4 reads them).
-    uint32_t a[3];
-    std::memcpy(a, block.scales, sizeof a);
-    const uint32_t words[4] = {a[0] & 0x3f3f3f3fu, ((a[2] & 0x0f0f0f0fu) | (((a[0] >> 6) & 0x03030303u) << 4)),
-                               a[1] & 0x3f3f3f3fu, (((a[2] >> 4) & 0x0f0f0f0fu) | (((a[1] >> 6) & 0x03030303u) << 4))};
-    uint8_t bytes[16];  // scales 0..7, then minimums 0..7
-    std::memcpy(bytes, words, sizeof bytes);
-    const float dmin = -half_to_float(block.dmin);
-    for (int j = 0; j < 8; ++j) {
-      out.dmin[j] = dmin;
-      out.sc[2 * j] = out.sc[2 * j + 1] = bytes[j];
-      out.m[2 * j] = out.m[2 * j + 1] = bytes[8 + j];
-    }
-  } else if constexpr (D == DType::Q6_K) {
-    for (int h = 0; h < 16; ++h) out.sc[h] = block.scales[h];
-  } else if constexpr (D == DType::Q2_K) {
-    const float dmin = -half_to_float(block.dmin);
-    for (float& v : out.dmin) v = dmin;
-    for (int h = 0; h < 16; ++h) {
-      out.sc[h] = static_cast<int16_t>(block.scales[h] & 0xF);
-      out.m[h] = static_cast<int16_t>(block.scales[h] >> 4);
-    }
-  } else if constexpr (D == DType::Q3_K) {
-    for (int h = 0; h < 16; ++h) out.sc[h] = static_cast<int16_t>(q3_k_scale(block.scales, h));
-  } else {
-    static_assert(D == DType::IQ4_XS);
-    for (int j = 0; j < 8; ++j) out.sc[2 * j] = out.sc[2 * j + 1] = static_cast<int16_t>(iq4_xs_scale(block, j));
-  }
 }
 
 // The 32 signed codes of group g, one element at a time.

@@ -21,6 +21,7 @@ namespace medllm::kernels {
 namespace {  // the kernel sets keep internal linkage
 
 #define MEDLLM_SIMD_KERNELS "kernels/simd/quant_matmul.inl"
+#define MEDLLM_SIMD_VNNI_SET
 #include "kernels/simd/kernel_sets.inl"
 
 }  // namespace
@@ -30,8 +31,8 @@ void matmul_quantized(const TensorView& weight, const float* x, int64_t n, float
   if (n <= 0 || weight.rows() == 0) return;
   // Reused between calls: a decode step quantizes a few rows per matmul, many times a second.
   thread_local QuantizedInputs inputs;
-  quantize_inputs(x, n, weight.cols(), inputs);
-  MEDLLM_SIMD_CALL(matmul_quantized, weight, inputs, y, pool);
+  quantize_inputs(x, n, weight.cols(), input_block(weight.dtype), inputs);
+  MEDLLM_SIMD_CALL_VNNI(matmul_quantized, weight, inputs, y, pool);
 }
 
 }  // namespace medllm::kernels

@@ -26,9 +26,11 @@ from __future__ import annotations
 import argparse
 import ctypes
 import dataclasses
+import hashlib
 import json
 import math
 import os
+import shutil
 import struct
 import sys
 import time
@@ -229,26 +231,28 @@ def make_rounder(act_dtype: Optional[torch.dtype]) -> Callable[[torch.Tensor], t
     return lambda t: t.to(act_dtype).to(torch.float32)
 
 
-def int8_inputs(x: torch.Tensor) -> torch.Tensor:
-    """The inputs of a block-quantized matmul as llama.cpp (and medllm) see them: each group of
-    32 rounded to int8 steps of amax / 127 (f32 arithmetic, round half to even)."""
-    g = x.reshape(*x.shape[:-1], -1, 32)
+def int8_inputs(x: torch.Tensor, block: int) -> torch.Tensor:
+    """The inputs of a block-quantized matmul as llama.cpp (and medllm) see them: each block of 32
+    (or of 256 for the super-block weight types, llama.cpp's q8_K) rounded to int8 steps of
+    amax / 127 (f32 arithmetic, round half to even)."""
+    g = x.reshape(*x.shape[:-1], -1, block)
     scale = g.abs().amax(-1, keepdim=True) / 127.0
     inverse = torch.where(scale != 0, 1.0 / scale, torch.zeros_like(scale))
     return (torch.clamp(torch.round(g * inverse), -127, 127) * scale).reshape(x.shape)
 
 
 def forward(spec: Spec, W: Dict[str, torch.Tensor], tokens: List[int],
-            act_dtype: Optional[torch.dtype] = None, int8_for: frozenset = frozenset()) -> torch.Tensor:
+            act_dtype: Optional[torch.dtype] = None, int8_for: Optional[Dict[str, int]] = None) -> torch.Tensor:
     """Full causal forward over `tokens`; returns logits [T, V] in f32.
 
     W maps HF tensor names (without any multimodal prefix) to f32 tensors that
     hold exactly the stored values.  act_dtype=None: all math in f32.
     act_dtype=bf16/f16: emulate `from_pretrained(torch_dtype=act_dtype)`.
-    int8_for: weight names whose matmul inputs are rounded by int8_inputs.
+    int8_for: weight names whose matmul inputs are rounded by int8_inputs, with their input block.
     """
     rnd = make_rounder(act_dtype)
-    q8 = lambda x, name: int8_inputs(x) if name in int8_for else x
+    int8_for = int8_for or {}
+    q8 = lambda x, name: int8_inputs(x, int8_for[name]) if name in int8_for else x
     T = len(tokens)
     H, KV, D = spec.num_attention_heads, spec.num_key_value_heads, spec.head_dim
     groups = H // KV
@@ -713,7 +717,7 @@ def write_llama_gguf(path: str, spec: Spec, W32: Dict[str, torch.Tensor], qtype:
 
     decoded: Dict[str, torch.Tensor] = {}
     mixed: List[str] = []
-    block_quantized: List[str] = []
+    block_quantized: Dict[str, int] = {}  # HF name -> the input block of its integer dot products
 
     def put(gguf_name: str, hf_name: str, permute_heads: Optional[Tuple[int, Optional[int]]] = None):
         t = W32[hf_name]
@@ -729,12 +733,13 @@ def write_llama_gguf(path: str, spec: Spec, W32: Dict[str, torch.Tensor], qtype:
         elif qtype == "q8_0":
             data, deq = quantize_q8_0(np.ascontiguousarray(stored.numpy()))
             gtype = GGML_Q8_0
+            name = "q8_0"
         else:
             h = stored.to(torch.float16)
             data, gtype, deq = tensor_bytes(h), GGML_F16, h.float().numpy()
         w.add_tensor(gguf_name, ne, gtype, data)
         if gtype not in (GGML_F32, GGML_F16):
-            block_quantized.append(hf_name)
+            block_quantized[hf_name] = GGML_BLOCK_TYPES[name][1]
         deq_t = torch.from_numpy(np.array(deq, dtype=np.float32)).reshape(stored.shape)
         if permute_heads:
             deq_t = gguf_unpermute(deq_t, permute_heads[1] if permute_heads[1] else permute_heads[0])
@@ -755,7 +760,7 @@ def write_llama_gguf(path: str, spec: Spec, W32: Dict[str, torch.Tensor], qtype:
         put("output.weight", "lm_head.weight")
     with open(path, "wb") as f:
         f.write(w.to_bytes())
-    return decoded, frozenset(block_quantized)
+    return decoded, block_quantized
 
 
 # ============================================================================
@@ -1311,7 +1316,7 @@ def run_case(case: Case, out_dir: str) -> dict:
                                               write_alignment_key=(qtype != "f16"), arch=case.model_type)
         files.append("model.gguf")
     else:
-        block_quantized = frozenset()
+        block_quantized = {}
         stored, W = stored_weights(W32, case.weight_dtype)
         g = torch.Generator().manual_seed(seed_of("extra:" + case.name))
         tensors = [(case.name_prefix + k, v) for k, v in stored.items()]
@@ -1359,7 +1364,8 @@ def run_case(case: Case, out_dir: str) -> dict:
                 flips = max(flips, max_abs(forward(spec, W2, tokens, int8_for=block_quantized), rounded))
             ref["int8_inputs_flip_max_abs_diff"] = round(flips, 5)
             notes.append("logits_int8_inputs: the same forward with the inputs of every block-quantized matmul "
-                         "rounded to int8 per group of 32 (scale amax/127), as llama.cpp's and medllm's integer "
+                         "rounded to int8 per block of 32, or 256 for the super-block types (scale amax/127), as "
+                         "llama.cpp's and medllm's integer "
                          "dot products compute; int8_inputs_vs_exact_max_abs_diff is what that rounding moves; "
                          "int8_inputs_flip_max_abs_diff is how far the int8 forward moves when every weight is "
                          "perturbed by 1e-6 relative (3 seeds): inputs at a half step round the other way, so two "
@@ -1406,10 +1412,45 @@ def self_checks():
     assert np.all(np.abs(deq - x) <= np.abs(x).max() / 127)
 
 
+STAMP = ".tiny_models.stamp"
+
+
+def generator_stamp() -> str:
+    """What the outputs depend on: these scripts, the npm packages (llama.cpp's quantizer) and the
+    numeric libraries' versions. Equal stamps mean byte-identical outputs (every case is seeded)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    digest = hashlib.sha256(f"torch {torch.__version__} numpy {np.__version__}".encode())
+    inputs = sorted(os.path.join(here, n) for n in os.listdir(here) if n.endswith(".py"))
+    inputs.append(os.path.join(here, "..", "node", "package-lock.json"))
+    for path in inputs:
+        with open(path, "rb") as f:
+            digest.update(os.path.basename(path).encode() + b"\0" + f.read())
+    return digest.hexdigest()
+
+
+def reuse(source: str, out: str, cases, stamp: str) -> bool:
+    """Copies every case from `source` when it was written by this very generator (same stamp):
+    the sanitizer build's tests reuse the optimised build's references instead of recomputing
+    them. False, copying nothing, when the stamp differs or is absent."""
+    try:
+        with open(os.path.join(source, STAMP)) as f:
+            if f.read().strip() != stamp:
+                return False
+    except OSError:
+        return False
+    for case in cases:
+        target = os.path.join(out, case.name)
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(os.path.join(source, case.name), target)
+    return True
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True, help="output directory")
     ap.add_argument("--only", default="", help="comma-separated case names")
+    ap.add_argument("--reuse", default="", help="a directory this generator filled: copy its cases if it "
+                    "was written from the same scripts, packages and library versions")
     args = ap.parse_args(argv)
 
     cases = build_cases()
@@ -1422,8 +1463,17 @@ def main(argv=None) -> int:
             ap.error(f"unknown case(s) {unknown}; known: {', '.join(names)}")
         cases = [c for c in cases if c.name in wanted]
 
-    self_checks()
+    stamp = generator_stamp()
     os.makedirs(args.out, exist_ok=True)
+    stamp_path = os.path.join(args.out, STAMP)
+    if os.path.exists(stamp_path):
+        os.remove(stamp_path)  # written again only once every case is complete
+    if args.reuse and not args.only and reuse(args.reuse, args.out, cases, stamp):
+        print(f"{len(cases)} case(s) copied from {args.reuse} (same generator stamp)")
+        with open(stamp_path, "w") as f:
+            f.write(stamp + "\n")
+        return 0
+    self_checks()
     t0 = time.time()
     for case in cases:
         ref = run_case(case, args.out)
@@ -1434,6 +1484,9 @@ def main(argv=None) -> int:
             extra += " ablations " + ", ".join(f"{k}={v}" for k, v in ref["ablation_max_abs_diff"].items())
         print(f"{case.name:26s} T={ref['shape'][0]} V={ref['shape'][1]} std={ref['logits_stats']['std']}{extra}")
     print(f"{len(cases)} case(s) written to {args.out} in {time.time() - t0:.1f}s")
+    if not args.only:
+        with open(stamp_path, "w") as f:
+            f.write(stamp + "\n")
     return 0
 
 

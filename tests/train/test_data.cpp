@@ -104,11 +104,7 @@ TEST(Packer, EveryTokenAfterTheFirstIsPredictedOncePerEpoch) {
     EXPECT_EQ(inputs[i], static_cast<int32_t>(i + 1));  // file order: the stream is 1, 2, 3, ...
     const int32_t target_token = static_cast<int32_t>(i + 2);
     bool first_of_document = false;
-    int32_t start = 1;
-    for (const auto& doc : docs) {
-      first_of_document |= doc.front() == target_token;
-      start += static_cast<int32_t>(doc.size());
-    }
+    for (const auto& doc : docs) first_of_document |= doc.front() == target_token;
     EXPECT_EQ(targets[i], first_of_document ? -100 : target_token) << i;
   }
 }

@@ -313,5 +313,50 @@ TEST(Attention, MatchesDefinitionWithSlotRangesSoftcapAndGroups) {
   }
 }
 
+// Bit for bit the defined order on every kernel set (unit.kernels_avx2 runs this on AVX2): each
+// score summed in 16 lanes (element i in lane i mod 16, fused), the lanes pairwise, then the tail;
+// softmax; the values accumulated by fused multiply-adds in key order. Head sizes with and without
+// a tail past the last whole 16.
+TEST(Attention, ScoresFollowTheFixedOrderOnEveryKernelSet) {
+  ThreadPool pool(2);
+  for (const int64_t hd : {64, 40}) {
+    const kernels::AttentionShape shape{2, 1, hd};
+    const int64_t tokens = 3, slots_total = 7;
+    const auto q = test::random_normals(tokens * 2 * hd, 17);
+    const auto keys = test::random_normals(slots_total * hd, 18);
+    const auto values = test::random_normals(slots_total * hd, 19);
+    std::vector<kernels::QuerySlots> slots(tokens);
+    for (int64_t t = 0; t < tokens; ++t) slots[t].ranges[0] = {0, 5 + t};
+    const kernels::AttentionOptions options{0.125f, 0.0f};
+    std::vector<float> out(q.size());
+    kernels::attention(q.data(), keys.data(), values.data(), tokens, slots.data(), shape, options, out.data(), pool);
+    for (int64_t t = 0; t < tokens; ++t) {
+      for (int64_t h = 0; h < 2; ++h) {
+        const float* query = q.data() + (t * 2 + h) * hd;
+        std::vector<float> scores;
+        for (int64_t j = 0; j < 5 + t; ++j) {
+          float lanes[16] = {};
+          int64_t i = 0;
+          for (; i + 16 <= hd; i += 16) {
+            for (int l = 0; l < 16; ++l) lanes[l] = std::fma(query[i + l], keys[j * hd + i + l], lanes[l]);
+          }
+          for (int width = 8; width >= 1; width /= 2) {
+            for (int l = 0; l < width; ++l) lanes[l] += lanes[l + width];
+          }
+          float dot = lanes[0];
+          for (; i < hd; ++i) dot = std::fma(query[i], keys[j * hd + i], dot);
+          scores.push_back(dot * options.scale);
+        }
+        kernels::softmax(scores.data(), static_cast<int64_t>(scores.size()));
+        for (int64_t i = 0; i < hd; ++i) {
+          float expected = 0.0f;
+          for (size_t j = 0; j < scores.size(); ++j) expected = std::fma(scores[j], values[j * hd + i], expected);
+          ASSERT_EQ(out[(t * 2 + h) * hd + i], expected) << "head_dim " << hd << " token " << t << " head " << h;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace medllm

@@ -54,32 +54,43 @@ TEST(QuantDot, GroupsReproduceDequantizationExactly) {
   }
 }
 
+// Per block of 32 (the 32-element types' inputs) and of 256 (the super-block types'): the scale is
+// the block's amax / 127, every code within half a step, and the half sums add up the codes.
 TEST(QuantDot, InputsAreRoundedToTheNearestStep) {
-  auto x = test::random_normals(4 * 96, 7);
-  for (int e = 32; e < 64; ++e) x[e] = 0.0f;  // an all-zero group
-  x[100] = 1e30f;                             // one huge value rounds the rest of its group to 0
-  kernels::QuantizedInputs q;
-  kernels::quantize_inputs(x.data(), 4, 96, q);
-  for (int64_t t = 0; t < 4; ++t) {
-    for (int64_t g = 0; g < 3; ++g) {
-      const float scale = q.scales_of(t)[g];
-      float amax = 0.0f;
-      for (int e = 0; e < 32; ++e) amax = std::max(amax, std::fabs(x[t * 96 + g * 32 + e]));
-      EXPECT_EQ(scale, amax / 127.0f);
-      for (int h = 0; h < 2; ++h) {
-        int sum = 0;
-        for (int e = 16 * h; e < 16 * h + 16; ++e) {
-          const int8_t code = q.codes_of(t)[g * 32 + e];
+  for (int64_t block : {int64_t{32}, int64_t{256}}) {
+    const int64_t length = 3 * block;
+    auto x = test::random_normals(static_cast<size_t>(4 * length), 7);
+    for (int64_t e = block; e < 2 * block; ++e) x[e] = 0.0f;  // an all-zero block
+    x[length + 4] = 1e30f;                                    // one huge value rounds the rest of its block to 0
+    kernels::QuantizedInputs q;
+    kernels::quantize_inputs(x.data(), 4, length, block, q);
+    for (int64_t t = 0; t < 4; ++t) {
+      for (int64_t b = 0; b < 3; ++b) {
+        const float scale = q.scales_of(t)[b];
+        float amax = 0.0f;
+        for (int64_t e = 0; e < block; ++e) amax = std::max(amax, std::fabs(x[t * length + b * block + e]));
+        EXPECT_EQ(scale, amax / 127.0f);
+        for (int64_t e = 0; e < block; ++e) {
+          const int8_t code = q.codes_of(t)[b * block + e];
           ASSERT_LE(std::abs(code), 127);
-          ASSERT_LE(std::fabs(code * scale - x[t * 96 + g * 32 + e]), 0.5001f * scale) << t << " " << g << " " << e;
-          sum += code;
+          ASSERT_LE(std::fabs(code * scale - x[t * length + b * block + e]), 0.5001f * scale)
+              << t << " " << b << " " << e;
         }
-        EXPECT_EQ(q.sums_of(t)[2 * g + h], sum);
+      }
+      for (int64_t h = 0; h < length / 16; ++h) {
+        int sum = 0;
+        for (int64_t e = 16 * h; e < 16 * h + 16; ++e) sum += q.codes_of(t)[e];
+        EXPECT_EQ(q.sums_of(t)[h], sum);
       }
     }
+    EXPECT_EQ(q.codes_of(0)[block + 8], 0);
+    EXPECT_EQ(q.codes_of(1)[4], 127);
+    EXPECT_EQ(q.codes_of(1)[5], 0);
   }
-  EXPECT_EQ(q.codes_of(0)[40], 0);
-  EXPECT_EQ(q.codes_of(1)[4], 127);
+  kernels::QuantizedInputs q;
+  const auto x = test::random_normals(64, 1);
+  EXPECT_THROW(kernels::quantize_inputs(x.data(), 1, 64, 256, q), Error);  // not whole blocks
+  EXPECT_THROW(kernels::quantize_inputs(x.data(), 1, 64, 64, q), Error);   // no such block size
 }
 
 // A group with a NaN or an infinity gets a NaN scale, so the products are NaN as in f32.
@@ -103,14 +114,14 @@ TEST(QuantDot, ReferenceIsTheDotWithQuantizedInputs) {
     const test::OwnedTensor w = test::random_blocks("w", {5, in}, dtype, 9);
     const auto x = test::random_normals(3 * in, 10);
     kernels::QuantizedInputs q;
-    kernels::quantize_inputs(x.data(), 3, in, q);
+    kernels::quantize_inputs(x.data(), 3, in, kernels::input_block(dtype), q);
     std::vector<float> row(in);
     for (int64_t r = 0; r < 5; ++r) {
       to_f32(dtype, w.view().row(r), row.data(), in);
       for (int64_t t = 0; t < 3; ++t) {
         double exact = 0.0, magnitude = 0.0;
         for (int64_t e = 0; e < in; ++e) {
-          const double input = static_cast<double>(q.codes_of(t)[e]) * q.scales_of(t)[e / 32];
+          const double input = static_cast<double>(q.codes_of(t)[e]) * q.scales_of(t)[e / q.block];
           exact += row[e] * input;
           magnitude += std::fabs(row[e] * input);
         }
@@ -130,12 +141,12 @@ TEST(QuantDot, KernelsEqualTheDefinitionBitForBit) {
     for (bool quantized_normal : {false, true}) {
       const test::OwnedTensor w = quantized_normal ? test::random_tensor("w", {37, in}, dtype, 11)
                                                    : test::random_blocks("w", {37, in}, dtype, 11);
-      for (int64_t n : {1, 3, 4, 9}) {
+      for (int64_t n : {1, 3, 4, 9, 70}) {
         const auto x = test::random_normals(static_cast<size_t>(n * in), 12);
         std::vector<float> y(static_cast<size_t>(n * 37));
         kernels::matmul(w.view(), x.data(), n, y.data(), pool);
         kernels::QuantizedInputs q;
-        kernels::quantize_inputs(x.data(), n, in, q);
+        kernels::quantize_inputs(x.data(), n, in, kernels::input_block(dtype), q);
         for (int64_t t = 0; t < n; ++t) {
           for (int64_t r = 0; r < 37; ++r) {
             ASSERT_EQ(y[t * 37 + r], kernels::integer_dot_reference(dtype, w.view().row(r), q, t))
@@ -159,13 +170,13 @@ TEST(QuantDot, DistanceFromExactProductIsBoundedByInputRounding) {
     kernels::matmul(w.view(), x.data(), 2, ours.data(), pool);
     kernels::matmul_reference(w.view(), x.data(), 2, exact.data());
     kernels::QuantizedInputs q;
-    kernels::quantize_inputs(x.data(), 2, in, q);
+    kernels::quantize_inputs(x.data(), 2, in, kernels::input_block(dtype), q);
     for (int64_t r = 0; r < 9; ++r) {
       to_f32(dtype, w.view().row(r), row.data(), in);
       for (int64_t t = 0; t < 2; ++t) {
         double bound = 0.0, magnitude = 0.0;
         for (int64_t e = 0; e < in; ++e) {
-          bound += std::fabs(row[e]) * q.scales_of(t)[e / 32] / 2;
+          bound += std::fabs(row[e]) * q.scales_of(t)[e / q.block] / 2;
           magnitude += std::fabs(row[e] * x[t * in + e]);
         }
         EXPECT_LE(std::fabs(ours[t * 9 + r] - exact[t * 9 + r]), bound + 2e-6 * (1.0 + magnitude)) << dtype_name(dtype);

@@ -1,7 +1,9 @@
 // The integer dot products of block-quantized weights (kernels/quant_dot.hpp), compiled once per
 // kernel set (kernels/simd/target.hpp). Both sets use 256-bit integer arithmetic (AVX2's
 // maddubs/madd); the AVX-512 set gets its wider register file. Each group's codes are unpacked in
-// registers: the same codes as quant_groups::group_codes, in one load and a few shifts and masks.
+// registers: quant_groups::group_codes plus the code offset, in one load and a few shifts and masks.
+// The 32-element types compute tiles of 8 rows per input group; the super-block types keep each
+// row's 8 lanes of partial sums in a register for a whole super-block, as the defining order says.
 
 constexpr int kTileRows = 8;  // weight rows computed together: one float lane each
 
@@ -40,15 +42,29 @@ inline __m256i iq4_levels(__m256i indices) {
   return _mm256_shuffle_epi8(table, indices);
 }
 
-// The 32 signed codes of group g of a row.
+// What the kernels multiply instead of a type's signed codes, where it saves work: maddubs takes
+// one unsigned side, so codes stored as code + offset (code_offset: q4_0, q5_0, q3_k, q6_k) are
+// used as those stored unsigned values, and offset · (the input codes' sum, scaled) is taken off
+// the exact integer sum afterwards. Types whose codes are unsigned already have offset 0; q8_0 and
+// the iq4 types, whose codes are signed with no such offset, move the sign onto the input instead.
+constexpr bool signed_codes(DType D) {
+  return D == DType::Q8_0 || D == DType::IQ4_NL || D == DType::IQ4_XS;
+}
+// log2 of a code offset: the offsets are powers of two, so a shift multiplies by them.
 template <DType D>
-__m256i codes_of_group(const std::byte* row, int64_t g) {
-  const auto& block = quant_groups::block_of<D>(row, g);
-  const int j = quant_groups::group_in_block<D>(g);
+constexpr int offset_shift() {
+  static_assert((code_offset(D) & (code_offset(D) - 1)) == 0, "offsets are powers of two");
+  return std::countr_zero(static_cast<unsigned>(code_offset(D)));
+}
+
+// The 32 codes of group j of a block as the kernels multiply them: quant_groups::group_codes plus
+// code_offset, that is the values as stored (signed for q8_0 and the iq4 types).
+template <DType D>
+[[gnu::always_inline]] inline __m256i dot_codes_in_block(const typename quant_groups::Layout<D>::Block& block, int j) {
   if constexpr (D == DType::Q8_0) {
     return load32(block.quants);
   } else if constexpr (D == DType::Q4_0) {
-    return _mm256_sub_epi8(nibbles_of_16(block.quants), _mm256_set1_epi8(8));
+    return nibbles_of_16(block.quants);
   } else if constexpr (D == DType::Q4_1) {
     return nibbles_of_16(block.qs);
   } else if constexpr (D == DType::IQ4_NL) {
@@ -56,15 +72,13 @@ __m256i codes_of_group(const std::byte* row, int64_t g) {
   } else if constexpr (D == DType::Q5_0 || D == DType::Q5_1) {
     uint32_t qh;
     std::memcpy(&qh, block.qh, sizeof qh);
-    const __m256i codes =
-        _mm256_or_si256(nibbles_of_16(block.qs), _mm256_and_si256(bit_mask(qh), _mm256_set1_epi8(16)));
-    return D == DType::Q5_0 ? _mm256_sub_epi8(codes, _mm256_set1_epi8(16)) : codes;
+    return _mm256_or_si256(nibbles_of_16(block.qs), _mm256_and_si256(bit_mask(qh), _mm256_set1_epi8(16)));
   } else if constexpr (D == DType::Q2_K) {
     return _mm256_and_si256(shift_right16(load32(block.qs + 32 * (j / 4)), 2 * (j % 4)), _mm256_set1_epi8(3));
   } else if constexpr (D == DType::Q3_K) {
     const __m256i low =
         _mm256_and_si256(shift_right16(load32(block.qs + 32 * (j / 4)), 2 * (j % 4)), _mm256_set1_epi8(3));
-    return _mm256_sub_epi8(low, _mm256_andnot_si256(plane_mask(block.hmask, j), _mm256_set1_epi8(4)));
+    return _mm256_or_si256(low, _mm256_and_si256(plane_mask(block.hmask, j), _mm256_set1_epi8(4)));
   } else if constexpr (D == DType::Q4_K || D == DType::Q5_K) {
     const __m256i low = nibbles_of_32(block.qs + 32 * (j / 2), j % 2);
     if constexpr (D == DType::Q4_K) {
@@ -76,99 +90,62 @@ __m256i codes_of_group(const std::byte* row, int64_t g) {
     const int half = j / 4, plane = j % 4;
     const __m256i low = nibbles_of_32(block.ql + 64 * half + 32 * (plane % 2), plane / 2);
     const __m256i high2 = _mm256_and_si256(shift_right16(load32(block.qh + 32 * half), 2 * plane), _mm256_set1_epi8(3));
-    return _mm256_sub_epi8(_mm256_or_si256(low, _mm256_slli_epi16(high2, 4)), _mm256_set1_epi8(32));
+    return _mm256_or_si256(low, _mm256_slli_epi16(high2, 4));
   } else {
     static_assert(D == DType::IQ4_XS);
     return iq4_levels(nibbles_of_16(block.qs + 16 * j));
   }
 }
-
-// What the kernels multiply instead of a type's signed codes, where it saves work: maddubs takes
-// one unsigned side, so codes stored as code + offset (q4_0, q5_0, q3_k, q6_k) are used as those
-// unsigned values, and offset · (the input codes' sum, scaled) is taken off the exact integer sum
-// afterwards. Types whose codes are unsigned already have offset 0; q8_0 and the iq4 types, whose
-// codes have no such offset, move the sign onto the input instead (kSignedCodes).
-constexpr int kSignedCodes = -1;
-constexpr int code_offset(DType D) {
-  switch (D) {
-    case DType::Q4_0:
-      return 8;
-    case DType::Q5_0:
-      return 16;
-    case DType::Q3_K:
-      return 4;
-    case DType::Q6_K:
-      return 32;
-    case DType::Q8_0:
-    case DType::IQ4_NL:
-    case DType::IQ4_XS:
-      return kSignedCodes;
-    default:
-      return 0;
-  }
-}
-
 template <DType D>
 __m256i dot_codes_of_group(const std::byte* row, int64_t g) {
-  const __m256i codes = codes_of_group<D>(row, g);
-  if constexpr (code_offset(D) > 0) return _mm256_add_epi8(codes, _mm256_set1_epi8(code_offset(D)));
-  return codes;
+  return dot_codes_in_block<D>(quant_groups::block_of<D>(row, g), quant_groups::group_in_block<D>(g));
 }
 
-// Row r's 8 int32 partial sums of one group's products with the input codes xg: lanes 0-3 cover
-// the group's first 16 elements, 4-7 the second (exact; maddubs cannot saturate: |code| ≤ 63 on
-// the unsigned side, or ≤ 128 with the input's |code| ≤ 127 for the signed types).
+// The 16 int16 sums of adjacent products of one group's codes with the input codes xg (exact;
+// maddubs cannot saturate: |code| ≤ 63 on the unsigned side, or ≤ 128 with the input's
+// |code| ≤ 127 for the signed types).
+template <DType D>
+__m256i pair_products(__m256i codes, __m256i xg) {
+  if constexpr (signed_codes(D)) {
+    return _mm256_maddubs_epi16(_mm256_abs_epi8(codes), _mm256_sign_epi8(xg, codes));
+  } else {
+    return _mm256_maddubs_epi16(codes, xg);
+  }
+}
+// Row r's 8 int32 partial sums of one group's products: lanes 0-3 cover the group's first 16
+// elements, 4-7 the second. VNNI's dpbusd sums each 4 products in one instruction.
 template <DType D>
 __m256i group_products(__m256i codes, __m256i xg) {
-  __m256i products;
-  if constexpr (code_offset(D) == kSignedCodes) {
-    products = _mm256_maddubs_epi16(_mm256_abs_epi8(codes), _mm256_sign_epi8(xg, codes));
+#if MEDLLM_VNNI
+  if constexpr (signed_codes(D)) {
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(codes), _mm256_sign_epi8(xg, codes));
   } else {
-    products = _mm256_maddubs_epi16(codes, xg);
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), codes, xg);
   }
-  return _mm256_madd_epi16(products, _mm256_set1_epi16(1));
+#else
+  return _mm256_madd_epi16(pair_products<D>(codes, xg), _mm256_set1_epi16(1));
+#endif
 }
 
-// The scales of 8 consecutive groups of a tile's 8 rows, rows innermost so that one load gives a
-// group's value for every row. Half-group scales and minimums as int16 pairs (first | second << 16).
+// The scales of 8 consecutive groups of a tile's 8 rows (32-element types), rows innermost so that
+// one load gives a group's value for every row.
 struct TileScales {
   alignas(32) float d[8][kTileRows];
   alignas(32) float dmin[8][kTileRows];
-  alignas(32) int32_t scales[8][kTileRows];
-  alignas(32) int32_t minimums[8][kTileRows];
+  alignas(32) int32_t code_sums[8][kTileRows];  // Σ codes of each group (shifted inputs only)
 };
 
-inline int32_t int16_pair(int16_t first, int16_t second) {
-  return static_cast<int32_t>(static_cast<uint16_t>(first) | static_cast<uint32_t>(static_cast<uint16_t>(second))
-                                                                 << 16);
-}
-
-// Only what the type uses is filled in: d always, the minimums for types with minimums, the scales
-// for types with sub-scales (the legacy types have neither sub-scales nor, mostly, minimums).
+// Only what the type uses is filled in: d always, dmin for types with minimums (q4_1 and q5_1,
+// whose integer minimum m is 1).
 template <DType D>
 void tile_scales(const std::byte* const* rows, int64_t g0, int count, TileScales& out) {
-  if constexpr (quant_groups::groups_per_block(D) == 1) {
-    for (int i = 0; i < count; ++i) {
-      for (int r = 0; r < kTileRows; ++r) {
-        const GroupScales s = quant_groups::group_scales<D>(rows[r], g0 + i);
-        out.d[i][r] = s.d;
-        if constexpr (quant_groups::has_minimum(D)) {
-          out.dmin[i][r] = s.dmin;
-          out.minimums[i][r] = int16_pair(s.m[0], s.m[1]);
-        }
-      }
-    }
-  } else {
-    quant_groups::SuperGroup sg;
+  static_assert(quant_groups::groups_per_block(D) == 1, "the super-block types keep their scales per row");
+  for (int i = 0; i < count; ++i) {
     for (int r = 0; r < kTileRows; ++r) {
-      quant_groups::super_group<D>(rows[r], g0, sg);
-      for (int i = 0; i < 8; ++i) {
-        out.d[i][r] = sg.d[i];
-        out.scales[i][r] = int16_pair(sg.sc[2 * i], sg.sc[2 * i + 1]);
-        if constexpr (quant_groups::has_minimum(D)) {
-          out.dmin[i][r] = sg.dmin[i];
-          out.minimums[i][r] = int16_pair(sg.m[2 * i], sg.m[2 * i + 1]);
-        }
+      const GroupScales s = quant_groups::group_scales<D>(rows[r], g0 + i);
+      out.d[i][r] = s.d;
+      if constexpr (quant_groups::has_minimum(D)) {
+        out.dmin[i][r] = s.dmin;
       }
     }
   }
@@ -178,6 +155,7 @@ void tile_scales(const std::byte* const* rows, int64_t g0, int count, TileScales
 // unpacked once for many inputs.
 template <DType D>
 struct RowCodes {
+  static constexpr bool kShiftedInputs = false;
   const std::byte* const* rows;
   int64_t ahead;  // bytes from a row to the same row two tiles on
   __m256i operator()(int r, int64_t g) const { return dot_codes_of_group<D>(rows[r], g); }
@@ -194,47 +172,31 @@ struct RowCodes {
     }
   }
 };
+//
+// Many inputs, in the VNNI set, take the signed-code types' codes as they are against the inputs
+// made unsigned (x + 128: one xor per input group, shared by the tile's rows): one dpbusd per row
+// and group, then 128 · Σ codes (summed once per tile) taken off each group's sum.
+template <DType D>
 struct PackedCodes {
+  static constexpr bool kShiftedInputs = MEDLLM_VNNI && signed_codes(D);
   const int8_t* codes;  // kTileRows rows of `length` codes
   int64_t length;
   __m256i operator()(int r, int64_t g) const { return load32(codes + r * length + g * kGroup); }
   void prefetch(int, int64_t) const {}  // in L1 already
 };
 
-// Lane r: row r's exact integer sum of one group, Σ sc[e / 16] · code_e · xq_e, from its partial
-// sums v[r] (group_products): the halves reduced per row, scaled, and the code offset's share
-// taken off. `halves`: the input codes' sums over the group's two halves.
+// Lane r: row r's exact integer sum of one group, Σ code_e · xq_e, from its partial sums v[r]
+// (group_products): the halves reduced per row and the code offset's share taken off. `halves`:
+// the input codes' sums over the group's two halves.
 template <DType D>
-__m256i group_sums(const __m256i* v, const TileScales& ts, int i, const int16_t* halves) {
+__m256i group_sums(const __m256i* v, const int16_t* halves) {
   // After two rounds of hadd, the low 128 bits hold rows 0-3's first-half sums, the high 128 bits
   // their second-half sums (and b the same for rows 4-7).
   const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
   const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
-  const __m256i first = _mm256_permute2x128_si256(a, b, 0x20), second = _mm256_permute2x128_si256(a, b, 0x31);
-  __m256i s;
-  [[maybe_unused]] __m256i pairs;  // per row: the halves' int16 scales, first | second << 16
-  if constexpr (quant_groups::groups_per_block(D) > 1) {
-    pairs = _mm256_load_si256(reinterpret_cast<const __m256i*>(ts.scales[i]));
-  }
-  if constexpr (quant_groups::has_half_scales(D)) {
-    const __m256i sc_first = _mm256_srai_epi32(_mm256_slli_epi32(pairs, 16), 16);
-    const __m256i sc_second = _mm256_srai_epi32(pairs, 16);
-    s = _mm256_add_epi32(_mm256_mullo_epi32(first, sc_first), _mm256_mullo_epi32(second, sc_second));
-  } else if constexpr (quant_groups::groups_per_block(D) > 1) {
-    s = _mm256_mullo_epi32(_mm256_add_epi32(first, second), _mm256_srai_epi32(_mm256_slli_epi32(pairs, 16), 16));
-  } else {
-    s = _mm256_add_epi32(first, second);
-  }
+  __m256i s = _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
   if constexpr (code_offset(D) > 0) {
-    static_assert((code_offset(D) & (code_offset(D) - 1)) == 0, "offsets are powers of two: a shift multiplies");
-    constexpr int kShift = std::countr_zero(static_cast<unsigned>(code_offset(D)));
-    __m256i share;
-    if constexpr (quant_groups::groups_per_block(D) > 1) {
-      share = _mm256_madd_epi16(pairs, _mm256_set1_epi32(int16_pair(halves[0], halves[1])));
-    } else {
-      share = _mm256_set1_epi32(halves[0] + halves[1]);
-    }
-    s = _mm256_sub_epi32(s, _mm256_slli_epi32(share, kShift));
+    s = _mm256_sub_epi32(s, _mm256_set1_epi32((halves[0] + halves[1]) << offset_shift<D>()));
   }
   return s;
 }
@@ -256,15 +218,25 @@ __m256 tile_dot(const Codes& codes, const TileScales* scales, const QuantizedInp
       codes.prefetch(i, g0);  // one row's run per group: a whole tile at once would stall
       const __m256i xg = load32(xq + g * kGroup);
       __m256i v[kTileRows];
-      for (int r = 0; r < kTileRows; ++r) v[r] = group_products<D>(codes(r, g), xg);
-      const __m256i s = group_sums<D>(v, ts, i, half_sums + 2 * g);
+      __m256i s;
+      if constexpr (Codes::kShiftedInputs) {
+#if MEDLLM_VNNI
+        const __m256i unsigned_x = _mm256_xor_si256(xg, _mm256_set1_epi8(static_cast<char>(0x80)));
+        for (int r = 0; r < kTileRows; ++r) v[r] = _mm256_dpbusd_epi32(_mm256_setzero_si256(), unsigned_x, codes(r, g));
+        const __m256i shift_share =
+            _mm256_slli_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(ts.code_sums[i])), 7);
+        s = _mm256_sub_epi32(group_sums<D>(v, half_sums + 2 * g), shift_share);
+#endif
+      } else {
+        for (int r = 0; r < kTileRows; ++r) v[r] = group_products<D>(codes(r, g), xg);
+        s = group_sums<D>(v, half_sums + 2 * g);
+      }
       const __m256 step = _mm256_set1_ps(dx[g]);
       acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_load_ps(ts.d[i]), step), _mm256_cvtepi32_ps(s), acc);
       if constexpr (quant_groups::has_minimum(D)) {
         const int16_t* halves = half_sums + 2 * g;
-        const __m256i terms = _mm256_madd_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(ts.minimums[i])),
-                                                _mm256_set1_epi32(int16_pair(halves[0], halves[1])));
-        mins = _mm256_fmadd_ps(_mm256_load_ps(ts.dmin[i]), _mm256_mul_ps(_mm256_cvtepi32_ps(terms), step), mins);
+        const __m256 sum = _mm256_set1_ps(static_cast<float>(halves[0] + halves[1]));
+        mins = _mm256_fmadd_ps(_mm256_load_ps(ts.dmin[i]), _mm256_mul_ps(sum, step), mins);
       }
     }
     for (int r = count; r < kTileRows; ++r) codes.prefetch(r, g0);
@@ -305,8 +277,196 @@ void tile_of_outputs(const TensorView& weight, int64_t r0, const QuantizedInputs
                           dot_codes_of_group<D>(rows[r], g));
     }
   }
-  const PackedCodes packed{buffer.codes.data(), x.length};
+  const PackedCodes<D> packed{buffer.codes.data(), x.length};
+  if constexpr (PackedCodes<D>::kShiftedInputs) {
+    for (int64_t g = 0; g < groups; ++g) {
+      for (int r = 0; r < kTileRows; ++r) {
+        const int8_t* c = buffer.codes.data() + r * x.length + g * kGroup;
+        int32_t sum = 0;
+        for (int e = 0; e < kGroup; ++e) sum += c[e];
+        buffer.scales[g / 8].code_sums[g % 8][r] = sum;
+      }
+    }
+  }
   for (int64_t t = 0; t < x.rows; ++t) store(t, tile_dot<D>(packed, buffer.scales.data(), x, t));
+}
+
+// ---- The super-block types: one row at a time, 8 lanes per super-block ----
+
+// A super-block's scales in registers. by_group holds sc as int16, the even halves' in the low 128
+// bits and the odd halves' in the high, so that one byte shuffle gives group i's multipliers
+// [sc[2i] × 8 | sc[2i+1] × 8]; sc and m hold the halves' scales and minimums in order, for the
+// per-lane terms sc[2l] · S[2l] + sc[2l+1] · S[2l+1] of the defining order.
+struct SuperBlockScales {
+  __m256i by_group, sc, m;
+  float d, dmin;
+};
+
+// The same values quant_groups::group_scales gives, a super-block at a time and in registers.
+template <DType D>
+[[gnu::always_inline]] inline SuperBlockScales super_block_scales(
+    const typename quant_groups::Layout<D>::Block& block) {
+  __m128i sc8, m8 = _mm_setzero_si128();  // per 16-element half, as int8
+  float dmin = 0.0f;
+  if constexpr (D == DType::Q4_K || D == DType::Q5_K) {
+    // The 8 six-bit scales and minimums of 12 bytes, four at a time (as scale_min_k4 reads them).
+    uint32_t a[3];
+    std::memcpy(a, block.scales, sizeof a);
+    const __m128i packed =
+        _mm_setr_epi32(static_cast<int>(a[0] & 0x3f3f3f3fu),
+                       static_cast<int>((a[2] & 0x0f0f0f0fu) | (((a[0] >> 6) & 0x03030303u) << 4)),
+                       static_cast<int>(a[1] & 0x3f3f3f3fu),
+                       static_cast<int>(((a[2] >> 4) & 0x0f0f0f0fu) | (((a[1] >> 6) & 0x03030303u) << 4)));
+    sc8 = _mm_unpacklo_epi8(packed, packed);  // group j's scale for both its halves
+    m8 = _mm_unpackhi_epi8(packed, packed);
+    dmin = -quant_groups::half_to_float(block.dmin);
+  } else if constexpr (D == DType::Q6_K) {
+    sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.scales));
+  } else if constexpr (D == DType::Q2_K) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.scales));
+    sc8 = _mm_and_si128(v, _mm_set1_epi8(0x0F));
+    m8 = _mm_and_si128(_mm_srli_epi16(v, 4), _mm_set1_epi8(0x0F));
+    dmin = -quant_groups::half_to_float(block.dmin);
+  } else if constexpr (D == DType::Q3_K) {
+    alignas(16) int8_t scales[16];
+    for (int h = 0; h < 16; ++h) scales[h] = static_cast<int8_t>(q3_k_scale(block.scales, h));
+    sc8 = _mm_load_si128(reinterpret_cast<const __m128i*>(scales));
+  } else {
+    static_assert(D == DType::IQ4_XS);
+    alignas(16) int8_t scales[16] = {};
+    for (int j = 0; j < 8; ++j) scales[j] = static_cast<int8_t>(iq4_xs_scale(block, j));
+    const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(scales));
+    sc8 = _mm_unpacklo_epi8(v, v);
+  }
+  const __m128i even_then_odd = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+  return {_mm256_cvtepi8_epi16(_mm_shuffle_epi8(sc8, even_then_odd)), _mm256_cvtepi8_epi16(sc8),
+          _mm256_cvtepi8_epi16(m8), quant_groups::half_to_float(block.d), dmin};
+}
+
+// Where a row's codes come from: unpacked in registers from the row (one input), or from codes
+// unpacked once for many inputs.
+template <DType D>
+struct SuperBlockRow {
+  const typename quant_groups::Layout<D>::Block* blocks;
+  __m256i codes(int64_t b, int i) const { return dot_codes_in_block<D>(blocks[b], i); }
+  SuperBlockScales scales(int64_t b) const { return super_block_scales<D>(blocks[b]); }
+};
+template <DType D>
+SuperBlockRow<D> super_block_row(const std::byte* row) {
+  return {reinterpret_cast<const typename quant_groups::Layout<D>::Block*>(row)};
+}
+struct PreparedRow {
+  const int8_t* unpacked;            // the row's dot codes
+  const SuperBlockScales* prepared;  // per super-block
+  __m256i codes(int64_t b, int i) const { return load32(unpacked + b * kQK_K + i * kGroup); }
+  const SuperBlockScales& scales(int64_t b) const { return prepared[b]; }
+};
+
+// T quantized input rows as the super-block step reads them.
+template <int T>
+struct InputRows {
+  const int8_t* codes[T];
+  const int16_t* half_sums[T];
+  const float* scales[T];
+  InputRows(const QuantizedInputs& x, int64_t t0) {
+    for (int u = 0; u < T; ++u) {
+      codes[u] = x.codes_of(t0 + u);
+      half_sums[u] = x.sums_of(t0 + u);
+      scales[u] = x.scales_of(t0 + u);
+    }
+  }
+};
+
+// Super-block b's step of the defining order for T inputs (sharing each weight load and scale
+// shuffle), into their 8-lane accumulators.
+template <DType D, int T, class Row>
+[[gnu::always_inline]] inline void super_block_step(const Row& row, int64_t b, const InputRows<T>& x,
+                                                    __m256 (&acc)[T]) {
+  const SuperBlockScales& s = row.scales(b);
+  __m256i n[T];
+  for (int u = 0; u < T; ++u) n[u] = _mm256_setzero_si256();
+  for (int i = 0; i < 8; ++i) {
+    const __m256i codes = row.codes(b, i);
+    const __m256i sc =
+        _mm256_shuffle_epi8(s.by_group, _mm256_set1_epi16(static_cast<int16_t>(2 * i | (2 * i + 1) << 8)));
+    for (int u = 0; u < T; ++u) {
+      const __m256i xg = load32(x.codes[u] + b * kQK_K + i * kGroup);
+      n[u] = _mm256_add_epi32(n[u], _mm256_madd_epi16(pair_products<D>(codes, xg), sc));
+    }
+  }
+  for (int u = 0; u < T; ++u) {
+    const __m256i halves = load32(x.half_sums[u] + b * (kQK_K / 16));
+    if constexpr (code_offset(D) > 0) {
+      n[u] = _mm256_sub_epi32(n[u], _mm256_slli_epi32(_mm256_madd_epi16(s.sc, halves), offset_shift<D>()));
+    }
+    const float dx = x.scales[u][b];
+    acc[u] = _mm256_fmadd_ps(_mm256_set1_ps(s.d * dx), _mm256_cvtepi32_ps(n[u]), acc[u]);
+    if constexpr (quant_groups::has_minimum(D)) {
+      acc[u] = _mm256_fmadd_ps(_mm256_set1_ps(s.dmin * dx), _mm256_cvtepi32_ps(_mm256_madd_epi16(s.m, halves)), acc[u]);
+    }
+  }
+}
+
+// The defining order's final sum of the 8 lanes: ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)).
+inline float lane_sum(__m256 acc) {
+  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+  const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
+}
+
+// Row r's products with inputs t0 … t0+T-1, stored in y.
+template <DType D, int T, class Row>
+void super_block_dots(const Row& row, const QuantizedInputs& x, int64_t t0, float* y, int64_t r, int64_t out) {
+  const InputRows<T> inputs(x, t0);
+  __m256 acc[T];
+  for (int u = 0; u < T; ++u) acc[u] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < x.length / kQK_K; ++b) super_block_step<D, T>(row, b, inputs, acc);
+  for (int u = 0; u < T; ++u) y[(t0 + u) * out + r] = lane_sum(acc[u]);
+}
+
+// Inputs at a time in prefill: 4 share each code load and scale shuffle, in the AVX2 set's 16
+// registers (4 sums, 4 accumulators and the operands).
+constexpr int kInputsAtOnce = 4;
+// Inputs per pass over a tile's rows: their codes (a few hundred KiB at most) stay in L2 while
+// each row of the tile meets them.
+constexpr int64_t kInputBlock = 64;
+
+struct SuperBlockBuffer {
+  std::vector<int8_t> unpacked;            // kTileRows rows of dot codes
+  std::vector<SuperBlockScales> prepared;  // kTileRows rows of super-block scales
+};
+
+template <DType D>
+void super_block_tile(const TensorView& weight, int64_t r0, const QuantizedInputs& x, float* y,
+                      SuperBlockBuffer& buffer) {
+  const int64_t out = weight.rows(), blocks = x.length / kQK_K;
+  const int live = static_cast<int>(std::min<int64_t>(kTileRows, out - r0));
+  if (x.rows == 1) {  // decoding: unpack in registers, each weight read once
+    for (int r = 0; r < live; ++r) super_block_dots<D, 1>(super_block_row<D>(weight.row(r0 + r)), x, 0, y, r0 + r, out);
+    return;
+  }
+  buffer.unpacked.resize(static_cast<size_t>(kTileRows * x.length));
+  buffer.prepared.resize(static_cast<size_t>(kTileRows * blocks));
+  for (int r = 0; r < live; ++r) {
+    const SuperBlockRow<D> row = super_block_row<D>(weight.row(r0 + r));
+    for (int64_t b = 0; b < blocks; ++b) {
+      buffer.prepared[r * blocks + b] = row.scales(b);
+      for (int i = 0; i < 8; ++i) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(buffer.unpacked.data() + r * x.length + b * kQK_K + i * kGroup),
+                            row.codes(b, i));
+      }
+    }
+  }
+  for (int64_t first = 0; first < x.rows; first += kInputBlock) {
+    const int64_t end = std::min(x.rows, first + kInputBlock);
+    for (int r = 0; r < live; ++r) {
+      const PreparedRow row{buffer.unpacked.data() + r * x.length, buffer.prepared.data() + r * blocks};
+      int64_t t = first;
+      for (; t + kInputsAtOnce <= end; t += kInputsAtOnce)
+        super_block_dots<D, kInputsAtOnce>(row, x, t, y, r0 + r, out);
+      for (; t < end; ++t) super_block_dots<D, 1>(row, x, t, y, r0 + r, out);
+    }
+  }
 }
 #endif
 
@@ -318,8 +478,15 @@ void matmul_quantized_as(const TensorView& weight, const QuantizedInputs& x, flo
   const int64_t out = weight.rows();
   pool.parallel_for((out + kTileRows - 1) / kTileRows, [&](int64_t first_tile, int64_t end_tile) {
 #if MEDLLM_AVX512 || defined(__AVX2__)
-    TileBuffer buffer;
-    for (int64_t tile = first_tile; tile < end_tile; ++tile) tile_of_outputs<D>(weight, tile * kTileRows, x, y, buffer);
+    if constexpr (quant_groups::groups_per_block(D) > 1) {
+      SuperBlockBuffer buffer;
+      for (int64_t tile = first_tile; tile < end_tile; ++tile)
+        super_block_tile<D>(weight, tile * kTileRows, x, y, buffer);
+    } else {
+      TileBuffer buffer;
+      for (int64_t tile = first_tile; tile < end_tile; ++tile)
+        tile_of_outputs<D>(weight, tile * kTileRows, x, y, buffer);
+    }
 #else
     for (int64_t r = first_tile * kTileRows; r < std::min(out, end_tile * kTileRows); ++r) {
       for (int64_t t = 0; t < x.rows; ++t) y[t * out + r] = integer_dot_reference(D, weight.row(r), x, t);
