@@ -29,6 +29,11 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 # One clang build serves the sanitizer tests and the fuzz targets (libFuzzer needs clang), and it
 # reuses the optimised build's reference models (tests/reference/make_tiny_models.py --reuse).
 stage "build with AddressSanitizer + UndefinedBehaviorSanitizer (clang, tests and fuzz targets)"
+# CMake keeps a folder's first compiler: a build-asan from before this stage used clang is rebuilt.
+if [ -f build-asan/CMakeCache.txt ] && ! grep -q "^CMAKE_CXX_COMPILER:.*clang" build-asan/CMakeCache.txt; then
+  echo "build-asan was configured with another compiler; starting it afresh with clang"
+  rm -rf build-asan
+fi
 CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEDLLM_SANITIZE=ON \
   -DMEDLLM_FUZZ=ON -DMEDLLM_BUILD_BENCH=OFF -DMEDLLM_REUSE_REFERENCE_DIR="$PWD/build/reference" >/dev/null
 cmake --build build-asan

@@ -27,7 +27,10 @@ void quantize_block(const float* v, int64_t block, int8_t* q, float& scale) {
     return;
   }
   scale = amax / 127.0f;
-  const float inverse = scale != 0.0f ? 1.0f / scale : 0.0f;
+  // 0 for an all-zero block, and for one so small that the inverse of its (subnormal) step
+  // overflows: its codes are 0 rather than ±inf · x.
+  const float reciprocal = 1.0f / scale;
+  const float inverse = std::isfinite(reciprocal) ? reciprocal : 0.0f;
   for (int64_t e = 0; e < block; ++e) {
     // Round to nearest even; |v · inverse| ≤ 127 up to one rounding, clamped all the same.
     q[e] = static_cast<int8_t>(std::clamp(std::nearbyint(v[e] * inverse), -127.0f, 127.0f));

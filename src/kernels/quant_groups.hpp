@@ -1,8 +1,9 @@
 #pragma once
 // How each block-quantized type reads as integer groups of 32 (kernels/quant_dot.hpp): the
-// group's scales, shared by the scalar oracle and the SIMD kernels, and its codes in scalar form
-// (the SIMD kernels unpack the same codes in registers, kernels/simd/quant_matmul.inl). The bit
-// layouts are those of core/quant_blocks.hpp; tests check every group against to_f32.
+// group's scales and its codes in scalar form, the oracle of the SIMD kernels
+// (kernels/simd/quant_matmul.inl reads the 32-element types' scales through group_scales, and
+// unpacks the codes, and a super-block's scales, in registers). The bit layouts are those of
+// core/quant_blocks.hpp; tests check every group against to_f32.
 
 #include <immintrin.h>
 

@@ -5,11 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 stamp=node_modules/.medllm-installed
-want=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
+want=$( (cat package.json package-lock.json; node --version; npm --version) | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "node_modules already matches package-lock.json"
   exit 0
 fi
+rm -f "$stamp"
 npm ci --no-audit --no-fund --prefer-offline
-# Written only after a complete install (npm ci removes node_modules first, stamp included).
+# Written only after a complete install.
 echo "$want" >"$stamp"

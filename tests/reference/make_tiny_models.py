@@ -237,7 +237,8 @@ def int8_inputs(x: torch.Tensor, block: int) -> torch.Tensor:
     amax / 127 (f32 arithmetic, round half to even)."""
     g = x.reshape(*x.shape[:-1], -1, block)
     scale = g.abs().amax(-1, keepdim=True) / 127.0
-    inverse = torch.where(scale != 0, 1.0 / scale, torch.zeros_like(scale))
+    inverse = 1.0 / scale
+    inverse = torch.where(torch.isfinite(inverse), inverse, torch.zeros_like(scale))  # 0, or subnormal
     return (torch.clamp(torch.round(g * inverse), -127, 127) * scale).reshape(x.shape)
 
 
@@ -1416,10 +1417,13 @@ STAMP = ".tiny_models.stamp"
 
 
 def generator_stamp() -> str:
-    """What the outputs depend on: these scripts, the npm packages (llama.cpp's quantizer) and the
-    numeric libraries' versions. Equal stamps mean byte-identical outputs (every case is seeded)."""
+    """What the outputs depend on: these scripts, the npm packages (llama.cpp's quantizer, and the
+    library actually used when MEDLLM_GGML_BASE names another) and the Python and numeric
+    libraries' versions. Equal stamps mean byte-identical outputs (every case is seeded)."""
     here = os.path.dirname(os.path.abspath(__file__))
-    digest = hashlib.sha256(f"torch {torch.__version__} numpy {np.__version__}".encode())
+    versions = f"python {sys.version} torch {torch.__version__} numpy {np.__version__} " \
+               f"ggml {os.path.realpath(os.environ.get('MEDLLM_GGML_BASE', GGML_BASE))}"
+    digest = hashlib.sha256(versions.encode())
     inputs = sorted(os.path.join(here, n) for n in os.listdir(here) if n.endswith(".py"))
     inputs.append(os.path.join(here, "..", "node", "package-lock.json"))
     for path in inputs:
@@ -1437,6 +1441,8 @@ def reuse(source: str, out: str, cases, stamp: str) -> bool:
             if f.read().strip() != stamp:
                 return False
     except OSError:
+        return False
+    if not all(os.path.isdir(os.path.join(source, case.name)) for case in cases):
         return False
     for case in cases:
         target = os.path.join(out, case.name)

@@ -3,7 +3,8 @@
 no AVX-512 instruction reaches code an AVX2 machine runs. The one way it could: a function the
 linker may share between object files (a weak, COMDAT symbol: an inline function or template
 instantiation) compiled with AVX-512 code in it. This check fails if any weak symbol of the given
-static libraries uses a zmm register or an AVX-512 mask register.
+static libraries uses a zmm register, an AVX-512 mask register, one of the registers 16-31, or a
+VNNI instruction (clang's `#pragma clang attribute` regions, and the VNNI set, are checked alike).
 
     check_isa_isolation.py LIBRARY.a [LIBRARY.a ...]
 """
@@ -11,7 +12,8 @@ import re
 import subprocess
 import sys
 
-AVX512 = re.compile(r"%zmm|%k[1-7]\b|\{%k[0-7]\}")
+# zmm and mask registers, the upper 16 vector registers, and VNNI (EVEX-encoded even on ymm).
+AVX512 = re.compile(r"%zmm|%k[1-7]\b|\{%k[0-7]\}|%[xy]mm(1[6-9]|2[0-9]|3[01])\b|vpdpbusd|vpdpwssd")
 
 
 def weak_symbols(library):

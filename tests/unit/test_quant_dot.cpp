@@ -93,17 +93,35 @@ TEST(QuantDot, InputsAreRoundedToTheNearestStep) {
   EXPECT_THROW(kernels::quantize_inputs(x.data(), 1, 64, 64, q), Error);   // no such block size
 }
 
-// A group with a NaN or an infinity gets a NaN scale, so the products are NaN as in f32.
+// A block with a NaN or an infinity gets a NaN scale, so the products are NaN as in f32: per 32
+// (q8_0) and per 256 (q4_k), decoding and prefilling.
 TEST(QuantDot, NonFiniteInputsGiveNaN) {
-  const test::OwnedTensor w = test::random_tensor("w", {2, 64}, DType::Q8_0, 3);
-  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
-    auto x = test::random_normals(64, 4);
-    x[37] = bad;
-    std::vector<float> y(2);
-    ThreadPool pool(1);
-    kernels::matmul(w.view(), x.data(), 1, y.data(), pool);
-    EXPECT_TRUE(std::isnan(y[0]) && std::isnan(y[1]));
+  for (const DType dtype : {DType::Q8_0, DType::Q4_K}) {
+    const test::OwnedTensor w = test::random_tensor("w", {2, 512}, dtype, 3);
+    for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+      for (const int64_t n : {1, 5}) {
+        auto x = test::random_normals(static_cast<size_t>(n * 512), 4);
+        x[37] = bad;
+        std::vector<float> y(static_cast<size_t>(2 * n));
+        ThreadPool pool(1);
+        kernels::matmul(w.view(), x.data(), n, y.data(), pool);
+        EXPECT_TRUE(std::isnan(y[0]) && std::isnan(y[1])) << dtype_name(dtype) << " n=" << n;
+        if (n > 1) {  // the other inputs stay finite
+          EXPECT_FALSE(std::isnan(y[2]) || std::isnan(y[3])) << dtype_name(dtype);
+        }
+      }
+    }
   }
+}
+
+// A block so small that its step is subnormal (the inverse overflows) rounds to codes 0: finite.
+TEST(QuantDot, TinyInputsRoundToZero) {
+  auto x = test::random_normals(256, 5);
+  for (float& v : x) v *= 1e-38f;
+  kernels::QuantizedInputs q;
+  kernels::quantize_inputs(x.data(), 1, 256, 256, q);
+  for (int e = 0; e < 256; ++e) ASSERT_EQ(q.codes_of(0)[e], 0);
+  EXPECT_TRUE(std::isfinite(q.scales_of(0)[0]));
 }
 
 // The defining order computes Σ w · (code · scale) of the quantized inputs: against a

@@ -1,6 +1,7 @@
 // The integer dot products of block-quantized weights (kernels/quant_dot.hpp), compiled once per
-// kernel set (kernels/simd/target.hpp). Both sets use 256-bit integer arithmetic (AVX2's
-// maddubs/madd); the AVX-512 set gets its wider register file. Each group's codes are unpacked in
+// kernel set (kernels/simd/target.hpp). Every set uses 256-bit integer arithmetic (AVX2's
+// maddubs/madd; the VNNI set's dpbusd for the 32-element types); the AVX-512 sets get the wider
+// register file. Each group's codes are unpacked in
 // registers: quant_groups::group_codes plus the code offset, in one load and a few shifts and masks.
 // The 32-element types compute tiles of 8 rows per input group; the super-block types keep each
 // row's 8 lanes of partial sums in a register for a whole super-block, as the defining order says.

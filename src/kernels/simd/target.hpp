@@ -1,9 +1,10 @@
 #pragma once
-// How a kernel file carries its SIMD code twice. The code lives in a .inl file under
-// kernels/simd/ with no includes and no namespace of its own, written with `#if MEDLLM_AVX512` for
-// its AVX-512 branches; kernels/simd/kernel_sets.inl compiles it for the build's baseline
-// (x86-64-v3, namespace isa_avx2) and, inside a `#pragma GCC target` region, for AVX-512
-// (isa_avx512). MEDLLM_SIMD_CALL calls the copy kernel_isa() names.
+// How a kernel file carries its SIMD code twice (or three times). The code lives in a .inl file
+// under kernels/simd/ with no includes and no namespace of its own, written with `#if
+// MEDLLM_AVX512` (and `#if MEDLLM_VNNI`) for its wider branches; kernels/simd/kernel_sets.inl
+// compiles it for the build's baseline (x86-64-v3, namespace isa_avx2), inside a target region for
+// AVX-512 (isa_avx512) and, where the file asks for it, for AVX-512 with VNNI (isa_avx512vnni).
+// MEDLLM_SIMD_CALL / MEDLLM_SIMD_CALL_VNNI call the copy kernel_isa() names.
 //
 // A target region rather than a second translation unit built with -mavx512f: templates and
 // inline functions of the standard headers, included before the region, are instantiated for
