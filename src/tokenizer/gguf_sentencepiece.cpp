@@ -8,14 +8,9 @@
 #include "core/utf8.hpp"
 #include "tokenizer/byte_level.hpp"
 #include "tokenizer/sentencepiece/bpe_merge.hpp"
+#include "tokenizer/sentencepiece/vocab.hpp"
 
 namespace medllm {
-
-namespace {
-
-constexpr std::string_view kSpace = "\xE2\x96\x81";  // U+2581 "▁"
-
-}  // namespace
 
 GgufSentencePieceTokenizer::GgufSentencePieceTokenizer(std::vector<std::string> pieces, std::vector<float> scores,
                                                        std::vector<TokenType> types, std::optional<int32_t> bos,
@@ -155,10 +150,10 @@ std::vector<int32_t> GgufSentencePieceTokenizer::encode(std::string_view text, b
   if (add_special && options_.add_bos && bos_id_) out.push_back(*bos_id_);
   if (!text.empty()) {
     std::string normalized;
-    if (options_.add_space_prefix) normalized += kSpace;
+    if (options_.add_space_prefix) normalized += sentencepiece::kSpaceSymbol;
     for (char c : text) {
       if (c == ' ')
-        normalized += kSpace;
+        normalized += sentencepiece::kSpaceSymbol;
       else
         normalized += c;
     }
@@ -176,16 +171,7 @@ std::string GgufSentencePieceTokenizer::token_bytes(int32_t id, bool at_start) c
     const int byte = byte_level::parse_byte_token(pieces_[id]);
     if (byte >= 0) return std::string(1, static_cast<char>(byte));
   }
-  std::string out;
-  const std::string& piece = pieces_[id];
-  for (size_t i = 0; i < piece.size();) {
-    if (piece.compare(i, kSpace.size(), kSpace) == 0) {
-      out += ' ';
-      i += kSpace.size();
-    } else {
-      out += piece[i++];
-    }
-  }
+  std::string out = sentencepiece::with_spaces(pieces_[id]);
   if (at_start && options_.add_space_prefix && !out.empty() && out[0] == ' ') out.erase(0, 1);
   return out;
 }

@@ -47,6 +47,14 @@ void attention_scores(const float* query, const float* keys, const int64_t* visi
   for (int64_t j = 0; j < count; ++j) scores[j] = score_dot(query, keys + visible[j] * stride, head_dim) * scale;
 }
 
+// One output element, a value at a time: Σ_j p[j] · values[visible[j] · stride], from 0 by fused
+// multiply-adds in key order.
+inline float value_column(const float* p, const float* values, const int64_t* visible, int64_t count, int64_t stride) {
+  float o = 0.0f;
+  for (int64_t j = 0; j < count; ++j) o = std::fma(p[j], values[visible[j] * stride], o);
+  return o;
+}
+
 // out[i] = Σ_j p[j] · values[visible[j] · stride + i], each element from 0 by fused multiply-adds
 // in key order. The sums stay in registers across the keys, W columns at a time.
 template <int W>
@@ -71,11 +79,7 @@ void value_columns(const float* p, const float* values, const int64_t* visible, 
   }
   for (int k = 0; k < W / 8; ++k) _mm256_storeu_ps(out + 8 * k, acc[k]);
 #else
-  for (int i = 0; i < W; ++i) {
-    float o = 0.0f;
-    for (int64_t j = 0; j < count; ++j) o = std::fma(p[j], values[visible[j] * stride + i], o);
-    out[i] = o;
-  }
+  for (int i = 0; i < W; ++i) out[i] = value_column(p, values + i, visible, count, stride);
 #endif
 }
 
@@ -84,9 +88,5 @@ void attention_values(const float* p, const float* values, const int64_t* visibl
   int64_t i = 0;
   for (; i + 64 <= head_dim; i += 64) value_columns<64>(p, values + i, visible, count, stride, out + i);
   for (; i + 16 <= head_dim; i += 16) value_columns<16>(p, values + i, visible, count, stride, out + i);
-  for (; i < head_dim; ++i) {
-    float o = 0.0f;
-    for (int64_t j = 0; j < count; ++j) o = std::fma(p[j], values[visible[j] * stride + i], o);
-    out[i] = o;
-  }
+  for (; i < head_dim; ++i) out[i] = value_column(p, values + i, visible, count, stride);
 }
