@@ -1,7 +1,8 @@
 // libFuzzer target: the GGUF parser, then the model config and tokenizer built from whatever
 // metadata it accepts, must fail with an Error on bad input, never crash; and every tensor the
 // parser accepts is dequantized (and finite-checked) in its own type, so mutated blocks reach every
-// type's decoder.
+// type's decoder. The same bytes go to the importance matrix reader (GGUF or, without the magic,
+// legacy .dat).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +14,7 @@
 
 #include "core/dtype.hpp"
 #include "formats/gguf.hpp"
+#include "formats/gguf_imatrix.hpp"
 #include "tokenizer/gguf_sentencepiece.hpp"
 
 namespace {
@@ -41,6 +43,10 @@ void decode_tensors(const medllm::GgufFile& file, std::span<const std::byte> byt
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto bytes = std::as_bytes(std::span(data, size));
+  try {
+    (void)medllm::parse_imatrix(bytes);
+  } catch (const medllm::Error&) {
+  }
   try {
     const medllm::GgufFile file = medllm::parse_gguf(bytes);
     decode_tensors(file, bytes);

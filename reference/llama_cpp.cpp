@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -53,11 +54,27 @@ struct Batch {
   int8_t* logits;
 };
 
+struct ImatrixData {  // llama_model_imatrix_data; an array of them ends with a null name
+  const char* name;
+  const float* data;
+  size_t size;
+};
+
+struct KvOverride {  // llama_model_kv_override; an array of them ends with an empty key
+  int32_t tag;       // LLAMA_KV_OVERRIDE_TYPE_INT = 0, ..._STR = 3
+  char key[128];
+  union {
+    int64_t i64;
+    char str[128];
+  };
+};
+static_assert(sizeof(KvOverride) == 264, "llama.h's layout: tag, key[128], an 8-aligned union of 128 bytes");
+
 struct QuantizeParams {
   int32_t nthread, ftype, output_tensor_type, token_embedding_type;
   bool allow_requantize, quantize_output_tensor, only_copy, pure, keep_split, dry_run;
-  const void* imatrix;
-  const void* kv_overrides;
+  const ImatrixData* imatrix;
+  const KvOverride* kv_overrides;
   const void* tt_overrides;
   const int32_t* prune_layers;
   size_t max_buf_size;
@@ -211,11 +228,33 @@ std::string LlamaCpp::system_info() const {
   return api_->print_system_info();
 }
 
-void LlamaCpp::quantize(const std::string& in, const std::string& out, int ftype, int threads, bool pure) const {
+void LlamaCpp::quantize(const std::string& in, const std::string& out, int ftype, int threads, bool pure,
+                        const std::map<std::string, std::vector<float>>* imatrix,
+                        const std::vector<MetadataOverride>& overrides) const {
   QuantizeParams params = api_->quantize_default_params();
   params.ftype = ftype;
   params.nthread = threads;
   params.pure = pure;
+  std::vector<ImatrixData> entries;
+  if (imatrix != nullptr) {
+    for (const auto& [name, values] : *imatrix) entries.push_back({name.c_str(), values.data(), values.size()});
+    entries.push_back({nullptr, nullptr, 0});
+    params.imatrix = entries.data();
+  }
+  std::vector<KvOverride> kv(overrides.size() + 1);  // value-initialised: the last has an empty key
+  for (size_t i = 0; i < overrides.size(); ++i) {
+    const MetadataOverride& o = overrides[i];
+    if (o.key.size() >= sizeof kv[i].key) fail("metadata key '{}' is too long for llama.cpp", o.key);
+    std::memcpy(kv[i].key, o.key.c_str(), o.key.size() + 1);
+    if (const auto* text = std::get_if<std::string>(&o.value)) {
+      kv[i].tag = 3;
+      std::strncpy(kv[i].str, text->c_str(), sizeof kv[i].str - 1);
+    } else {
+      kv[i].tag = 0;
+      kv[i].i64 = std::get<int64_t>(o.value);
+    }
+  }
+  if (!overrides.empty()) params.kv_overrides = kv.data();
   if (api_->model_quantize(in.c_str(), out.c_str(), &params) != 0) {
     fail("llama.cpp could not quantize {} to {}{}", in, out, take_errors());
   }

@@ -10,11 +10,19 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace medllm::reference {
 
 struct LlamaCppApi;  // the resolved entry points
+
+// A metadata key llama_model_quantize sets in its output (llama-quantize's kv overrides): a string
+// (cut to 127 bytes, as llama.cpp's fixed field holds it) or an integer (written as u32).
+struct MetadataOverride {
+  std::string key;
+  std::variant<int64_t, std::string> value;
+};
 
 // The opened libraries. One per process (llama.cpp keeps global backend state).
 class LlamaCpp {
@@ -27,8 +35,12 @@ class LlamaCpp {
   // llama_print_system_info(): the CPU features the chosen backend uses.
   std::string system_info() const;
   // llama_model_quantize(in, out) to a llama_ftype (LLAMA_FTYPE_MOSTLY_Q4_K_M = 15, ...); pure:
-  // every tensor in the type (llama-quantize --pure). Throws Error.
-  void quantize(const std::string& in, const std::string& out, int ftype, int threads, bool pure = false) const;
+  // every tensor in the type (llama-quantize --pure); imatrix: per matrix name, the importance
+  // llama-quantize --imatrix would hand it (each column's mean square input); overrides: the
+  // metadata it would set with it. Throws Error.
+  void quantize(const std::string& in, const std::string& out, int ftype, int threads, bool pure = false,
+                const std::map<std::string, std::vector<float>>* imatrix = nullptr,
+                const std::vector<MetadataOverride>& overrides = {}) const;
 
  private:
   explicit LlamaCpp(const std::string& dir);

@@ -33,11 +33,11 @@ void run_quantize(QuantizeFlags& flags) {
       throw Error(fmt::format("unknown type '{}' (one of {})", flags.type, quantize_preset_names()));
     }
     if (flags.options.allow_requantize) throw Error("--allow-requantize is for GGUF input");
-    if (flags.options.pure) throw Error("--pure is for GGUF input (export the model as F32, then quantize it)");
     ModelFlags model;
     model.path = flags.input;
     model.threads = flags.threads;
-    export_gguf(*model.load(), flags.output, flags.type);
+    flags.options.type = flags.type;
+    export_gguf(*model.load(), flags.output, flags.options);
     fmt::print(stderr, "medllm: wrote {} ({}) from {}\n", flags.output, find_quantize_preset(flags.type)->name,
                flags.input);
     return;
@@ -48,7 +48,9 @@ void run_quantize(QuantizeFlags& flags) {
   const auto report = [](size_t index, size_t count, const QuantizedTensor& t) {
     std::string shape;
     for (const int64_t extent : t.shape) shape += (shape.empty() ? "" : ", ") + std::to_string(extent);
-    const std::string action = t.from == t.to ? "kept" : fmt::format("converted to {}", dtype_name(t.to));
+    const std::string action = t.from == t.to ? "kept"
+                               : t.weighted   ? fmt::format("converted to {} (importance matrix)", dtype_name(t.to))
+                                              : fmt::format("converted to {}", dtype_name(t.to));
     fmt::print(stderr, "[{:>4}/{:>4}] {:<36} [{}] {} {} : {:.2f} MiB -> {:.2f} MiB\n", index + 1, count, t.name, shape,
                dtype_name(t.from), action, mib(t.bytes_in), mib(t.bytes_out));
   };
@@ -73,11 +75,23 @@ void add_quantize_command(CLI::App& app) {
   command->add_flag("--pure", flags->options.pure, "every quantizable tensor in TYPE (no per-tensor rules)");
   command->add_flag("--allow-requantize", flags->options.allow_requantize,
                     "convert tensors that are quantized already (quality suffers)");
+  command
+      ->add_option("--imatrix", flags->options.imatrix,
+                   "importance matrix (medllm imatrix's or llama-imatrix's GGUF, or a legacy .dat) to weigh "
+                   "each matrix's columns by")
+      ->check(CLI::ExistingFile);
+  command->add_option("--include-weights", flags->options.include_weights,
+                      "use the importance matrix only for matrices whose names contain this (repeatable)");
+  command->add_option("--exclude-weights", flags->options.exclude_weights,
+                      "do not use the importance matrix for matrices whose names contain this (repeatable)");
   command->footer(R"(Examples:
   medllm quantize model-f16.gguf model-q8_0.gguf Q8_0
   medllm quantize model-f16.gguf model-q4_k_m.gguf Q4_K_M
+  medllm imatrix -m model-f16.gguf -f medquad.txt -o imatrix.gguf
+  medllm quantize --imatrix imatrix.gguf model-f16.gguf model-q4_k_m.gguf Q4_K_M
 Each preset's per-tensor mix is llama.cpp's (Q4_K_M keeps the output matrix, half the attention
-value matrices and half the down projections in q6_k); --pure turns it off. Not yet: --imatrix.)");
+value matrices and half the down projections in q6_k); --pure turns it off. With --imatrix every
+block type but q8_0 weighs each column by its mean square input, as llama-quantize does.)");
   command->callback([flags] { run_quantize(*flags); });
 }
 

@@ -1,16 +1,20 @@
-// Quantization of f32 rows to ggml's block types, byte for byte as ggml writes them without an
-// importance matrix (ggml_quantize_chunk with no imatrix: its quantize_row_*_ref rounding for
-// every type but iq4_nl, whose chunk quantizer searches more scales than its row reference).
+// Quantization of f32 rows to ggml's block types, byte for byte as ggml_quantize_chunk writes
+// them. Without an importance matrix that is its quantize_row_*_ref rounding for every type but
+// iq4_nl, whose chunk quantizer searches more scales than its row reference. With one (llama-
+// quantize --imatrix) it is ggml's quantize_row_*_impl: every value weighted by its column's
+// importance times sqrt(σ² + x²), the scale searches run on those weights, and the k-quants'
+// sub-block scales fit by a weighted search of their own instead of rounded against the largest.
 //
 // This file is compiled with -ffp-contract=off (src/CMakeLists.txt): ggml rounds after every
-// multiply and add, and agreeing with it byte for byte means never fusing them. The scale
-// searches below therefore spell out each product in ggml's order, (w·x)·l rather than w·(x·l).
+// multiply and add, and agreeing with it byte for byte means never fusing them. The searches
+// (core/block_quantize_fit) therefore spell out each product in ggml's order.
 
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
 
+#include "core/block_quantize_fit.hpp"
 #include "core/block_quants.hpp"
 #include "core/dtype.hpp"
 #include "core/quant_blocks.hpp"
@@ -19,35 +23,25 @@ namespace medllm::block_quants {
 
 namespace {
 
-// Below this largest magnitude a group counts as all zero (ggml's GROUP_MAX_EPS).
-constexpr float kGroupMaxEps = 1e-15f;
+// How ggml's weighted searches try step counts (make_qkx3_quants's constants).
+constexpr MinimumSearch kWeightedSearch{-0.9f, 0.05f, 36, false};
 
-// Round to nearest, ties to even, for |v| < 2^22: adding 1.5·2^23 leaves the rounded integer in
-// the low mantissa bits. It is ggml's rounding, kept as such so that out-of-range and NaN
-// inputs give ggml's codes too.
-int nearest_int(float v) {
-  const float shifted = v + 12582912.0f;
-  int32_t bits;
-  std::memcpy(&bits, &shifted, sizeof bits);
-  return (bits & 0x007fffff) - 0x00400000;
+float sum_of_squares(const float* x, int64_t n) {
+  float sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += x[i] * x[i];
+  return sum;
 }
 
-// The value of largest magnitude among n, sign kept (the first such on ties), and its magnitude.
-float signed_absmax(const float* x, int64_t n, float& amax) {
-  float max = 0.0f;
-  amax = 0.0f;
-  for (int64_t i = 0; i < n; ++i) {
-    if (std::fabs(x[i]) > amax) {
-      amax = std::fabs(x[i]);
-      max = x[i];
-    }
-  }
-  return max;
+// The weights of n values under an importance matrix: each column's importance times
+// sqrt(σ² + x²), σ² the mean square of the row or super-block the type chooses.
+void importance_weights(const float* x, const float* importance, float sigma2, int n, float* w) {
+  for (int i = 0; i < n; ++i) w[i] = importance[i] * std::sqrt(sigma2 + x[i] * x[i]);
 }
 
-float signed_absmax(const float* x, int64_t n) {
-  float amax;
-  return signed_absmax(x, n, amax);
+float sum(const float* w, int n) {
+  float total = 0;
+  for (int i = 0; i < n; ++i) total += w[i];
+  return total;
 }
 
 // q4_1 / q5_1's affine step: the block's minimum and the step reaching its maximum in `levels`
@@ -69,210 +63,108 @@ AffineStep store_affine_step(const float* x, float levels, Block& block) {
   return {min, d != 0.0f ? 1.0f / d : 0.0f};
 }
 
-// Packs 32 five-bit codes into q5_0 / q5_1's nibbles and high-bit word.
-void pack_q5(const uint8_t* codes, uint8_t* qh_bytes, uint8_t* qs) {
-  uint32_t qh = 0;
-  for (int i = 0; i < kQK / 2; ++i) {
-    qs[i] = static_cast<uint8_t>((codes[i] & 0x0F) | ((codes[i + kQK / 2] & 0x0F) << 4));
-    qh |= static_cast<uint32_t>((codes[i] & 0x10u) >> 4) << i;
-    qh |= static_cast<uint32_t>((codes[i + kQK / 2] & 0x10u) >> 4) << (i + kQK / 2);
-  }
-  std::memcpy(qh_bytes, &qh, sizeof qh);
+// q4_0 / q5_0 under an importance matrix: symmetric codes 0..2·half-1 fit by the weighted search,
+// σ² the row's mean square. Returns the block's scale.
+float fit_weighted_symmetric(const float* x, const float* importance, float sigma2, int half, uint8_t* codes) {
+  float w[kQK];
+  int8_t signed_codes[kQK];
+  importance_weights(x, importance, sigma2, kQK, w);
+  const float d = fit_symmetric(kQK, half, x, w, signed_codes);
+  for (int i = 0; i < kQK; ++i) codes[i] = static_cast<uint8_t>(signed_codes[i]);
+  return d;
 }
 
-// ---- Scale searches of the super-block types ----
-
-// Symmetric codes -nmax..nmax-1 (stored + nmax) for n values and the scale minimising the
-// weighted squared error: the least-squares scale of the codes rounded at -nmax/max, then of
-// the codes at 18 nearby step counts, keeping the best (ggml's make_qx_quants, rmse type 1).
-float fit_symmetric(int n, int nmax, const float* x, const float* w, int8_t* codes) {
-  float amax;
-  const float max = signed_absmax(x, n, amax);
-  if (amax < kGroupMaxEps) {
-    std::fill(codes, codes + n, int8_t{0});
-    return 0.0f;
-  }
-  const auto code_at = [&](float iscale, int i) { return std::clamp(nearest_int(iscale * x[i]), -nmax, nmax - 1); };
-  const auto sums = [&](float iscale, float& sumlx, float& suml2) {
-    sumlx = suml2 = 0.0f;
-    for (int i = 0; i < n; ++i) {
-      const float l = static_cast<float>(code_at(iscale, i));
-      sumlx += w[i] * x[i] * l;
-      suml2 += w[i] * l * l;
-    }
-  };
-  const auto take = [&](float iscale) {
-    for (int i = 0; i < n; ++i) codes[i] = static_cast<int8_t>(nmax + code_at(iscale, i));
-  };
-  float sumlx, suml2;
-  const float first = static_cast<float>(-nmax) / max;
-  sums(first, sumlx, suml2);
-  take(first);
-  float scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
-  float best = scale * sumlx;
-  for (int step = -9; step <= 9; ++step) {
-    if (step == 0) continue;
-    const float iscale = -(static_cast<float>(nmax) + 0.1f * static_cast<float>(step)) / max;
-    sums(iscale, sumlx, suml2);
-    if (suml2 > 0 && sumlx * sumlx > best * suml2) {
-      take(iscale);
-      scale = sumlx / suml2;
-      best = scale * sumlx;
-    }
-  }
-  return scale;
+// q4_1 / q5_1 under an importance matrix: codes 0..nmax with a minimum, fit by the weighted search.
+template <class Block>
+void fit_weighted_affine(const float* x, const float* importance, float sigma2, int nmax, Block& block,
+                         uint8_t* codes) {
+  float w[kQK], minimum;
+  importance_weights(x, importance, sigma2, kQK, w);
+  block.d = f32_to_f16(fit_with_minimum(kQK, nmax, x, w, codes, minimum, kWeightedSearch));
+  block.m = f32_to_f16(-minimum);
 }
 
-// q3_k's symmetric codes -nmax..nmax-1 (stored + nmax) for n values weighted by x²: rounded at
-// -nmax/max, then improved one code at a time while that lowers the error, up to 5 sweeps
-// (ggml's make_q3_quants with its search).
-float fit_symmetric_by_sweeps(int n, int nmax, const float* x, int8_t* codes) {
-  float amax;
-  const float max = signed_absmax(x, n, amax);
-  if (amax < kGroupMaxEps) {
-    std::fill(codes, codes + n, int8_t{0});
-    return 0.0f;
+// One iq4 group of 32 (weighted by x², or under an importance matrix by its weights with σ²
+// over the super-block): its scale.
+float fit_iq4(const float* x, const float* importance, float sigma2) {
+  float w[kQK];
+  if (importance != nullptr) {
+    importance_weights(x, importance, sigma2, kQK, w);
+  } else {
+    for (int i = 0; i < kQK; ++i) w[i] = x[i] * x[i];
   }
-  const float iscale = static_cast<float>(-nmax) / max;
-  float sumlx = 0.0f, suml2 = 0.0f;
-  for (int i = 0; i < n; ++i) {
-    const int l = std::clamp(nearest_int(iscale * x[i]), -nmax, nmax - 1);
-    codes[i] = static_cast<int8_t>(l);
-    const float w = x[i] * x[i];
-    sumlx += w * x[i] * static_cast<float>(l);
-    suml2 += w * static_cast<float>(l) * static_cast<float>(l);
-  }
-  for (int sweep = 0; sweep < 5; ++sweep) {
-    int changed = 0;
-    for (int i = 0; i < n; ++i) {
-      const float w = x[i] * x[i], old = static_cast<float>(codes[i]);
-      float slx = sumlx - w * x[i] * old;
-      if (!(slx > 0)) continue;
-      float sl2 = suml2 - w * old * old;
-      const int l = std::clamp(nearest_int(x[i] * sl2 / slx), -nmax, nmax - 1);
-      if (l == codes[i]) continue;
-      slx += w * x[i] * static_cast<float>(l);
-      sl2 += w * static_cast<float>(l) * static_cast<float>(l);
-      if (sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2) {
-        codes[i] = static_cast<int8_t>(l);
-        sumlx = slx;
-        suml2 = sl2;
-        ++changed;
-      }
-    }
-    if (changed == 0) break;
-  }
-  for (int i = 0; i < n; ++i) codes[i] = static_cast<int8_t>(codes[i] + nmax);
-  return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
+  return fit_iq4_group(x, w);
 }
 
-// How fit_with_minimum searches: step counts nmax + rmin + rdelta·k for k = 0..steps, and the
-// error it minimises (absolute or squared).
-struct MinimumSearch {
-  float rmin, rdelta;
-  int steps;
-  bool absolute_error;
-};
+// ---- Super-block pieces ----
 
-// Codes 0..nmax for n values as scale·code − minimum (minimum ≥ 0 returned through `minimum`),
-// choosing the pair with the least weighted error among the plain min/max fit and the
-// least-squares fits at the searched step counts (ggml's make_qkx2_quants).
-float fit_with_minimum(int n, int nmax, const float* x, const float* w, uint8_t* codes, float& minimum,
-                       const MinimumSearch& search) {
-  float min = x[0], max = x[0], sum_w = w[0], sum_x = sum_w * x[0];
-  for (int i = 1; i < n; ++i) {
-    min = std::min(min, x[i]);
-    max = std::max(max, x[i]);
-    sum_w += w[i];
-    sum_x += w[i] * x[i];
-  }
-  if (min > 0) min = 0;
-  if (max == min) {
-    std::fill(codes, codes + n, uint8_t{0});
-    minimum = -min;
-    return 0.0f;
-  }
-  const auto code_at = [&](float iscale, int i) { return std::clamp(nearest_int(iscale * (x[i] - min)), 0, nmax); };
-  const auto error_of = [&](float scale, float offset, const uint8_t* l) {
-    float error = 0.0f;
-    for (int i = 0; i < n; ++i) {
-      const float diff = scale * static_cast<float>(l[i]) + offset - x[i];
-      error += w[i] * (search.absolute_error ? std::fabs(diff) : diff * diff);
-    }
-    return error;
-  };
-  float iscale = static_cast<float>(nmax) / (max - min), scale = 1 / iscale;
-  for (int i = 0; i < n; ++i) codes[i] = static_cast<uint8_t>(code_at(iscale, i));
-  float best_error = error_of(scale, min, codes);
-  uint8_t trial[kQK];
-  for (int step = 0; step <= search.steps; ++step) {
-    iscale = (search.rmin + search.rdelta * static_cast<float>(step) + static_cast<float>(nmax)) / (max - min);
-    float sum_l = 0, sum_l2 = 0, sum_xl = 0;
-    for (int i = 0; i < n; ++i) {
-      const int l = code_at(iscale, i);
-      trial[i] = static_cast<uint8_t>(l);
-      const float lf = static_cast<float>(l);
-      sum_l += w[i] * lf;
-      sum_l2 += w[i] * lf * lf;
-      sum_xl += w[i] * lf * x[i];
-    }
-    const float det = sum_w * sum_l2 - sum_l * sum_l;
-    if (det <= 0) continue;
-    float this_scale = (sum_w * sum_xl - sum_x * sum_l) / det;
-    float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / det;
-    if (this_min > 0) {
-      this_min = 0;
-      this_scale = sum_xl / sum_l2;
-    }
-    const float error = error_of(this_scale, this_min, trial);
-    if (error < best_error) {
-      std::copy(trial, trial + n, codes);
-      best_error = error;
-      scale = this_scale;
-      min = this_min;
+// q4_k / q5_k's 6-bit scales and minimums, 12 bytes: the first four of each whole, the last
+// four split into a nibble and two high bits.
+void pack_k4_scales(const uint8_t* ls, const uint8_t* lm, uint8_t* packed) {
+  std::memset(packed, 0, 12);
+  for (int j = 0; j < 8; ++j) {
+    if (j < 4) {
+      packed[j] = ls[j];
+      packed[j + 4] = lm[j];
+    } else {
+      packed[j + 4] = static_cast<uint8_t>((ls[j] & 0xF) | ((lm[j] & 0xF) << 4));
+      packed[j - 4] |= static_cast<uint8_t>((ls[j] >> 4) << 6);
+      packed[j] |= static_cast<uint8_t>((lm[j] >> 4) << 6);
     }
   }
-  minimum = -min;
-  return scale;
 }
 
-// The weights q4_k / q5_k fit a group of 32 with: the group's RMS plus each value's magnitude.
-void rms_plus_magnitude(const float* x, float* w) {
-  float sum_x2 = 0;
-  for (int i = 0; i < 32; ++i) sum_x2 += x[i] * x[i];
-  const float rms = std::sqrt(sum_x2 / 32);
-  for (int i = 0; i < 32; ++i) w[i] = rms + std::fabs(x[i]);
-}
-
-// q4_k / q5_k: 8 groups of 32 fit with a minimum, their scales and minimums stored in 6 bits
-// against the super-block's largest of each, then every value re-coded against the stored
-// (rounded) scale and minimum. Fills the 12 scale bytes, d, dmin and the 256 codes.
-void fit_k4_super_block(const float* x, int nmax, const MinimumSearch& search, uint8_t* packed, uint16_t& d_f16,
-                        uint16_t& dmin_f16, uint8_t* codes) {
+// q4_k / q5_k without an importance matrix: each group of 32 fit with a minimum, weighted by
+// the group's RMS plus each value's magnitude; scales and minimums rounded against the largest.
+void fit_k4_scales(const float* x, int nmax, const MinimumSearch& search, uint8_t* codes, uint8_t* packed,
+                   uint16_t& d_f16, uint16_t& dmin_f16) {
   float scales[8], mins[8], w[32], max_scale = 0, max_min = 0;
   for (int j = 0; j < 8; ++j) {
-    rms_plus_magnitude(x + 32 * j, w);
+    const float rms = std::sqrt(sum_of_squares(x + 32 * j, 32) / 32);
+    for (int i = 0; i < 32; ++i) w[i] = rms + std::fabs(x[32 * j + i]);
     scales[j] = fit_with_minimum(32, nmax, x + 32 * j, w, codes + 32 * j, mins[j], search);
     max_scale = std::max(max_scale, scales[j]);
     max_min = std::max(max_min, mins[j]);
   }
   const float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
   const float inv_min = max_min > 0 ? 63.f / max_min : 0.f;
-  std::memset(packed, 0, 12);
+  uint8_t ls[8], lm[8];
   for (int j = 0; j < 8; ++j) {
-    const auto ls = std::min<uint8_t>(63, static_cast<uint8_t>(nearest_int(inv_scale * scales[j])));
-    const auto lm = std::min<uint8_t>(63, static_cast<uint8_t>(nearest_int(inv_min * mins[j])));
-    if (j < 4) {
-      packed[j] = ls;
-      packed[j + 4] = lm;
-    } else {
-      packed[j + 4] = static_cast<uint8_t>((ls & 0xF) | ((lm & 0xF) << 4));
-      packed[j - 4] |= static_cast<uint8_t>((ls >> 4) << 6);
-      packed[j] |= static_cast<uint8_t>((lm >> 4) << 6);
-    }
+    ls[j] = std::min<uint8_t>(63, static_cast<uint8_t>(nearest_int(inv_scale * scales[j])));
+    lm[j] = std::min<uint8_t>(63, static_cast<uint8_t>(nearest_int(inv_min * mins[j])));
   }
+  pack_k4_scales(ls, lm, packed);
   d_f16 = f32_to_f16(max_scale / 63.f);
   dmin_f16 = f32_to_f16(max_min / 63.f);
+}
+
+// q4_k / q5_k under an importance matrix: the groups fit by the weighted search, then their
+// scales and minimums fit as 6-bit codes weighted by each group's total weight.
+void fit_k4_scales_weighted(const float* x, const float* importance, int nmax, uint8_t* codes, uint8_t* packed,
+                            uint16_t& d_f16, uint16_t& dmin_f16) {
+  const float sigma2 = 2 * sum_of_squares(x, kQK_K) / kQK_K;
+  float scales[8], mins[8], group_weight[8], w[32];
+  for (int j = 0; j < 8; ++j) {
+    importance_weights(x + 32 * j, importance + 32 * j, sigma2, 32, w);
+    group_weight[j] = sum(w, 32);
+    scales[j] = fit_with_minimum(32, nmax, x + 32 * j, w, codes + 32 * j, mins[j], kWeightedSearch);
+  }
+  uint8_t ls[8], lm[8];
+  const float d = fit_positive(8, 63, scales, group_weight, ls);
+  const float dmin = fit_positive(8, 63, mins, group_weight, lm);
+  if (nmax == 31) {  // ggml's q5_k (not its q4_k) clamps them, which matters only for a wrapped negative code
+    for (int j = 0; j < 8; ++j) {
+      ls[j] = std::min<uint8_t>(63, ls[j]);
+      lm[j] = std::min<uint8_t>(63, lm[j]);
+    }
+  }
+  pack_k4_scales(ls, lm, packed);
+  d_f16 = f32_to_f16(d);
+  dmin_f16 = f32_to_f16(dmin);
+}
+
+// q4_k / q5_k: every value re-coded against its group's stored (rounded) scale and minimum.
+void recode_k4(const float* x, int nmax, const uint8_t* packed, uint16_t d_f16, uint16_t dmin_f16, uint8_t* codes) {
   for (int j = 0; j < 8; ++j) {
     int sc, m;
     scale_min_k4(j, packed, sc, m);
@@ -284,73 +176,109 @@ void fit_k4_super_block(const float* x, int nmax, const MinimumSearch& search, u
   }
 }
 
-// Packs 256 two-bit codes as q2_k / q3_k store them: byte l of each 32-byte run holds codes
-// l, l+32, l+64, l+96 of its 128.
-void pack_2bit(const uint8_t* codes, uint8_t* qs) {
-  for (int j = 0; j < kQK_K; j += 128) {
-    for (int l = 0; l < 32; ++l) {
-      qs[j / 4 + l] = static_cast<uint8_t>(codes[j + l] | (codes[j + l + 32] << 2) | (codes[j + l + 64] << 4) |
-                                           (codes[j + l + 96] << 6));
-    }
+// q4_k / q5_k: codes, 12 scale bytes, d and dmin of one super-block.
+void fit_k4_super_block(const float* x, const float* importance, int nmax, const MinimumSearch& search, uint8_t* packed,
+                        uint16_t& d_f16, uint16_t& dmin_f16, uint8_t* codes) {
+  if (importance != nullptr) {
+    fit_k4_scales_weighted(x, importance, nmax, codes, packed, d_f16, dmin_f16);
+  } else {
+    fit_k4_scales(x, nmax, search, codes, packed, d_f16, dmin_f16);
   }
+  recode_k4(x, nmax, packed, d_f16, dmin_f16, codes);
 }
 
-// ---- iq4: codes index the 16 non-uniform levels ----
-
-// The level nearest to v (the lower one on ties).
-int nearest_level(float v) {
-  const int8_t* levels = kIQ4Levels;
-  if (v <= levels[0]) return 0;
-  if (v >= levels[15]) return 15;
-  int lo = 0, hi = 15;
-  while (hi - lo > 1) {
-    const int mid = (lo + hi) / 2;
-    (v < levels[mid] ? hi : lo) = mid;
-  }
-  return v - levels[hi - 1] < levels[hi] - v ? hi - 1 : hi;
-}
-
-// The scale of one group of 32 weighted by x²: the least-squares scale of the codes at
-// -max/-127, then of those at 15 nearby step counts, keeping the best. 0 for an all-zero group.
-float fit_iq4_group(const float* x) {
-  float amax;
-  const float max = signed_absmax(x, 32, amax);
-  if (amax < kGroupMaxEps) return 0.0f;
-  const auto sums = [&](float id, float& sumqx, float& sumq2) {
-    sumqx = sumq2 = 0;
-    for (int j = 0; j < 32; ++j) {
-      const float q = kIQ4Levels[nearest_level(id * x[j])], w = x[j] * x[j];
-      sumqx += w * q * x[j];
-      sumq2 += w * q * q;
-    }
-  };
-  float sumqx, sumq2;
-  const float start = -max / kIQ4Levels[0];
-  sums(1 / start, sumqx, sumq2);
-  float d = sumq2 > 0 ? sumqx / sumq2 : 0.f, best = d * sumqx;
-  for (int step = -7; step <= 7; ++step) {
-    sums(static_cast<float>(step + kIQ4Levels[0]) / max, sumqx, sumq2);
-    if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
-      d = sumqx / sumq2;
-      best = d * sumqx;
-    }
-  }
-  return d;
-}
-
-// Codes of 32 values at scale d, packed as q4_0's nibbles.
-void pack_iq4_group(const float* x, float d, uint8_t* qs) {
-  const float id = d != 0.0f ? 1 / d : 0.0f;
+// q2_k's scales (low nibbles) and minimums (high nibbles) without an importance matrix: each
+// group of 16 fit with a minimum weighted by magnitude, both rounded against the largest over 15.
+void fit_q2_k_scales(const float* x, BlockQ2_K& block, uint8_t* codes) {
+  float scales[16], mins[16], w[16], max_scale = 0, max_min = 0;
   for (int j = 0; j < 16; ++j) {
-    qs[j] = static_cast<uint8_t>(nearest_level(id * x[j]) | (nearest_level(id * x[j + 16]) << 4));
+    for (int l = 0; l < 16; ++l) w[l] = std::fabs(x[16 * j + l]);
+    scales[j] = fit_with_minimum(16, 3, x + 16 * j, w, codes + 16 * j, mins[j], {-0.5f, 0.1f, 15, true});
+    max_scale = std::max(max_scale, scales[j]);
+    max_min = std::max(max_min, mins[j]);
   }
+  for (int j = 0; j < 16; ++j) {
+    block.scales[j] = max_scale > 0 ? static_cast<uint8_t>(nearest_int(15.f / max_scale * scales[j])) : 0;
+  }
+  block.d = f32_to_f16(max_scale > 0 ? max_scale / 15.f : 0.f);
+  if (max_min > 0) {
+    for (int j = 0; j < 16; ++j) block.scales[j] |= static_cast<uint8_t>(nearest_int(15.f / max_min * mins[j]) << 4);
+  }
+  block.dmin = f32_to_f16(max_min > 0 ? max_min / 15.f : 0.f);
+}
+
+// q2_k's scales and minimums under an importance matrix: the groups fit by the weighted search,
+// their scales and minimums as 4-bit codes weighted by each group's total weight.
+void fit_q2_k_scales_weighted(const float* x, const float* importance, BlockQ2_K& block, uint8_t* codes) {
+  const float sigma2 = sum_of_squares(x, kQK_K) / kQK_K;
+  float scales[16], mins[16], group_weight[16], w[16];
+  for (int j = 0; j < 16; ++j) {
+    importance_weights(x + 16 * j, importance + 16 * j, sigma2, 16, w);
+    group_weight[j] = sum(w, 16);
+    scales[j] = fit_with_minimum(16, 3, x + 16 * j, w, codes + 16 * j, mins[j], kWeightedSearch);
+  }
+  uint8_t ls[16], lm[16];
+  block.d = f32_to_f16(fit_positive(16, 15, scales, group_weight, ls));
+  block.dmin = f32_to_f16(fit_positive(16, 15, mins, group_weight, lm));
+  for (int j = 0; j < 16; ++j) block.scales[j] = static_cast<uint8_t>(ls[j] | (lm[j] << 4));
+}
+
+// q3_k's signed 6-bit group scales, stored biased by 32 (q3_k_scale's layout): the low nibbles
+// in bytes 0..7, the high two bits in bytes 8..11.
+void pack_q3_k_scales(const int* biased, uint8_t* packed) {
+  std::memset(packed, 0, 12);
+  for (int j = 0; j < 16; ++j) {
+    packed[j % 8] |= static_cast<uint8_t>((biased[j] & 0xF) << (4 * (j / 8)));
+    packed[j % 4 + 8] |= static_cast<uint8_t>((biased[j] >> 4) << (2 * (j / 4)));
+  }
+}
+
+// q3_k without an importance matrix: groups fit by sweeps, scales rounded against the largest.
+void fit_q3_k_scales(const float* x, BlockQ3_K& block, int8_t* codes) {
+  float scales[16], max_scale = 0, amax = 0;
+  for (int j = 0; j < 16; ++j) {
+    scales[j] = fit_symmetric_by_sweeps(16, 4, x + 16 * j, codes + 16 * j);
+    if (std::fabs(scales[j]) > amax) {
+      amax = std::fabs(scales[j]);
+      max_scale = scales[j];
+    }
+  }
+  std::memset(block.scales, 0, sizeof block.scales);
+  if (max_scale == 0.0f) {
+    block.d = f32_to_f16(0.f);
+    return;
+  }
+  const float iscale = -32.f / max_scale;
+  int biased[16];
+  for (int j = 0; j < 16; ++j) {
+    biased[j] = std::clamp(static_cast<int>(static_cast<int8_t>(nearest_int(iscale * scales[j]))), -32, 31) + 32;
+  }
+  pack_q3_k_scales(biased, block.scales);
+  block.d = f32_to_f16(1 / iscale);
+}
+
+// q3_k under an importance matrix: groups and then their scales fit by the weighted search.
+void fit_q3_k_scales_weighted(const float* x, const float* importance, BlockQ3_K& block, int8_t* codes) {
+  const float sigma2 = 2 * sum_of_squares(x, kQK_K) / kQK_K;
+  float scales[16], group_weight[16], w[16];
+  for (int j = 0; j < 16; ++j) {
+    importance_weights(x + 16 * j, importance + 16 * j, sigma2, 16, w);
+    group_weight[j] = sum(w, 16);
+    scales[j] = fit_symmetric(16, 4, x + 16 * j, w, codes + 16 * j);
+  }
+  int8_t stored[16];
+  const float d = fit_symmetric(16, 32, scales, group_weight, stored);
+  int biased[16];
+  for (int j = 0; j < 16; ++j) biased[j] = stored[j];
+  pack_q3_k_scales(biased, block.scales);
+  block.d = f32_to_f16(d);
 }
 
 }  // namespace
 
-// ---- The 32-element types (ggml's quantize_row_*_ref) ----
+// ---- The 32-element types ----
 
-void q8_0_from_f32(const float* src, void* dst, int64_t n) {
+void q8_0_from_f32(const float* src, void* dst, int64_t n, const float*) {
   auto* blocks = static_cast<BlockQ8_0*>(dst);
   for (int64_t b = 0; b < n / kQK; ++b) {
     const float* x = src + b * kQK;
@@ -363,66 +291,84 @@ void q8_0_from_f32(const float* src, void* dst, int64_t n) {
   }
 }
 
-void q4_0_from_f32(const float* src, void* dst, int64_t n) {
+void q4_0_from_f32(const float* src, void* dst, int64_t n, const float* importance) {
   auto* blocks = static_cast<BlockQ4_0*>(dst);
+  const float sigma2 = importance != nullptr ? sum_of_squares(src, n) / static_cast<float>(n) : 0.0f;
+  uint8_t codes[kQK];
   for (int64_t b = 0; b < n / kQK; ++b) {
     const float* x = src + b * kQK;
-    const float d = signed_absmax(x, kQK) / -8.0f;
-    const float inverse = d != 0.0f ? 1.0f / d : 0.0f;
-    blocks[b].scale_f16 = f32_to_f16(d);
-    auto code = [&](float v) {
-      return static_cast<uint8_t>(std::min<int>(15, static_cast<int8_t>(v * inverse + 8.5f)));
-    };
-    for (int64_t i = 0; i < kQK / 2; ++i) {
-      blocks[b].quants[i] = static_cast<uint8_t>(code(x[i]) | (code(x[i + kQK / 2]) << 4));
+    if (importance != nullptr) {
+      blocks[b].scale_f16 = f32_to_f16(fit_weighted_symmetric(x, importance + b * kQK, sigma2, 8, codes));
+    } else {
+      const float d = signed_absmax(x, kQK) / -8.0f;
+      const float inverse = d != 0.0f ? 1.0f / d : 0.0f;
+      blocks[b].scale_f16 = f32_to_f16(d);
+      for (int64_t i = 0; i < kQK; ++i)
+        codes[i] = static_cast<uint8_t>(std::min<int>(15, static_cast<int8_t>(x[i] * inverse + 8.5f)));
     }
+    for (int64_t i = 0; i < kQK / 2; ++i) blocks[b].quants[i] = static_cast<uint8_t>(codes[i] | (codes[i + 16] << 4));
   }
 }
 
-void q4_1_from_f32(const float* src, void* dst, int64_t n) {
+void q4_1_from_f32(const float* src, void* dst, int64_t n, const float* importance) {
   auto* blocks = static_cast<BlockQ4_1*>(dst);
+  const float sigma2 = importance != nullptr ? sum_of_squares(src, n) / static_cast<float>(n) : 0.0f;
+  uint8_t codes[kQK];
   for (int64_t b = 0; b < n / kQK; ++b) {
     const float* x = src + b * kQK;
-    const AffineStep step = store_affine_step(x, 15.0f, blocks[b]);
-    auto code = [&](float v) {
-      return static_cast<uint8_t>(std::min<int>(15, static_cast<int8_t>((v - step.min) * step.inverse + 0.5f)));
-    };
-    for (int64_t i = 0; i < kQK / 2; ++i) {
-      blocks[b].qs[i] = static_cast<uint8_t>(code(x[i]) | (code(x[i + kQK / 2]) << 4));
+    if (importance != nullptr) {
+      fit_weighted_affine(x, importance + b * kQK, sigma2, 15, blocks[b], codes);
+    } else {
+      const AffineStep step = store_affine_step(x, 15.0f, blocks[b]);
+      for (int64_t i = 0; i < kQK; ++i)
+        codes[i] =
+            static_cast<uint8_t>(std::min<int>(15, static_cast<int8_t>((x[i] - step.min) * step.inverse + 0.5f)));
     }
+    for (int64_t i = 0; i < kQK / 2; ++i) blocks[b].qs[i] = static_cast<uint8_t>(codes[i] | (codes[i + 16] << 4));
   }
 }
 
-void q5_0_from_f32(const float* src, void* dst, int64_t n) {
+void q5_0_from_f32(const float* src, void* dst, int64_t n, const float* importance) {
   auto* blocks = static_cast<BlockQ5_0*>(dst);
+  const float sigma2 = importance != nullptr ? sum_of_squares(src, n) / static_cast<float>(n) : 0.0f;
   uint8_t codes[kQK];
   for (int64_t b = 0; b < n / kQK; ++b) {
     const float* x = src + b * kQK;
-    const float d = signed_absmax(x, kQK) / -16.0f;
-    const float inverse = d != 0.0f ? 1.0f / d : 0.0f;
-    blocks[b].d = f32_to_f16(d);
-    for (int64_t i = 0; i < kQK; ++i)
-      codes[i] = static_cast<uint8_t>(std::min<int>(31, static_cast<int8_t>(x[i] * inverse + 16.5f)));
+    if (importance != nullptr) {
+      blocks[b].d = f32_to_f16(fit_weighted_symmetric(x, importance + b * kQK, sigma2, 16, codes));
+    } else {
+      const float d = signed_absmax(x, kQK) / -16.0f;
+      const float inverse = d != 0.0f ? 1.0f / d : 0.0f;
+      blocks[b].d = f32_to_f16(d);
+      for (int64_t i = 0; i < kQK; ++i)
+        codes[i] = static_cast<uint8_t>(std::min<int>(31, static_cast<int8_t>(x[i] * inverse + 16.5f)));
+    }
     pack_q5(codes, blocks[b].qh, blocks[b].qs);
   }
 }
 
-void q5_1_from_f32(const float* src, void* dst, int64_t n) {
+void q5_1_from_f32(const float* src, void* dst, int64_t n, const float* importance) {
   auto* blocks = static_cast<BlockQ5_1*>(dst);
+  const float sigma2 = importance != nullptr ? sum_of_squares(src, n) / static_cast<float>(n) : 0.0f;
   uint8_t codes[kQK];
   for (int64_t b = 0; b < n / kQK; ++b) {
     const float* x = src + b * kQK;
-    const auto [min, inverse] = store_affine_step(x, 31.0f, blocks[b]);
-    for (int64_t i = 0; i < kQK; ++i) codes[i] = static_cast<uint8_t>((x[i] - min) * inverse + 0.5f);
+    if (importance != nullptr) {
+      fit_weighted_affine(x, importance + b * kQK, sigma2, 31, blocks[b], codes);
+    } else {
+      const auto [min, inverse] = store_affine_step(x, 31.0f, blocks[b]);
+      for (int64_t i = 0; i < kQK; ++i) codes[i] = static_cast<uint8_t>((x[i] - min) * inverse + 0.5f);
+    }
     pack_q5(codes, blocks[b].qh, blocks[b].qs);
   }
 }
 
-void iq4_nl_from_f32(const float* src, void* dst, int64_t n) {
+void iq4_nl_from_f32(const float* src, void* dst, int64_t n, const float* importance) {
   auto* blocks = static_cast<BlockIQ4_NL*>(dst);
   for (int64_t b = 0; b < n / kQK; ++b) {
     const float* x = src + b * kQK;
-    const float d = fit_iq4_group(x);
+    const float sigma2 = sum_of_squares(x, kQK) * (2.f / kQK);
+    const float d = fit_iq4(x, importance != nullptr ? importance + b * kQK : nullptr, sigma2);
     blocks[b].d = f32_to_f16(d);
     pack_iq4_group(x, d, blocks[b].qs);
   }
@@ -430,28 +376,18 @@ void iq4_nl_from_f32(const float* src, void* dst, int64_t n) {
 
 // ---- The 256-element super-block types ----
 
-void q2_k_from_f32(const float* src, void* dst, int64_t n) {
+void q2_k_from_f32(const float* src, void* dst, int64_t n, const float* importance) {
   auto* blocks = static_cast<BlockQ2_K*>(dst);
+  uint8_t codes[kQK_K];
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const float* x = src + b * kQK_K;
     BlockQ2_K& block = blocks[b];
-    uint8_t codes[kQK_K];
-    float scales[16], mins[16], w[16], max_scale = 0, max_min = 0;
-    for (int j = 0; j < 16; ++j) {
-      for (int l = 0; l < 16; ++l) w[l] = std::fabs(x[16 * j + l]);
-      scales[j] = fit_with_minimum(16, 3, x + 16 * j, w, codes + 16 * j, mins[j], {-0.5f, 0.1f, 15, true});
-      max_scale = std::max(max_scale, scales[j]);
-      max_min = std::max(max_min, mins[j]);
+    if (importance != nullptr) {
+      fit_q2_k_scales_weighted(x, importance + b * kQK_K, block, codes);
+    } else {
+      fit_q2_k_scales(x, block, codes);
     }
-    // Scales in the low nibbles, minimums in the high, each against the largest over 15.
-    for (int j = 0; j < 16; ++j) {
-      block.scales[j] = max_scale > 0 ? static_cast<uint8_t>(nearest_int(15.f / max_scale * scales[j])) : 0;
-    }
-    block.d = f32_to_f16(max_scale > 0 ? max_scale / 15.f : 0.f);
-    if (max_min > 0) {
-      for (int j = 0; j < 16; ++j) block.scales[j] |= static_cast<uint8_t>(nearest_int(15.f / max_min * mins[j]) << 4);
-    }
-    block.dmin = f32_to_f16(max_min > 0 ? max_min / 15.f : 0.f);
+    // Every value re-coded against its group's stored scale and minimum.
     for (int j = 0; j < 16; ++j) {
       const float d = f16_to_f32(block.d) * static_cast<float>(block.scales[j] & 0xF);
       if (d == 0.0f) continue;
@@ -463,32 +399,16 @@ void q2_k_from_f32(const float* src, void* dst, int64_t n) {
   }
 }
 
-void q3_k_from_f32(const float* src, void* dst, int64_t n) {
+void q3_k_from_f32(const float* src, void* dst, int64_t n, const float* importance) {
   auto* blocks = static_cast<BlockQ3_K*>(dst);
+  int8_t codes[kQK_K];
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const float* x = src + b * kQK_K;
     BlockQ3_K& block = blocks[b];
-    int8_t codes[kQK_K];
-    float scales[16], max_scale = 0, amax = 0;
-    for (int j = 0; j < 16; ++j) {
-      scales[j] = fit_symmetric_by_sweeps(16, 4, x + 16 * j, codes + 16 * j);
-      if (std::fabs(scales[j]) > amax) {
-        amax = std::fabs(scales[j]);
-        max_scale = scales[j];
-      }
-    }
-    // Signed 6-bit scales against the largest over -32, stored biased by 32 (q3_k_scale's layout).
-    std::memset(block.scales, 0, sizeof block.scales);
-    if (max_scale != 0.0f) {
-      const float iscale = -32.f / max_scale;
-      for (int j = 0; j < 16; ++j) {
-        const int l = std::clamp(static_cast<int>(static_cast<int8_t>(nearest_int(iscale * scales[j]))), -32, 31) + 32;
-        block.scales[j % 8] |= static_cast<uint8_t>((l & 0xF) << (4 * (j / 8)));
-        block.scales[j % 4 + 8] |= static_cast<uint8_t>((l >> 4) << (2 * (j / 4)));
-      }
-      block.d = f32_to_f16(1 / iscale);
+    if (importance != nullptr) {
+      fit_q3_k_scales_weighted(x, importance + b * kQK_K, block, codes);
     } else {
-      block.d = f32_to_f16(0.f);
+      fit_q3_k_scales(x, block, codes);
     }
     for (int j = 0; j < 16; ++j) {
       const float d = f16_to_f32(block.d) * static_cast<float>(q3_k_scale(block.scales, j));
@@ -507,12 +427,13 @@ void q3_k_from_f32(const float* src, void* dst, int64_t n) {
   }
 }
 
-void q4_k_from_f32(const float* src, void* dst, int64_t n) {
+void q4_k_from_f32(const float* src, void* dst, int64_t n, const float* importance) {
   auto* blocks = static_cast<BlockQ4_K*>(dst);
   uint8_t codes[kQK_K];
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     BlockQ4_K& block = blocks[b];
-    fit_k4_super_block(src + b * kQK_K, 15, {-1.f, 0.1f, 20, false}, block.scales, block.d, block.dmin, codes);
+    fit_k4_super_block(src + b * kQK_K, importance != nullptr ? importance + b * kQK_K : nullptr, 15,
+                       {-1.f, 0.1f, 20, false}, block.scales, block.d, block.dmin, codes);
     // Byte l of each 32-byte run: code l of its 64 in the low nibble, code l + 32 in the high.
     for (int j = 0; j < kQK_K; j += 64) {
       for (int l = 0; l < 32; ++l) block.qs[j / 2 + l] = static_cast<uint8_t>(codes[j + l] | (codes[j + l + 32] << 4));
@@ -520,12 +441,13 @@ void q4_k_from_f32(const float* src, void* dst, int64_t n) {
   }
 }
 
-void q5_k_from_f32(const float* src, void* dst, int64_t n) {
+void q5_k_from_f32(const float* src, void* dst, int64_t n, const float* importance) {
   auto* blocks = static_cast<BlockQ5_K*>(dst);
   uint8_t codes[kQK_K];
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     BlockQ5_K& block = blocks[b];
-    fit_k4_super_block(src + b * kQK_K, 31, {-0.5f, 0.1f, 15, false}, block.scales, block.d, block.dmin, codes);
+    fit_k4_super_block(src + b * kQK_K, importance != nullptr ? importance + b * kQK_K : nullptr, 31,
+                       {-0.5f, 0.1f, 15, false}, block.scales, block.d, block.dmin, codes);
     // q4_k's nibbles, with the fifth bit of codes l and l + 32 of run r in bits 2r and 2r+1 of qh[l].
     std::memset(block.qh, 0, sizeof block.qh);
     for (int r = 0; r < 4; ++r) {
@@ -538,7 +460,7 @@ void q5_k_from_f32(const float* src, void* dst, int64_t n) {
   }
 }
 
-void q6_k_from_f32(const float* src, void* dst, int64_t n) {
+void q6_k_from_f32(const float* src, void* dst, int64_t n, const float* importance) {
   auto* blocks = static_cast<BlockQ6_K*>(dst);
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const float* x = src + b * kQK_K;
@@ -546,7 +468,10 @@ void q6_k_from_f32(const float* src, void* dst, int64_t n) {
     int8_t codes[kQK_K];
     float scales[16], w[16], max_scale = 0, max_abs_scale = 0;
     for (int j = 0; j < 16; ++j) {
-      for (int l = 0; l < 16; ++l) w[l] = x[16 * j + l] * x[16 * j + l];
+      // ggml weights q6_k's groups by the importance itself, not by the importance-scaled sqrt(σ² + x²).
+      for (int l = 0; l < 16; ++l) {
+        w[l] = importance != nullptr ? importance[b * kQK_K + 16 * j + l] : x[16 * j + l] * x[16 * j + l];
+      }
       scales[j] = fit_symmetric(16, 32, x + 16 * j, w, codes + 16 * j);
       if (std::fabs(scales[j]) > max_abs_scale) {
         max_abs_scale = std::fabs(scales[j]);
@@ -578,14 +503,15 @@ void q6_k_from_f32(const float* src, void* dst, int64_t n) {
   }
 }
 
-void iq4_xs_from_f32(const float* src, void* dst, int64_t n) {
+void iq4_xs_from_f32(const float* src, void* dst, int64_t n, const float* importance) {
   auto* blocks = static_cast<BlockIQ4_XS*>(dst);
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const float* x = src + b * kQK_K;
     BlockIQ4_XS& block = blocks[b];
+    const float sigma2 = sum_of_squares(x, kQK_K) * (2.f / kQK_K);
     float scales[8], max_scale = 0, amax = 0;
     for (int j = 0; j < 8; ++j) {
-      scales[j] = fit_iq4_group(x + 32 * j);
+      scales[j] = fit_iq4(x + 32 * j, importance != nullptr ? importance + b * kQK_K + 32 * j : nullptr, sigma2);
       if (std::fabs(scales[j]) > amax) {
         amax = std::fabs(scales[j]);
         max_scale = scales[j];

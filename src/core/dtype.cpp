@@ -104,16 +104,16 @@ void bf16_row_to_f32(const void* src, float* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(in[i]);
 }
 
-void f32_from_f32(const float* src, void* dst, int64_t n) {
+void f32_from_f32(const float* src, void* dst, int64_t n, const float*) {
   std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
 }
 
-void f16_from_f32(const float* src, void* dst, int64_t n) {
+void f16_from_f32(const float* src, void* dst, int64_t n, const float*) {
   auto* out = static_cast<uint16_t*>(dst);
   for (int64_t i = 0; i < n; ++i) out[i] = f32_to_f16(src[i]);
 }
 
-void bf16_from_f32(const float* src, void* dst, int64_t n) {
+void bf16_from_f32(const float* src, void* dst, int64_t n, const float*) {
   auto* out = static_cast<uint16_t*>(dst);
   for (int64_t i = 0; i < n; ++i) out[i] = f32_to_bf16(src[i]);
 }
@@ -164,7 +164,12 @@ std::optional<DType> dtype_from_ggml_type(uint32_t ggml_type) {
 
 void from_f32(DType type, const float* src, void* dst, int64_t n) {
   dtype_bytes(type, n);  // validates the block count
-  dtype_traits(type).from_f32(src, dst, n);
+  dtype_traits(type).from_f32(src, dst, n, nullptr);
+}
+
+void from_f32_row(DType type, const float* row, void* dst, int64_t n, const float* importance) {
+  dtype_bytes(type, n);
+  dtype_traits(type).from_f32(row, dst, n, importance);
 }
 
 bool all_finite(DType type, const void* src, int64_t n) {

@@ -41,9 +41,11 @@ struct DTypeTraits {
   int64_t block_elems;    // elements per block: 1 for plain types
   size_t block_bytes;     // bytes per block
   // n elements (whole blocks) to or from f32, bit for bit as ggml's dequantize_row_* and its
-  // ggml_quantize_chunk without an importance matrix compute them.
+  // ggml_quantize_chunk compute them. from_f32's importance (one per column, or nullptr) is an
+  // importance matrix's row for the matrix; given one, src is a single row of n values, since
+  // ggml weighs some types' values by the row's mean square. Plain types and q8_0 ignore it.
   void (*to_f32)(const void* src, float* dst, int64_t n);
-  void (*from_f32)(const float* src, void* dst, int64_t n);
+  void (*from_f32)(const float* src, void* dst, int64_t n, const float* importance);
   // Byte offsets of a block's f16 scales. A block-quantized value is scale · integer, so a block
   // is finite exactly when its scales are; empty for plain types, whose values are all checked.
   std::span<const uint16_t> f16_scale_offsets;
@@ -55,6 +57,10 @@ std::optional<DType> dtype_from_ggml_type(uint32_t ggml_type);
 // A type stored in blocks of values sharing scales (q8_0, q4_k, ...), as opposed to f32/f16/bf16.
 inline bool is_block_quantized(DType type) {
   return dtype_traits(type).block_elems > 1;
+}
+// A type whose quantizer weighs an importance matrix: ggml's plain types and q8_0 ignore one.
+inline bool weighs_importance(DType type) {
+  return is_block_quantized(type) && type != DType::Q8_0;
 }
 inline std::string_view dtype_name(DType type) {
   return dtype_traits(type).name;
@@ -77,9 +83,11 @@ uint16_t f32_to_bf16(float value);  // round to nearest even, NaN stays NaN
 inline void to_f32(DType type, const void* src, float* dst, int64_t n) {
   dtype_traits(type).to_f32(src, dst, n);
 }
-// Converts n f32 values to `type` (quantizing as ggml does); an error for a type medllm cannot
-// quantize to.
+// Converts n f32 values to `type` (quantizing as ggml does without an importance matrix).
 void from_f32(DType type, const float* src, void* dst, int64_t n);
+// Quantizes one row of n values as ggml_quantize_chunk does given an importance matrix's row for
+// the matrix (`importance`: n values, one per column; nullptr: as from_f32).
+void from_f32_row(DType type, const float* row, void* dst, int64_t n, const float* importance);
 // Whether n elements (whole blocks) of `type` hold no NaN or infinity.
 bool all_finite(DType type, const void* src, int64_t n);
 

@@ -8,13 +8,14 @@
 
 #include "core/error.hpp"
 #include "core/mapped_file.hpp"
+#include "core/utf8.hpp"
 #include "formats/gguf.hpp"
+#include "formats/gguf_imatrix.hpp"
 #include "formats/gguf_writer.hpp"
 
 namespace medllm {
 
 namespace {
-
 
 DType stored_type(const GgufTensorInfo& info) {
   const std::optional<DType> type = dtype_from_ggml_type(info.ggml_type);
@@ -22,23 +23,42 @@ DType stored_type(const GgufTensorInfo& info) {
   return *type;
 }
 
-// The input's metadata, every value as it was encoded, with the file type (and the block layout
-// version) set where they stand or appended.
-void copy_metadata(const GgufFile& file, std::span<const std::byte> bytes, uint32_t ftype, GgufWriter& writer) {
-  bool file_type = false, version = false;
+// llama-quantize's record of the importance matrix: the file, the first dataset (each cut to
+// 127 bytes, as its fixed-size override holds them; here at a character boundary), the matrix
+// count and the chunk count.
+constexpr const char* kImatrixFile = "quantize.imatrix.file";
+constexpr const char* kImatrixDataset = "quantize.imatrix.dataset";
+constexpr const char* kImatrixEntries = "quantize.imatrix.entries_count";
+constexpr const char* kImatrixChunks = "quantize.imatrix.chunks_count";
+
+std::string cut_to_127_bytes(const std::string& text) {
+  size_t end = std::min<size_t>(text.size(), 127);
+  while (end > 0 && end < text.size() && utf8::is_continuation(static_cast<unsigned char>(text[end]))) --end;
+  return text.substr(0, end);
+}
+
+// The input's metadata, every value as it was encoded, then the keys llama.cpp sets (each
+// removed where it stood and appended, as gguf_set_val does): the block layout version, the file
+// type and the importance matrix's record.
+void copy_metadata(const GgufFile& file, std::span<const std::byte> bytes, uint32_t ftype, const Importance* importance,
+                   GgufWriter& writer) {
+  // The split keys are dropped, as llama.cpp drops them: the output is one file.
+  static constexpr const char* kSet[] = {"general.quantization_version",
+                                         "general.file_type",
+                                         kImatrixFile,
+                                         kImatrixDataset,
+                                         kImatrixEntries,
+                                         kImatrixChunks,
+                                         "split.no",
+                                         "split.count",
+                                         "split.tensors.count"};
   for (const GgufEntry& entry : file.entries) {
-    if (entry.key == "general.file_type") {
-      writer.add_u32(entry.key, ftype);
-      file_type = true;
-    } else if (entry.key == "general.quantization_version") {
-      writer.add_u32(entry.key, kQuantizationVersion);
-      version = true;
-    } else {
-      writer.add_encoded(entry.key, entry.type, bytes.subspan(entry.offset, entry.size));
-    }
+    if (std::find(std::begin(kSet), std::end(kSet), entry.key) != std::end(kSet)) continue;
+    writer.add_encoded(entry.key, entry.type, bytes.subspan(entry.offset, entry.size));
   }
-  if (!version) writer.add_u32("general.quantization_version", kQuantizationVersion);
-  if (!file_type) writer.add_u32("general.file_type", ftype);
+  writer.add_u32("general.quantization_version", kQuantizationVersion);
+  writer.add_u32("general.file_type", ftype);
+  if (importance != nullptr) add_importance_record(*importance, writer);
 }
 
 // The layer of "blk.N.…", -1 for the tensors outside the layers.
@@ -63,15 +83,36 @@ std::vector<size_t> llama_cpp_order(const GgufFile& file) {
 
 }  // namespace
 
+std::optional<Importance> load_quantize_importance(const QuantizeOptions& options) {
+  if (options.imatrix.empty()) {
+    if (!options.include_weights.empty() || !options.exclude_weights.empty()) {
+      fail("--include-weights and --exclude-weights choose matrices of an importance matrix: give one with --imatrix");
+    }
+    return std::nullopt;
+  }
+  Importance importance = load_importance(options.imatrix, options.include_weights, options.exclude_weights);
+  // llama-quantize hands llama.cpp no importance matrix when the filters left nothing of it.
+  if (importance.columns.empty()) return std::nullopt;
+  return importance;
+}
+
+void add_importance_record(const Importance& importance, GgufWriter& writer) {
+  writer.add_string(kImatrixFile, cut_to_127_bytes(importance.file));
+  if (!importance.datasets.empty()) writer.add_string(kImatrixDataset, cut_to_127_bytes(importance.datasets.front()));
+  writer.add_u32(kImatrixEntries, static_cast<uint32_t>(importance.columns.size()));
+  if (importance.chunk_count > 0) writer.add_u32(kImatrixChunks, static_cast<uint32_t>(importance.chunk_count));
+}
+
 std::vector<std::byte> convert_rows(DType from, DType to, const std::byte* data, int64_t rows, int64_t columns,
-                                    ThreadPool& pool) {
+                                    ThreadPool& pool, const float* importance, int64_t rows_per_expert) {
   const size_t in_row = dtype_bytes(from, columns), out_row = dtype_bytes(to, columns);
   std::vector<std::byte> out(out_row * static_cast<size_t>(rows));
   pool.parallel_for(rows, [&](int64_t begin, int64_t end) {
     std::vector<float> values(static_cast<size_t>(columns));
     for (int64_t r = begin; r < end; ++r) {
       to_f32(from, data + static_cast<size_t>(r) * in_row, values.data(), columns);
-      from_f32(to, values.data(), out.data() + static_cast<size_t>(r) * out_row, columns);
+      const float* row_importance = importance != nullptr ? importance + (r / rows_per_expert) * columns : nullptr;
+      from_f32_row(to, values.data(), out.data() + static_cast<size_t>(r) * out_row, columns, row_importance);
     }
   });
   return out;
@@ -84,9 +125,10 @@ QuantizeResult quantize_gguf(const std::string& in, const std::string& out, cons
   if (preset == nullptr) fail("unknown type '{}' (one of {})", options.type, quantize_preset_names());
   const MappedFile mapped(in);
   const GgufFile file = with_context(in, [&] { return parse_gguf(mapped.bytes()); });
-  QuantizeMix mix(*preset, file, options.pure);
+  const std::optional<Importance> importance = load_quantize_importance(options);
+  QuantizeMix mix(*preset, file, options.pure, importance.has_value());
   GgufWriter writer;
-  copy_metadata(file, mapped.bytes(), preset->ftype, writer);
+  copy_metadata(file, mapped.bytes(), preset->ftype, importance ? &*importance : nullptr, writer);
   QuantizeResult result;
   std::vector<std::vector<std::byte>> converted;  // alive until the writer has written them
   converted.reserve(file.tensors.size());
@@ -108,8 +150,11 @@ QuantizeResult quantize_gguf(const std::string& in, const std::string& out, cons
           fail("holds NaN or infinite values; its {} blocks would be garbage", dtype_name(tensor.to));
         }
         const auto columns = static_cast<int64_t>(info.ne[0]);
-        bytes = converted.emplace_back(
-            convert_rows(tensor.from, tensor.to, data, shape_numel(tensor.shape) / columns, columns, pool));
+        const float* weights = importance ? importance_for(*importance, info) : nullptr;
+        tensor.weighted = weights != nullptr && weighs_importance(tensor.to);
+        bytes = converted.emplace_back(convert_rows(tensor.from, tensor.to, data, shape_numel(tensor.shape) / columns,
+                                                    columns, pool, weights,
+                                                    static_cast<int64_t>(info.ne.size() > 1 ? info.ne[1] : 1)));
       }
       tensor.bytes_out = bytes.size();
       writer.add_tensor(info.name, tensor.to, tensor.shape, bytes);

@@ -11,6 +11,8 @@ namespace {
 
 // llama_ftype ids (llama.h) of the presets whose mixes have rules.
 enum Ftype : uint32_t {
+  kQ4_0 = 2,
+  kQ5_0 = 8,
   kQ2_K = 10,
   kQ3_K_S = 11,
   kQ3_K_M = 12,
@@ -174,8 +176,8 @@ std::string quantize_preset_names() {
   return out;
 }
 
-QuantizeMix::QuantizeMix(const QuantizePreset& preset, const GgufFile& file, bool pure)
-    : preset_(preset), pure_(pure), arch_(file.metadata.value("general.architecture", "")) {
+QuantizeMix::QuantizeMix(const QuantizePreset& preset, const GgufFile& file, bool pure, bool importance)
+    : preset_(preset), pure_(pure), importance_(importance), arch_(file.metadata.value("general.architecture", "")) {
   const nlohmann::json& meta = file.metadata;
   layers_ = first_int(meta.value(arch_ + ".block_count", nlohmann::json()), 0);
   const int heads = first_int(meta.value(arch_ + ".attention.head_count", nlohmann::json()), 0);
@@ -254,9 +256,15 @@ DType QuantizeMix::down_projection(const std::string& name, DType type) {
     if (!falcon) return more ? DType::Q6_K : type;
     return layer < layers_ / 16 ? DType::Q6_K : more ? DType::Q5_K : DType::Q4_K;
   }
-  if (layer < layers_ / 8 && (f == kIQ4_NL || f == kIQ4_XS)) return DType::Q5_K;
+  if (layer < layers_ / 8 && (f == kIQ4_NL || f == kIQ4_XS) && !importance_) return DType::Q5_K;
   if (f == kQ5_K_M && more) return DType::Q6_K;
   if (f == kQ4_K_S && !falcon && layer < layers_ / 8) return DType::Q5_K;
+  // Even under an importance matrix q4_0 / q5_0 can go wrong in the first down projections;
+  // llama.cpp gives them the types with a minimum then (and only then, so that files made
+  // without one stay as they were).
+  if ((f == kQ4_0 || f == kQ5_0) && importance_ && layer < layers_ / 8) {
+    return f == kQ4_0 ? DType::Q4_1 : DType::Q5_1;
+  }
   return type;
 }
 

@@ -2,7 +2,7 @@
 // llama-quantize's presets and the type each puts a tensor in: its main type, llama.cpp's
 // per-tensor rules for the _S/_M/_L mixes (attention values, feed-forward down projections in
 // some layers, the output matrix), and the fallback for rows the chosen block size does not
-// divide (llama-quant.cpp's llama_tensor_get_type; without an importance matrix).
+// divide (llama-quant.cpp's llama_tensor_get_type).
 
 #include <cstdint>
 #include <string>
@@ -28,7 +28,9 @@ std::string quantize_preset_names();  // "F32, F16, BF16, Q8_0, ..." for message
 class QuantizeMix {
  public:
   // `pure` (--pure) puts every quantizable tensor in the preset's type, rows permitting.
-  QuantizeMix(const QuantizePreset& preset, const GgufFile& file, bool pure);
+  // `importance`: the tensors are quantized under an importance matrix, which changes the rules
+  // for the first eighth of the down projections.
+  QuantizeMix(const QuantizePreset& preset, const GgufFile& file, bool pure, bool importance = false);
   DType type_for(const GgufTensorInfo& tensor, DType stored);
 
  private:
@@ -38,7 +40,7 @@ class QuantizeMix {
   DType attention_output(DType type) const;
 
   const QuantizePreset& preset_;
-  bool pure_;
+  bool pure_, importance_;
   std::string arch_;
   bool tied_ = true;        // no output.weight: the embeddings double as the output matrix
   bool seventy_b_ = false;  // llama.cpp's 70B size class (80 layers of llama or qwen2)

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/dtype.hpp"
+#include "formats/gguf_quantize.hpp"
 
 namespace medllm {
 
@@ -26,6 +27,9 @@ void export_huggingface(const Model& model, const std::string& out_dir, DType dt
 // (F32, F16, BF16, Q8_0, Q4_K_M, ...): norms stay f32, the matrices take the preset's per-tensor
 // mix, each quantized from its exact f32 values. Only the output is held in memory.
 void export_gguf(const Model& model, const std::string& out_file, const std::string& type);
+// The same with llama-quantize's options: options.type the preset; pure (--pure) and an
+// importance matrix (imatrix, include_weights, exclude_weights) as `medllm quantize` applies them.
+void export_gguf(const Model& model, const std::string& out_file, const QuantizeOptions& options);
 
 // A PEFT LoRA adapter directory as llama.cpp's GGUF LoRA adapter (its --lora, Ollama's ADAPTER),
 // as convert_lora_to_gguf makes it: lora_a / lora_b pairs under the base's GGUF tensor names (B's

@@ -191,7 +191,8 @@ GgufFile mix_plan(const ModelConfig& c, const std::string& arch, const std::vect
 // One weight as written: q/k rows in llama.cpp's order, Gemma's norms as 1 + w, finite, in the
 // type the mix gives it.
 std::vector<std::byte> weight_bytes(const ConstNamedWeight& w, const GgufTensorInfo& info, DType dtype,
-                                    const ModelConfig& c, RopeLayout layout, ThreadPool& pool) {
+                                    const ModelConfig& c, RopeLayout layout, const Importance* importance,
+                                    ThreadPool& pool) {
   std::vector<float> values = values_in_layout(w, c.rope_layout, layout);
   // llama.cpp multiplies by Gemma's norm weights as they are: its converter stores 1 + w (a
   // model read from GGUF holds them so already).
@@ -202,8 +203,10 @@ std::vector<std::byte> weight_bytes(const ConstNamedWeight& w, const GgufTensorI
     fail("holds NaN or infinite values (a merged adapter or checkpoint can bring them)");
   }
   const auto columns = static_cast<int64_t>(info.ne[0]);
+  const float* weights = importance != nullptr ? importance_for(*importance, info) : nullptr;
   return convert_rows(DType::F32, dtype, reinterpret_cast<const std::byte*>(values.data()),
-                      static_cast<int64_t>(values.size()) / columns, columns, pool);
+                      static_cast<int64_t>(values.size()) / columns, columns, pool, weights,
+                      static_cast<int64_t>(info.ne.size() > 1 ? info.ne[1] : 1));
 }
 
 std::string model_name(const ModelState& impl) {
@@ -215,10 +218,16 @@ std::string model_name(const ModelState& impl) {
 }  // namespace
 
 void export_gguf(const Model& model, const std::string& out_file, const std::string& type) {
+  export_gguf(model, out_file, QuantizeOptions{.type = type});
+}
+
+void export_gguf(const Model& model, const std::string& out_file, const QuantizeOptions& options) {
   const ModelState& impl = model_state(model);
   const ModelConfig& c = impl.config;
-  const QuantizePreset* preset = find_quantize_preset(type);
-  if (preset == nullptr) fail("export: unknown type '{}' (one of {})", type, quantize_preset_names());
+  const QuantizePreset* preset = find_quantize_preset(options.type);
+  if (preset == nullptr) fail("export: unknown type '{}' (one of {})", options.type, quantize_preset_names());
+  // Every matrix is quantized once, from its exact values: there is nothing to requantize.
+  if (options.allow_requantize) fail("export: --allow-requantize is for GGUF input");
   const auto arch = gguf_architecture_of(c.model_type);
   if (!arch) {
     fail("export: model_type '{}' is not written to GGUF yet ({} are)", c.model_type, gguf_architectures());
@@ -233,17 +242,20 @@ void export_gguf(const Model& model, const std::string& out_file, const std::str
   const std::vector<float> rope_factors = add_hyperparameters(c, arch->name, writer);
   if (arch->name == "gemma2" || arch->name == "gemma3") add_gemma_keys(c, arch->name, writer);
   add_tokenizer(impl, writer);
+  const std::optional<Importance> importance = load_quantize_importance(options);
+  if (importance) add_importance_record(*importance, writer);
 
   const std::vector<ConstNamedWeight> weights = named_weights(c, impl.weights);
   const GgufFile plan = mix_plan(c, arch->name, weights);
-  QuantizeMix mix(*preset, plan, false);
+  QuantizeMix mix(*preset, plan, options.pure, importance.has_value());
   std::vector<std::vector<std::byte>> buffers;  // alive until the writer has written them
   buffers.reserve(weights.size());
   for (size_t i = 0; i < weights.size(); ++i) {
     const GgufTensorInfo& info = plan.tensors[i];
     with_context(fmt::format("export: tensor '{}'", info.name), [&] {
       const DType dtype = mix.type_for(info, DType::F32);
-      buffers.push_back(weight_bytes(weights[i], info, dtype, c, arch->rope_layout, *impl.pool));
+      buffers.push_back(
+          weight_bytes(weights[i], info, dtype, c, arch->rope_layout, importance ? &*importance : nullptr, *impl.pool));
       Shape shape;
       for (auto extent = info.ne.rbegin(); extent != info.ne.rend(); ++extent)
         shape.push_back(static_cast<int64_t>(*extent));

@@ -20,7 +20,7 @@ struct ImportanceMatrix {
     std::vector<double> sums;  // per input column: Σ x²
     int64_t count = 0;         // tokens seen
   };
-  std::map<std::string, Entry> entries;  // by GGUF tensor name ("blk.0.attn_q.weight")
+  std::map<std::string, Entry> entries = {};  // by GGUF tensor name ("blk.0.attn_q.weight")
   int64_t chunks = 0, chunk_size = 0;
   std::vector<std::string> datasets;  // the calibration files, as named
 };

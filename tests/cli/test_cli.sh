@@ -71,6 +71,13 @@ check "the imatrix file is llama.cpp's layout" /usr/bin/python3 -c "
 import sys; sys.path.insert(0, '$repo/tests/reference')
 data = open('$work/stories.imatrix.gguf', 'rb').read()
 sys.exit(0 if b'imatrix.chunk_count' in data and b'blk.4.ffn_down.weight.in_sum2' in data else 1)"
+"$medllm" quantize --imatrix "$work/stories.imatrix.gguf" "$stories" "$work/stories-imatrix.gguf" Q4_K_M \
+  2>"$work/quantize-imatrix.err"
+check "quantize --imatrix weighs the layers' matrices" \
+  grep -q "blk.0.attn_q.weight.*converted to q5_0 (importance matrix)" "$work/quantize-imatrix.err"
+check "quantize --imatrix records it as llama-quantize does" grep -q "quantize.imatrix.entries_count" \
+  "$work/stories-imatrix.gguf"
+check "quantize --imatrix writes a model that generates" "$medllm" generate -m "$work/stories-imatrix.gguf" -p "a" -n 4
 "$medllm" logits -m "$stories" --prompt "Once upon" --last >"$work/last.json"
 check "logits --last gives one row of 512" /usr/bin/python3 -c "
 import json,sys; d=json.load(open('$work/last.json')); sys.exit(0 if len(d['logits'])==1 and len(d['logits'][0])==512 else 1)"
@@ -181,7 +188,10 @@ expect_error "export --adapter without --format gguf-lora" "--format gguf-lora w
 expect_error "a GGUF adapter in a block type" "a LoRA adapter is written in F32, F16 or BF16" export -m "$stories" \
   --format gguf-lora --adapter "$work/none" --type Q8_0 -o "$work/x.gguf"
 expect_error "imatrix without its text" "cannot open the calibration text" imatrix -m "$stories" -f "$work/none.txt"
-expect_rejected "quantize --imatrix is not there yet" "--imatrix" quantize a.gguf b.gguf Q4_0 --imatrix m.dat
+expect_rejected "quantize --imatrix of a missing file" "--imatrix: File does not exist" quantize a.gguf b.gguf Q4_0 \
+  --imatrix "$work/none.dat"
+expect_error "quantize --include-weights without an imatrix" "give one with --imatrix" quantize "$stories" \
+  "$work/never.gguf" Q4_0 --include-weights attn
 expect_rejected "octal-looking context is decimal, hex is not a number" "--ctx-size: '0x10' is not an integer" \
   generate -m "$stories" -c 0x10
 expect_rejected "token id with garbage" "--tokens: '2x' is not an integer" logits -m "$stories" --tokens 1,2x

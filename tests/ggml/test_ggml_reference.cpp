@@ -1,12 +1,13 @@
 // medllm's conversions of every dtype against llama.cpp's own (libggml-base.so from the npm package
 // @node-llama-cpp/linux-x64, loaded at run time): dequantization must agree bit for bit on random
 // blocks (every code pattern) and on blocks ggml's reference quantizer wrote; medllm's quantized
-// blocks must equal those ggml_quantize_chunk (what llama_model_quantize calls) writes without an
-// importance matrix, byte for byte.
+// blocks must equal those ggml_quantize_chunk (what llama_model_quantize calls) writes, without an
+// importance matrix and with one, byte for byte.
 
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -158,6 +159,46 @@ TEST_P(GgmlReference, QuantizesByteForByte) {
       ASSERT_EQ(ours[i], theirs[i]) << dtype_name(type) << " seed " << seed << ": byte " << i << " of block "
                                     << i / dtype_traits(type).block_bytes;
     }
+  }
+}
+
+// An importance matrix's row for a matrix of `columns`: mean squares spread over orders of
+// magnitude, with a run of zeros (a column no calibration token reached) and a huge outlier.
+std::vector<float> importance_row(int64_t columns, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.5f);
+  std::vector<float> importance(static_cast<size_t>(columns));
+  for (float& v : importance) v = std::exp(normal(rng));
+  std::fill_n(importance.begin() + 40, 24, 0.0f);
+  importance[300] = 1e6f;
+  return importance;
+}
+
+// Under an importance matrix ggml_quantize_chunk runs each type's weighted quantizer
+// (quantize_row_*_impl), whose rows depend on the row's own mean square too.
+TEST_P(GgmlReference, QuantizesUnderAnImportanceMatrixByteForByte) {
+  const DType type = GetParam();
+  if (type == DType::F32) GTEST_SKIP() << "f32 is a copy";
+  const auto quantize = symbol<QuantizeChunk>("ggml_quantize_chunk");
+  ASSERT_NE(quantize, nullptr);
+  const int64_t per_row = 1024, rows = 32, n = per_row * rows;
+  const size_t row_bytes = dtype_bytes(type, per_row);
+  for (uint64_t seed : {21, 22}) {
+    const auto x = quantizer_input(n, seed);
+    const auto importance = importance_row(per_row, seed);
+    std::vector<std::byte> ours(dtype_bytes(type, n)), theirs(ours.size()), unweighted(ours.size());
+    for (int64_t r = 0; r < rows; ++r) {
+      from_f32_row(type, x.data() + r * per_row, ours.data() + r * row_bytes, per_row, importance.data());
+    }
+    quantize(static_cast<int>(dtype_traits(type).ggml_type), x.data(), theirs.data(), 0, rows, per_row,
+             importance.data());
+    for (size_t i = 0; i < ours.size(); ++i) {
+      ASSERT_EQ(ours[i], theirs[i]) << dtype_name(type) << " seed " << seed << ": byte " << i << " of block "
+                                    << i / dtype_traits(type).block_bytes;
+    }
+    // The weighted quantizer is not the plain one in disguise (q8_0 and the plain types ignore it).
+    from_f32(type, x.data(), unweighted.data(), n);
+    EXPECT_EQ(ours != unweighted, weighs_importance(type)) << dtype_name(type);
   }
 }
 
