@@ -118,6 +118,7 @@ struct LlamaCppApi {
   void (*free)(void*);
   const void* (*model_get_vocab)(const void*);
   int32_t (*vocab_n_tokens)(const void*);
+  int32_t (*tokenize)(const void*, const char*, int32_t, int32_t*, int32_t, bool, bool);
   Batch (*batch_init)(int32_t, int32_t, int32_t);
   void (*batch_free)(Batch);
   int32_t (*decode)(void*, Batch);
@@ -209,6 +210,7 @@ LlamaCpp::LlamaCpp(const std::string& dir) : api_(std::make_unique<LlamaCppApi>(
   resolve(llama, "llama_free", a.free);
   resolve(llama, "llama_model_get_vocab", a.model_get_vocab);
   resolve(llama, "llama_vocab_n_tokens", a.vocab_n_tokens);
+  resolve(llama, "llama_tokenize", a.tokenize);
   resolve(llama, "llama_batch_init", a.batch_init);
   resolve(llama, "llama_batch_free", a.batch_free);
   resolve(llama, "llama_decode", a.decode);
@@ -294,6 +296,32 @@ LlamaCppImatrix load_imatrix_with_llama_cpp(const std::string& path, const std::
   out.chunk_count = loaded.chunk_count;
   out.chunk_size = loaded.chunk_size;
   return out;
+}
+
+LlamaVocab::LlamaVocab(const LlamaCpp& lib, const std::string& gguf) : api_(lib.api()) {
+  ModelParams params = api_.model_default_params();
+  params.vocab_only = true;
+  model_ = api_.model_load_from_file(gguf.c_str(), params);
+  if (model_ == nullptr) fail("llama.cpp could not load the vocabulary of {}{}", gguf, take_errors());
+}
+
+LlamaVocab::~LlamaVocab() {
+  api_.model_free(model_);
+}
+
+std::vector<int32_t> LlamaVocab::tokenize(const std::string& text, bool add_special, bool parse_special) const {
+  const void* vocab = api_.model_get_vocab(model_);
+  const auto length = static_cast<int32_t>(text.size());
+  std::vector<int32_t> ids(text.size() + 8);
+  int32_t n = api_.tokenize(vocab, text.data(), length, ids.data(), static_cast<int32_t>(ids.size()), add_special,
+                            parse_special);
+  if (n < 0) {  // -n ids were needed
+    ids.resize(static_cast<size_t>(-n));
+    n = api_.tokenize(vocab, text.data(), length, ids.data(), -n, add_special, parse_special);
+  }
+  if (n < 0) fail("llama.cpp could not tokenize {} bytes of text{}", text.size(), take_errors());
+  ids.resize(static_cast<size_t>(n));
+  return ids;
 }
 
 struct LlamaModel::BatchBuffer {

@@ -73,6 +73,22 @@ struct LlamaCppImatrix {
 // Throws Error when llama.cpp refuses the file.
 LlamaCppImatrix load_imatrix_with_llama_cpp(const std::string& path, const std::string& dir = MEDLLM_LLAMA_CPP_DIR);
 
+// A GGUF file's vocabulary alone (the model loaded with vocab_only), for llama.cpp's tokenization.
+class LlamaVocab {
+ public:
+  LlamaVocab(const LlamaCpp& lib, const std::string& gguf);  // throws Error
+  ~LlamaVocab();
+  LlamaVocab(const LlamaVocab&) = delete;
+  LlamaVocab& operator=(const LlamaVocab&) = delete;
+  // llama_tokenize: add_special adds BOS/EOS as the vocabulary says; parse_special matches
+  // control tokens written in the text.
+  std::vector<int32_t> tokenize(const std::string& text, bool add_special, bool parse_special) const;
+
+ private:
+  const LlamaCppApi& api_;
+  void* model_ = nullptr;
+};
+
 // A model and one context on it (a single sequence).
 class LlamaModel {
  public:

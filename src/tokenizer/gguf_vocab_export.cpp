@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/json_file.hpp"
 #include "core/mapped_file.hpp"
+#include "tokenizer/gguf_pre_tokenizers.hpp"
 #include "tokenizer/gguf_vocab.hpp"
 #include "tokenizer/sentencepiece/model_proto.hpp"
 #include "tokenizer/sentencepiece/vocab.hpp"
@@ -248,7 +249,8 @@ void add_vocab(const fs::path& dir, int64_t vocab_size, GgufWriter& writer) {
     const auto pre = gguf_pre_tokenizer_name(tokenizer->value("pre_tokenizer", json()));
     if (!pre) {
       fail(
-          "{}: its pre_tokenizer is none llama.cpp names (gpt-2, llama-bpe, qwen2 are known); llama.cpp would split "
+          "{}: llama.cpp has no name for its pre_tokenizer (medllm knows the names of GPT-2's, Llama 3's, "
+          "Qwen2's, Qwen3.5's, Mistral's tekken, GPT-4o's, DeepSeek-V3's and StarCoder's); llama.cpp would split "
           "text differently",
           source);
     }

@@ -25,6 +25,7 @@
 #include "llama_cpp.hpp"
 #include "model/export.hpp"
 #include "support/test_support.hpp"
+#include "tokenizer/gguf_pre_tokenizers.hpp"
 #include "tokenizer/gguf_vocab.hpp"
 #include "tokenizer/gguf_vocab_export.hpp"
 
