@@ -6,7 +6,9 @@
 //
 // Every measurement runs in a fresh process (this program with --child), the two engines
 // alternating, so each peak RSS is the engine's own and both see the same background load.
-// Figures are medians over --reps processes; the ratios are medllm / llama.cpp.
+// Figures are medians over --reps processes; the ratios are medllm / llama.cpp. Prefill and decode
+// are timed after a warm-up run of the whole prompt, on an emptied sequence whose buffers both
+// engines keep (steady state: llama.cpp allocates its buffers with the context, medllm on first use).
 //
 //   medllm_bench_vs_llama_cpp [--shapes 125m,1.1b] [--types f16,q8_0,q4_k_m] [--threads 1,2]
 //                             [--reps 3] [--prefill 512] [--decode 64] [--models-dir DIR] [--json FILE]
@@ -92,7 +94,8 @@ struct MedllmEngine final : Engine {
       : model(Model::load(file, {.threads = threads, .check_weights = false})), session(*model) {}
   int32_t vocab() const override { return static_cast<int32_t>(model->config().vocab_size); }
   void feed(std::span<const int32_t> tokens) override { session.forward(tokens, LogitsFor::Last); }
-  void restart() override { session = Session(*model); }
+  // Keeps the cache and scratch memory, as llama.cpp's memory clear keeps its context's.
+  void restart() override { session.rewind(0); }
   std::unique_ptr<Model> model;
   Session session;
 };
@@ -119,7 +122,11 @@ Measurement measure(const std::string& engine_name, const std::string& file, int
   });
   const std::vector<int32_t> prompt = random_tokens(o.prefill, engine->vocab(), 1);
   const std::vector<int32_t> next = random_tokens(o.decode, engine->vocab(), 2);
-  engine->feed(std::span(prompt).first(16));  // warm-up: faults the weights in, starts the threads
+  // Warm-up with the whole prompt: faults the weights in, starts the threads, and leaves each
+  // engine's buffers sized for it. llama.cpp sizes its KV cache and compute buffers when the
+  // context is made (outside the timed region); medllm grows them on first use, so a timed first
+  // prompt would charge it for allocation and page faults that llama.cpp paid while loading.
+  engine->feed(prompt);
   engine->restart();
   m.prefill_tps = o.prefill / time_seconds([&] { engine->feed(prompt); });
   engine->restart();

@@ -63,6 +63,24 @@ AffineStep store_affine_step(const float* x, float levels, Block& block) {
   return {min, d != 0.0f ? 1.0f / d : 0.0f};
 }
 
+// σ² of the 32-element types under an importance matrix: the row's mean square (0 without one,
+// where it is not used).
+float row_sigma2(const float* row, int64_t n, const float* importance) {
+  return importance != nullptr ? sum_of_squares(row, n) / static_cast<float>(n) : 0.0f;
+}
+
+// q4_0 / q5_0 without an importance matrix: the step is the signed largest value over -half; a
+// code is x / step + half, rounded half up and capped at 2·half − 1. Returns the step.
+float round_symmetric(const float* x, int half, uint8_t* codes) {
+  const float d = signed_absmax(x, kQK) / static_cast<float>(-half);
+  const float inverse = d != 0.0f ? 1.0f / d : 0.0f;
+  const float bias = static_cast<float>(half) + 0.5f;
+  for (int64_t i = 0; i < kQK; ++i) {
+    codes[i] = static_cast<uint8_t>(std::min<int>(2 * half - 1, static_cast<int8_t>(x[i] * inverse + bias)));
+  }
+  return d;
+}
+
 // q4_0 / q5_0 under an importance matrix: symmetric codes 0..2·half-1 fit by the weighted search,
 // σ² the row's mean square. Returns the block's scale.
 float fit_weighted_symmetric(const float* x, const float* importance, float sigma2, int half, uint8_t* codes) {
@@ -293,26 +311,20 @@ void q8_0_from_f32(const float* src, void* dst, int64_t n, const float*) {
 
 void q4_0_from_f32(const float* src, void* dst, int64_t n, const float* importance) {
   auto* blocks = static_cast<BlockQ4_0*>(dst);
-  const float sigma2 = importance != nullptr ? sum_of_squares(src, n) / static_cast<float>(n) : 0.0f;
+  const float sigma2 = row_sigma2(src, n, importance);
   uint8_t codes[kQK];
   for (int64_t b = 0; b < n / kQK; ++b) {
     const float* x = src + b * kQK;
-    if (importance != nullptr) {
-      blocks[b].scale_f16 = f32_to_f16(fit_weighted_symmetric(x, importance + b * kQK, sigma2, 8, codes));
-    } else {
-      const float d = signed_absmax(x, kQK) / -8.0f;
-      const float inverse = d != 0.0f ? 1.0f / d : 0.0f;
-      blocks[b].scale_f16 = f32_to_f16(d);
-      for (int64_t i = 0; i < kQK; ++i)
-        codes[i] = static_cast<uint8_t>(std::min<int>(15, static_cast<int8_t>(x[i] * inverse + 8.5f)));
-    }
+    const float d = importance != nullptr ? fit_weighted_symmetric(x, importance + b * kQK, sigma2, 8, codes)
+                                          : round_symmetric(x, 8, codes);
+    blocks[b].scale_f16 = f32_to_f16(d);
     for (int64_t i = 0; i < kQK / 2; ++i) blocks[b].quants[i] = static_cast<uint8_t>(codes[i] | (codes[i + 16] << 4));
   }
 }
 
 void q4_1_from_f32(const float* src, void* dst, int64_t n, const float* importance) {
   auto* blocks = static_cast<BlockQ4_1*>(dst);
-  const float sigma2 = importance != nullptr ? sum_of_squares(src, n) / static_cast<float>(n) : 0.0f;
+  const float sigma2 = row_sigma2(src, n, importance);
   uint8_t codes[kQK];
   for (int64_t b = 0; b < n / kQK; ++b) {
     const float* x = src + b * kQK;
@@ -330,26 +342,20 @@ void q4_1_from_f32(const float* src, void* dst, int64_t n, const float* importan
 
 void q5_0_from_f32(const float* src, void* dst, int64_t n, const float* importance) {
   auto* blocks = static_cast<BlockQ5_0*>(dst);
-  const float sigma2 = importance != nullptr ? sum_of_squares(src, n) / static_cast<float>(n) : 0.0f;
+  const float sigma2 = row_sigma2(src, n, importance);
   uint8_t codes[kQK];
   for (int64_t b = 0; b < n / kQK; ++b) {
     const float* x = src + b * kQK;
-    if (importance != nullptr) {
-      blocks[b].d = f32_to_f16(fit_weighted_symmetric(x, importance + b * kQK, sigma2, 16, codes));
-    } else {
-      const float d = signed_absmax(x, kQK) / -16.0f;
-      const float inverse = d != 0.0f ? 1.0f / d : 0.0f;
-      blocks[b].d = f32_to_f16(d);
-      for (int64_t i = 0; i < kQK; ++i)
-        codes[i] = static_cast<uint8_t>(std::min<int>(31, static_cast<int8_t>(x[i] * inverse + 16.5f)));
-    }
+    const float d = importance != nullptr ? fit_weighted_symmetric(x, importance + b * kQK, sigma2, 16, codes)
+                                          : round_symmetric(x, 16, codes);
+    blocks[b].d = f32_to_f16(d);
     pack_q5(codes, blocks[b].qh, blocks[b].qs);
   }
 }
 
 void q5_1_from_f32(const float* src, void* dst, int64_t n, const float* importance) {
   auto* blocks = static_cast<BlockQ5_1*>(dst);
-  const float sigma2 = importance != nullptr ? sum_of_squares(src, n) / static_cast<float>(n) : 0.0f;
+  const float sigma2 = row_sigma2(src, n, importance);
   uint8_t codes[kQK];
   for (int64_t b = 0; b < n / kQK; ++b) {
     const float* x = src + b * kQK;

@@ -37,23 +37,27 @@ std::string cut_to_127_bytes(const std::string& text) {
   return text.substr(0, end);
 }
 
+// The keys add_importance_record writes for this importance matrix.
+std::vector<std::string> importance_record_keys(const Importance& importance) {
+  std::vector<std::string> keys = {kImatrixFile, kImatrixEntries};
+  if (!importance.datasets.empty()) keys.push_back(kImatrixDataset);
+  if (importance.chunk_count > 0) keys.push_back(kImatrixChunks);
+  return keys;
+}
+
 // The input's metadata, every value as it was encoded, then the keys llama.cpp sets (each
 // removed where it stood and appended, as gguf_set_val does): the block layout version, the file
-// type and the importance matrix's record.
+// type and the importance matrix's record. The split keys are dropped, as llama.cpp drops them:
+// the output is one file. An earlier record of an importance matrix not replaced stays, as there.
 void copy_metadata(const GgufFile& file, std::span<const std::byte> bytes, uint32_t ftype, const Importance* importance,
                    GgufWriter& writer) {
-  // The split keys are dropped, as llama.cpp drops them: the output is one file.
-  static constexpr const char* kSet[] = {"general.quantization_version",
-                                         "general.file_type",
-                                         kImatrixFile,
-                                         kImatrixDataset,
-                                         kImatrixEntries,
-                                         kImatrixChunks,
-                                         "split.no",
-                                         "split.count",
-                                         "split.tensors.count"};
+  std::vector<std::string> set = {"general.quantization_version", "general.file_type", "split.no", "split.count",
+                                  "split.tensors.count"};
+  if (importance != nullptr) {
+    for (std::string& key : importance_record_keys(*importance)) set.push_back(std::move(key));
+  }
   for (const GgufEntry& entry : file.entries) {
-    if (std::find(std::begin(kSet), std::end(kSet), entry.key) != std::end(kSet)) continue;
+    if (std::find(set.begin(), set.end(), entry.key) != set.end()) continue;
     writer.add_encoded(entry.key, entry.type, bytes.subspan(entry.offset, entry.size));
   }
   writer.add_u32("general.quantization_version", kQuantizationVersion);

@@ -133,7 +133,7 @@ __m256i group_products(__m256i codes, __m256i xg) {
 struct TileScales {
   alignas(32) float d[8][kTileRows];
   alignas(32) float dmin[8][kTileRows];
-  alignas(32) int32_t code_sums[8][kTileRows];  // Σ codes of each group (shifted inputs only)
+  alignas(32) int32_t code_sums[8][kTileRows];  // Σ codes of each group (the VNNI set's prefill of signed codes)
 };
 
 // Only what the type uses is filled in: d always, dmin for types with minimums (q4_1 and q5_1,
@@ -156,7 +156,6 @@ void tile_scales(const std::byte* const* rows, int64_t g0, int count, TileScales
 // unpacked once for many inputs.
 template <DType D>
 struct RowCodes {
-  static constexpr bool kShiftedInputs = false;
   const std::byte* const* rows;
   int64_t ahead;  // bytes from a row to the same row two tiles on
   __m256i operator()(int r, int64_t g) const { return dot_codes_of_group<D>(rows[r], g); }
@@ -173,13 +172,8 @@ struct RowCodes {
     }
   }
 };
-//
-// Many inputs, in the VNNI set, take the signed-code types' codes as they are against the inputs
-// made unsigned (x + 128: one xor per input group, shared by the tile's rows): one dpbusd per row
-// and group, then 128 · Σ codes (summed once per tile) taken off each group's sum.
 template <DType D>
 struct PackedCodes {
-  static constexpr bool kShiftedInputs = MEDLLM_VNNI && signed_codes(D);
   const int8_t* codes;  // kTileRows rows of `length` codes
   int64_t length;
   __m256i operator()(int r, int64_t g) const { return load32(codes + r * length + g * kGroup); }
@@ -219,19 +213,8 @@ __m256 tile_dot(const Codes& codes, const TileScales* scales, const QuantizedInp
       codes.prefetch(i, g0);  // one row's run per group: a whole tile at once would stall
       const __m256i xg = load32(xq + g * kGroup);
       __m256i v[kTileRows];
-      __m256i s;
-      if constexpr (Codes::kShiftedInputs) {
-#if MEDLLM_VNNI
-        const __m256i unsigned_x = _mm256_xor_si256(xg, _mm256_set1_epi8(static_cast<char>(0x80)));
-        for (int r = 0; r < kTileRows; ++r) v[r] = _mm256_dpbusd_epi32(_mm256_setzero_si256(), unsigned_x, codes(r, g));
-        const __m256i shift_share =
-            _mm256_slli_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(ts.code_sums[i])), 7);
-        s = _mm256_sub_epi32(group_sums<D>(v, half_sums + 2 * g), shift_share);
-#endif
-      } else {
-        for (int r = 0; r < kTileRows; ++r) v[r] = group_products<D>(codes(r, g), xg);
-        s = group_sums<D>(v, half_sums + 2 * g);
-      }
+      for (int r = 0; r < kTileRows; ++r) v[r] = group_products<D>(codes(r, g), xg);
+      const __m256i s = group_sums<D>(v, half_sums + 2 * g);
       const __m256 step = _mm256_set1_ps(dx[g]);
       acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_load_ps(ts.d[i]), step), _mm256_cvtepi32_ps(s), acc);
       if constexpr (quant_groups::has_minimum(D)) {
@@ -244,6 +227,88 @@ __m256 tile_dot(const Codes& codes, const TileScales* scales, const QuantizedInp
   }
   return _mm256_add_ps(acc, mins);
 }
+
+#if MEDLLM_VNNI
+// Prefill in the VNNI set: the tile's codes interleaved, for group g and chunk k the 4 codes
+// 4k … 4k+3 of each of the 8 rows side by side (32 bytes at (8g + k) · 32), so that dpbusd against
+// 4 input codes broadcast leaves each row's sum in its own lane: 8 instructions a group and no
+// horizontal reduction. N inputs at a time share each load of the codes; each input's float
+// steps are those of tile_dot, in its order. The signed-code types' codes meet the inputs made
+// unsigned (x + 128), and 128 · Σ codes comes off afterwards; the others' stored (unsigned) codes
+// meet the signed inputs.
+template <DType D, int N>
+void tile_dot_interleaved(const int8_t* codes, const TileScales* scales, const QuantizedInputs& x, int64_t t0,
+                          __m256* out) {
+  const int64_t groups = x.length / kGroup;
+  __m256 acc[N], mins[N];
+  for (int n = 0; n < N; ++n) acc[n] = mins[n] = _mm256_setzero_ps();
+  alignas(32) int32_t unsigned_x[N][kGroup / 4];
+  for (int64_t g = 0; g < groups; ++g) {
+    const TileScales& ts = scales[g / 8];
+    const int i = static_cast<int>(g % 8);
+    const auto* chunks = reinterpret_cast<const __m256i*>(codes + g * kTileRows * kGroup);
+    __m256i s[N];
+    for (int n = 0; n < N; ++n) s[n] = _mm256_setzero_si256();
+    if constexpr (signed_codes(D)) {
+      for (int n = 0; n < N; ++n) {
+        _mm256_store_si256(
+            reinterpret_cast<__m256i*>(unsigned_x[n]),
+            _mm256_xor_si256(load32(x.codes_of(t0 + n) + g * kGroup), _mm256_set1_epi8(static_cast<char>(0x80))));
+      }
+      for (int k = 0; k < kGroup / 4; ++k) {
+        const __m256i c = _mm256_load_si256(chunks + k);
+        for (int n = 0; n < N; ++n) s[n] = _mm256_dpbusd_epi32(s[n], _mm256_set1_epi32(unsigned_x[n][k]), c);
+      }
+      const __m256i shift_share =
+          _mm256_slli_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(ts.code_sums[i])), 7);
+      for (int n = 0; n < N; ++n) s[n] = _mm256_sub_epi32(s[n], shift_share);
+    } else {
+      for (int k = 0; k < kGroup / 4; ++k) {
+        const __m256i c = _mm256_load_si256(chunks + k);
+        for (int n = 0; n < N; ++n) {
+          int32_t four;
+          std::memcpy(&four, x.codes_of(t0 + n) + g * kGroup + 4 * k, sizeof four);
+          s[n] = _mm256_dpbusd_epi32(s[n], c, _mm256_set1_epi32(four));
+        }
+      }
+      if constexpr (code_offset(D) > 0) {
+        for (int n = 0; n < N; ++n) {
+          const int16_t* halves = x.sums_of(t0 + n) + 2 * g;
+          s[n] = _mm256_sub_epi32(s[n], _mm256_set1_epi32((halves[0] + halves[1]) << offset_shift<D>()));
+        }
+      }
+    }
+    for (int n = 0; n < N; ++n) {
+      const __m256 step = _mm256_set1_ps(x.scales_of(t0 + n)[g]);
+      acc[n] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_load_ps(ts.d[i]), step), _mm256_cvtepi32_ps(s[n]), acc[n]);
+      if constexpr (quant_groups::has_minimum(D)) {
+        const int16_t* halves = x.sums_of(t0 + n) + 2 * g;
+        const __m256 sum = _mm256_set1_ps(static_cast<float>(halves[0] + halves[1]));
+        mins[n] = _mm256_fmadd_ps(_mm256_load_ps(ts.dmin[i]), _mm256_mul_ps(sum, step), mins[n]);
+      }
+    }
+  }
+  for (int n = 0; n < N; ++n) out[n] = _mm256_add_ps(acc[n], mins[n]);
+}
+
+// The tile's codes in tile_dot_interleaved's layout, with each row's code sums per group.
+template <DType D>
+void interleave_tile_codes(const std::byte* const* rows, int64_t groups, int8_t* out, TileScales* scales) {
+  alignas(32) int8_t group[kGroup];
+  for (int r = 0; r < kTileRows; ++r) {
+    for (int64_t g = 0; g < groups; ++g) {
+      _mm256_store_si256(reinterpret_cast<__m256i*>(group), dot_codes_of_group<D>(rows[r], g));
+      int8_t* base = out + g * kTileRows * kGroup + 4 * r;
+      for (int k = 0; k < kGroup / 4; ++k) std::memcpy(base + k * kTileRows * 4, group + 4 * k, 4);
+      if constexpr (signed_codes(D)) {
+        int32_t sum = 0;
+        for (int e = 0; e < kGroup; ++e) sum += group[e];
+        scales[g / 8].code_sums[g % 8][r] = sum;
+      }
+    }
+  }
+}
+#endif
 
 // What one thread keeps for its current tile.
 struct TileBuffer {
@@ -271,6 +336,23 @@ void tile_of_outputs(const TensorView& weight, int64_t r0, const QuantizedInputs
     store(0, tile_dot<D>(RowCodes<D>{rows, ahead}, buffer.scales.data(), x, 0));
     return;
   }
+#if MEDLLM_VNNI
+  buffer.codes.resize(static_cast<size_t>(kTileRows * x.length) + 32);
+  auto* aligned = reinterpret_cast<int8_t*>((reinterpret_cast<uintptr_t>(buffer.codes.data()) + 31) & ~uintptr_t{31});
+  interleave_tile_codes<D>(rows, groups, aligned, buffer.scales.data());
+  // Two inputs at a time share each load of the codes.
+  __m256 results[2];
+  int64_t t = 0;
+  for (; t + 2 <= x.rows; t += 2) {
+    tile_dot_interleaved<D, 2>(aligned, buffer.scales.data(), x, t, results);
+    store(t, results[0]);
+    store(t + 1, results[1]);
+  }
+  if (t < x.rows) {
+    tile_dot_interleaved<D, 1>(aligned, buffer.scales.data(), x, t, results);
+    store(t, results[0]);
+  }
+#else
   buffer.codes.resize(static_cast<size_t>(kTileRows * x.length));
   for (int r = 0; r < kTileRows; ++r) {
     for (int64_t g = 0; g < groups; ++g) {
@@ -279,17 +361,8 @@ void tile_of_outputs(const TensorView& weight, int64_t r0, const QuantizedInputs
     }
   }
   const PackedCodes<D> packed{buffer.codes.data(), x.length};
-  if constexpr (PackedCodes<D>::kShiftedInputs) {
-    for (int64_t g = 0; g < groups; ++g) {
-      for (int r = 0; r < kTileRows; ++r) {
-        const int8_t* c = buffer.codes.data() + r * x.length + g * kGroup;
-        int32_t sum = 0;
-        for (int e = 0; e < kGroup; ++e) sum += c[e];
-        buffer.scales[g / 8].code_sums[g % 8][r] = sum;
-      }
-    }
-  }
   for (int64_t t = 0; t < x.rows; ++t) store(t, tile_dot<D>(packed, buffer.scales.data(), x, t));
+#endif
 }
 
 // ---- The super-block types: one row at a time, 8 lanes per super-block ----
