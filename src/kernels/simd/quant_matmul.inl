@@ -196,6 +196,20 @@ __m256i group_sums(const __m256i* v, const int16_t* halves) {
   return s;
 }
 
+// The float step of the defining order for group i of a run of 8, its rows' exact sums s and an
+// input's scale dx and half sums: acc += (d · dx) · s, and for the types with minimums
+// mins += dmin · (Σ codes · dx).
+template <DType D>
+[[gnu::always_inline]] inline void float_step(const TileScales& ts, int i, float dx, const int16_t* halves, __m256i s,
+                                              __m256& acc, __m256& mins) {
+  const __m256 step = _mm256_set1_ps(dx);
+  acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_load_ps(ts.d[i]), step), _mm256_cvtepi32_ps(s), acc);
+  if constexpr (quant_groups::has_minimum(D)) {
+    const __m256 sum = _mm256_set1_ps(static_cast<float>(halves[0] + halves[1]));
+    mins = _mm256_fmadd_ps(_mm256_load_ps(ts.dmin[i]), _mm256_mul_ps(sum, step), mins);
+  }
+}
+
 // The 8 rows' dot products with input t, in the defining order (kernels/quant_dot.hpp); scales
 // holds one TileScales per run of 8 groups.
 template <DType D, class Codes>
@@ -215,13 +229,7 @@ __m256 tile_dot(const Codes& codes, const TileScales* scales, const QuantizedInp
       __m256i v[kTileRows];
       for (int r = 0; r < kTileRows; ++r) v[r] = group_products<D>(codes(r, g), xg);
       const __m256i s = group_sums<D>(v, half_sums + 2 * g);
-      const __m256 step = _mm256_set1_ps(dx[g]);
-      acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_load_ps(ts.d[i]), step), _mm256_cvtepi32_ps(s), acc);
-      if constexpr (quant_groups::has_minimum(D)) {
-        const int16_t* halves = half_sums + 2 * g;
-        const __m256 sum = _mm256_set1_ps(static_cast<float>(halves[0] + halves[1]));
-        mins = _mm256_fmadd_ps(_mm256_load_ps(ts.dmin[i]), _mm256_mul_ps(sum, step), mins);
-      }
+      float_step<D>(ts, i, dx[g], half_sums + 2 * g, s, acc, mins);
     }
     for (int r = count; r < kTileRows; ++r) codes.prefetch(r, g0);
   }
@@ -279,13 +287,7 @@ void tile_dot_interleaved(const int8_t* codes, const TileScales* scales, const Q
       }
     }
     for (int n = 0; n < N; ++n) {
-      const __m256 step = _mm256_set1_ps(x.scales_of(t0 + n)[g]);
-      acc[n] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_load_ps(ts.d[i]), step), _mm256_cvtepi32_ps(s[n]), acc[n]);
-      if constexpr (quant_groups::has_minimum(D)) {
-        const int16_t* halves = x.sums_of(t0 + n) + 2 * g;
-        const __m256 sum = _mm256_set1_ps(static_cast<float>(halves[0] + halves[1]));
-        mins[n] = _mm256_fmadd_ps(_mm256_load_ps(ts.dmin[i]), _mm256_mul_ps(sum, step), mins[n]);
-      }
+      float_step<D>(ts, i, x.scales_of(t0 + n)[g], x.sums_of(t0 + n) + 2 * g, s[n], acc[n], mins[n]);
     }
   }
   for (int n = 0; n < N; ++n) out[n] = _mm256_add_ps(acc[n], mins[n]);
