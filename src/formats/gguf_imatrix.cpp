@@ -82,10 +82,13 @@ int32_t metadata_u32(const GgufFile& file, const std::string& key) {
   return found->get<int32_t>();
 }
 
-// The F32 values of one tensor of a parsed GGUF file.
-std::span<const float> f32_values(std::span<const std::byte> bytes, const GgufFile& file, const GgufTensorInfo& t) {
+// The F32 values of one tensor of a parsed GGUF file, copied: a file's alignment (general.alignment)
+// need not be a multiple of 4.
+std::vector<float> f32_values(std::span<const std::byte> bytes, const GgufFile& file, const GgufTensorInfo& t) {
   if (t.ggml_type != kGgmlF32) fail("tensor '{}' must be F32 (ggml type 0), not ggml type {}", t.name, t.ggml_type);
-  return {reinterpret_cast<const float*>(bytes.data() + file.data_offset + t.offset), t.nbytes / sizeof(float)};
+  std::vector<float> values(t.nbytes / sizeof(float));
+  std::memcpy(values.data(), bytes.data() + file.data_offset + t.offset, values.size() * sizeof(float));
+  return values;
 }
 
 ImatrixFile read_gguf_imatrix(std::span<const std::byte> bytes) {
@@ -113,11 +116,12 @@ ImatrixFile read_gguf_imatrix(std::span<const std::byte> bytes) {
            sums != nullptr ? "counts" : "in_sum2");
     }
     ImatrixFile::Entry& entry = out.entries[name];
-    const std::span<const float> s = f32_values(bytes, file, *sums), c = f32_values(bytes, file, *counts);
+    std::vector<float> s = f32_values(bytes, file, *sums);
+    const std::vector<float> c = f32_values(bytes, file, *counts);
     if (c.empty() || s.size() % c.size() != 0) {
       fail("matrix '{}' has {} sums for {} experts' counts", name, s.size(), c.size());
     }
-    entry.sums.assign(s.begin(), s.end());
+    entry.sums = std::move(s);
     for (const float count : c) {
       if (!(std::fabs(count) < 9e18f)) fail("matrix '{}' has a token count of {}", name, count);
       entry.counts.push_back(std::lround(count));
