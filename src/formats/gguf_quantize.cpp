@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <optional>
+#include <variant>
 
 #include "core/error.hpp"
 #include "core/mapped_file.hpp"
@@ -37,12 +38,14 @@ std::string cut_to_127_bytes(const std::string& text) {
   return text.substr(0, end);
 }
 
-// The keys add_importance_record writes for this importance matrix.
-std::vector<std::string> importance_record_keys(const Importance& importance) {
-  std::vector<std::string> keys = {kImatrixFile, kImatrixEntries};
-  if (!importance.datasets.empty()) keys.push_back(kImatrixDataset);
-  if (importance.chunk_count > 0) keys.push_back(kImatrixChunks);
-  return keys;
+// llama-quantize's record of an importance matrix, (key, value) in the order it sets them.
+using RecordValue = std::variant<std::string, uint32_t>;
+std::vector<std::pair<std::string, RecordValue>> importance_record(const Importance& importance) {
+  std::vector<std::pair<std::string, RecordValue>> record = {{kImatrixFile, cut_to_127_bytes(importance.file)}};
+  if (!importance.datasets.empty()) record.emplace_back(kImatrixDataset, cut_to_127_bytes(importance.datasets.front()));
+  record.emplace_back(kImatrixEntries, static_cast<uint32_t>(importance.columns.size()));
+  if (importance.chunk_count > 0) record.emplace_back(kImatrixChunks, static_cast<uint32_t>(importance.chunk_count));
+  return record;
 }
 
 // The input's metadata, every value as it was encoded, then the keys llama.cpp sets (each
@@ -54,7 +57,7 @@ void copy_metadata(const GgufFile& file, std::span<const std::byte> bytes, uint3
   std::vector<std::string> set = {"general.quantization_version", "general.file_type", "split.no", "split.count",
                                   "split.tensors.count"};
   if (importance != nullptr) {
-    for (std::string& key : importance_record_keys(*importance)) set.push_back(std::move(key));
+    for (auto& [key, value] : importance_record(*importance)) set.push_back(std::move(key));
   }
   for (const GgufEntry& entry : file.entries) {
     if (std::find(set.begin(), set.end(), entry.key) != set.end()) continue;
@@ -101,10 +104,13 @@ std::optional<Importance> load_quantize_importance(const QuantizeOptions& option
 }
 
 void add_importance_record(const Importance& importance, GgufWriter& writer) {
-  writer.add_string(kImatrixFile, cut_to_127_bytes(importance.file));
-  if (!importance.datasets.empty()) writer.add_string(kImatrixDataset, cut_to_127_bytes(importance.datasets.front()));
-  writer.add_u32(kImatrixEntries, static_cast<uint32_t>(importance.columns.size()));
-  if (importance.chunk_count > 0) writer.add_u32(kImatrixChunks, static_cast<uint32_t>(importance.chunk_count));
+  for (const auto& [key, value] : importance_record(importance)) {
+    if (const auto* text = std::get_if<std::string>(&value)) {
+      writer.add_string(key, *text);
+    } else {
+      writer.add_u32(key, std::get<uint32_t>(value));
+    }
+  }
 }
 
 std::vector<std::byte> convert_rows(DType from, DType to, const std::byte* data, int64_t rows, int64_t columns,
