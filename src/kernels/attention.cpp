@@ -27,8 +27,11 @@ void attention(const float* q, const float* keys, const float* values, int64_t t
     std::vector<float> scores;
     std::vector<int64_t> visible;  // the slots, in visiting order
     for (int64_t task = begin; task < end; ++task) {
-      const int64_t t = task / shape.heads;
-      const int64_t h = task % shape.heads;
+      // Head by head: one head's keys and values (a few hundred KiB for a long prompt) stay in L2
+      // while its queries visit them, where token by token would stream the layer's whole cache
+      // once per token.
+      const int64_t h = task / tokens;
+      const int64_t t = task % tokens;
       const int64_t kv = h / group;
       visible.clear();
       for (const SlotRange& range : slots[t].ranges) {

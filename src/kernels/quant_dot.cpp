@@ -124,35 +124,26 @@ float group_dot_reference(DType type, const std::byte* row, const QuantizedInput
 }
 
 float super_block_dot_reference(DType type, const std::byte* row, const QuantizedInputs& x, int64_t t) {
-  constexpr int kLanes = 8, kGroups = kQK_K / kGroup;
-  const int offset = code_offset(type);
-  float acc[kLanes] = {};
+  constexpr int kGroups = kQK_K / kGroup;
+  float acc = 0.0f;
   WeightGroup w;
   for (int64_t b = 0; b < x.length / kQK_K; ++b) {
     const int8_t* xq = x.codes_of(t) + b * kQK_K;
     const int16_t* halves = x.sums_of(t) + b * (kQK_K / 16);
-    int32_t n[kLanes] = {}, minimums[kLanes] = {};
-    int32_t sc[16], m[16];
+    int32_t n = 0, minimums = 0;
     float d = 0.0f, dmin = 0.0f;
     for (int i = 0; i < kGroups; ++i) {
       decode_group(type, row, b * kGroups + i, w);
       d = w.scales.d;
       dmin = w.scales.dmin;
-      for (int h = 0; h < 2; ++h) {
-        sc[2 * i + h] = w.scales.sc[h];
-        m[2 * i + h] = w.scales.m[h];
-      }
-      for (int e = 0; e < kGroup; ++e) n[e / 4] += w.scales.sc[e / 16] * (w.codes[e] + offset) * xq[kGroup * i + e];
+      for (int e = 0; e < kGroup; ++e) n += w.scales.sc[e / 16] * w.codes[e] * xq[kGroup * i + e];
+      for (int h = 0; h < 2; ++h) minimums += w.scales.m[h] * halves[2 * i + h];
     }
     const float dx = x.scales_of(t)[b];
-    for (int l = 0; l < kLanes; ++l) {
-      n[l] -= offset * (sc[2 * l] * halves[2 * l] + sc[2 * l + 1] * halves[2 * l + 1]);
-      minimums[l] = m[2 * l] * halves[2 * l] + m[2 * l + 1] * halves[2 * l + 1];
-      acc[l] = std::fma(d * dx, static_cast<float>(n[l]), acc[l]);
-      if (quant_groups::has_minimum(type)) acc[l] = std::fma(dmin * dx, static_cast<float>(minimums[l]), acc[l]);
-    }
+    acc = std::fma(d * dx, static_cast<float>(n), acc);
+    if (quant_groups::has_minimum(type)) acc = std::fma(dmin * dx, static_cast<float>(minimums), acc);
   }
-  return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+  return acc;
 }
 
 }  // namespace

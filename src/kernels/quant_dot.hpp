@@ -17,18 +17,14 @@
 //   min = fma(dmin, float(m · (S_lo + S_hi)) · dx, min)             (q4_1, q5_1)
 // over the groups in order, from acc = min = 0; the result is acc + min.
 //
-// Super-block types, per super-block b of 256 with input scale dx, in 8 lanes l = 0..7, lane l
-// holding elements 32i + 4l … 32i + 4l + 3 of every group i (where a 256-bit multiply-add leaves
-// them):
-//   n_l = Σ_i Σ_k sc[e / 16] · u[e] · xq[e]    (e = 32i + 4l + k; u = code + offset ≥ 0, see below)
-//         − offset · (sc[2l] · S[2l] + sc[2l+1] · S[2l+1])
-//   acc_l = fma(d · dx, float(n_l), acc_l)
-//   acc_l = fma(dmin · dx, float(m[2l] · S[2l] + m[2l+1] · S[2l+1]), acc_l)   (types with minimums)
-// over the super-blocks in order, from acc_l = 0; the result is
-// ((acc_0 + acc_4) + (acc_2 + acc_6)) + ((acc_1 + acc_5) + (acc_3 + acc_7)).
-// S[h] is the sum of the input codes of the super-block's 16-element half h, and offset is
-// code_offset(type) (the constant the format adds to store codes unsigned: n_l summed over the
-// lanes is Σ sc · code · xq all the same).
+// Super-block types, per super-block b of 256 with input scale dx:
+//   n   = Σ_e sc[e / 16] · code[e] · xq[e]                          (exact integer)
+//   acc = fma(d · dx, float(n), acc)
+//   acc = fma(dmin · dx, float(Σ_h m[h] · S[h]), acc)                 (types with minimums)
+// over the super-blocks in order, from acc = 0; the result is acc. S[h] is the sum of the input
+// codes of the super-block's 16-element half h. The whole super-block's sum is one integer, as in
+// llama.cpp's q8_K products, so kernels may split it among rows' lanes or among a register's
+// lanes as suits them: prefill keeps 8 weight rows in the lanes, decoding 8 partial sums per row.
 
 #include <cstddef>
 #include <cstdint>

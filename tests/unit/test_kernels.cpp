@@ -316,17 +316,19 @@ TEST(Attention, MatchesDefinitionWithSlotRangesSoftcapAndGroups) {
 // Bit for bit the defined order on every kernel set (unit.kernels_avx2 runs this on AVX2): each
 // score summed in 16 lanes (element i in lane i mod 16, fused), the lanes pairwise, then the tail;
 // softmax; the values accumulated by fused multiply-adds in key order. Head sizes with and without
-// a tail past the last whole 16.
+// a tail past the last whole 16; key counts that are and are not whole 16s (the AVX-512 set sums
+// 16 keys' lanes together).
 TEST(Attention, ScoresFollowTheFixedOrderOnEveryKernelSet) {
   ThreadPool pool(2);
   for (const int64_t hd : {64, 40}) {
     const kernels::AttentionShape shape{2, 1, hd};
-    const int64_t tokens = 3, slots_total = 7;
+    const int64_t tokens = 3, slots_total = 40;
     const auto q = test::random_normals(tokens * 2 * hd, 17);
     const auto keys = test::random_normals(slots_total * hd, 18);
     const auto values = test::random_normals(slots_total * hd, 19);
     std::vector<kernels::QuerySlots> slots(tokens);
-    for (int64_t t = 0; t < tokens; ++t) slots[t].ranges[0] = {0, 5 + t};
+    const auto visible = [](int64_t t) { return 16 + 12 * t; };  // 16, 28, 40 keys
+    for (int64_t t = 0; t < tokens; ++t) slots[t].ranges[0] = {0, visible(t)};
     const kernels::AttentionOptions options{0.125f, 0.0f};
     std::vector<float> out(q.size());
     kernels::attention(q.data(), keys.data(), values.data(), tokens, slots.data(), shape, options, out.data(), pool);
@@ -334,7 +336,7 @@ TEST(Attention, ScoresFollowTheFixedOrderOnEveryKernelSet) {
       for (int64_t h = 0; h < 2; ++h) {
         const float* query = q.data() + (t * 2 + h) * hd;
         std::vector<float> scores;
-        for (int64_t j = 0; j < 5 + t; ++j) {
+        for (int64_t j = 0; j < visible(t); ++j) {
           float lanes[16] = {};
           int64_t i = 0;
           for (; i + 16 <= hd; i += 16) {

@@ -3,8 +3,8 @@
 // maddubs/madd; the VNNI set's dpbusd for the 32-element types); the AVX-512 sets get the wider
 // register file. Each group's codes are unpacked in
 // registers: quant_groups::group_codes plus the code offset, in one load and a few shifts and masks.
-// The 32-element types compute tiles of 8 rows per input group; the super-block types keep each
-// row's 8 lanes of partial sums in a register for a whole super-block, as the defining order says.
+// Both kinds compute tiles of 8 weight rows, one float lane each, as the defining order's float
+// steps (per group, or per super-block) are taken.
 
 constexpr int kTileRows = 8;  // weight rows computed together: one float lane each
 
@@ -183,13 +183,17 @@ struct PackedCodes {
 // Lane r: row r's exact integer sum of one group, Σ code_e · xq_e, from its partial sums v[r]
 // (group_products): the halves reduced per row and the code offset's share taken off. `halves`:
 // the input codes' sums over the group's two halves.
-template <DType D>
-__m256i group_sums(const __m256i* v, const int16_t* halves) {
-  // After two rounds of hadd, the low 128 bits hold rows 0-3's first-half sums, the high 128 bits
-  // their second-half sums (and b the same for rows 4-7).
+// Lane r: the sum of v[r]'s 8 lanes (exact while the sums fit in int32).
+inline __m256i row_totals(const __m256i* v) {
+  // After two rounds of hadd, the low 128 bits hold rows 0-3's sums of lanes 0-3, the high 128 bits
+  // their sums of lanes 4-7 (and b the same for rows 4-7).
   const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
   const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
-  __m256i s = _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+  return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+}
+template <DType D>
+__m256i group_sums(const __m256i* v, const int16_t* halves) {
+  __m256i s = row_totals(v);
   if constexpr (code_offset(D) > 0) {
     s = _mm256_sub_epi32(s, _mm256_set1_epi32((halves[0] + halves[1]) << offset_shift<D>()));
   }
@@ -312,6 +316,13 @@ void interleave_tile_codes(const std::byte* const* rows, int64_t groups, int8_t*
 }
 #endif
 
+// Stores a tile's results for input t: lane r is output row r0 + r (those of `live` rows).
+inline void store_tile(float* y, int64_t t, int64_t out, int64_t r0, int live, __m256 results) {
+  alignas(32) float lanes[kTileRows];
+  _mm256_store_ps(lanes, results);
+  for (int r = 0; r < live; ++r) y[t * out + r0 + r] = lanes[r];
+}
+
 // What one thread keeps for its current tile.
 struct TileBuffer {
   std::vector<TileScales> scales;
@@ -328,11 +339,7 @@ void tile_of_outputs(const TensorView& weight, int64_t r0, const QuantizedInputs
     tile_scales<D>(rows, g0, static_cast<int>(std::min<int64_t>(8, groups - g0)), buffer.scales[g0 / 8]);
   }
   const int live = static_cast<int>(std::min<int64_t>(kTileRows, out - r0));
-  const auto store = [&](int64_t t, __m256 results) {
-    alignas(32) float lanes[kTileRows];
-    _mm256_store_ps(lanes, results);
-    for (int r = 0; r < live; ++r) y[t * out + r0 + r] = lanes[r];
-  };
+  const auto store = [&](int64_t t, __m256 results) { store_tile(y, t, out, r0, live, results); };
   if (x.rows == 1) {  // decoding: unpack in registers, each weight read once
     const auto ahead = static_cast<int64_t>(2 * kTileRows * weight.row_bytes());
     store(0, tile_dot<D>(RowCodes<D>{rows, ahead}, buffer.scales.data(), x, 0));
@@ -367,12 +374,11 @@ void tile_of_outputs(const TensorView& weight, int64_t r0, const QuantizedInputs
 #endif
 }
 
-// ---- The super-block types: one row at a time, 8 lanes per super-block ----
+// ---- The super-block types ----
 
 // A super-block's scales in registers. by_group holds sc as int16, the even halves' in the low 128
 // bits and the odd halves' in the high, so that one byte shuffle gives group i's multipliers
-// [sc[2i] × 8 | sc[2i+1] × 8]; sc and m hold the halves' scales and minimums in order, for the
-// per-lane terms sc[2l] · S[2l] + sc[2l+1] · S[2l+1] of the defining order.
+// [sc[2i] × 8 | sc[2i+1] × 8]; sc and m hold the halves' scales and minimums in order.
 struct SuperBlockScales {
   __m256i by_group, sc, m;
   float d, dmin;
@@ -419,97 +425,206 @@ template <DType D>
           _mm256_cvtepi8_epi16(m8), quant_groups::half_to_float(block.d), dmin};
 }
 
-// Where a row's codes come from: unpacked in registers from the row (one input), or from codes
-// unpacked once for many inputs.
+// The defining order's float steps for super-block b of a tile's 8 rows (lanes) and one input:
+// its exact sums n and Σ m · S per row, the rows' d and dmin.
 template <DType D>
-struct SuperBlockRow {
-  const typename quant_groups::Layout<D>::Block* blocks;
-  __m256i codes(int64_t b, int i) const { return dot_codes_in_block<D>(blocks[b], i); }
-  SuperBlockScales scales(int64_t b) const { return super_block_scales<D>(blocks[b]); }
-};
-template <DType D>
-SuperBlockRow<D> super_block_row(const std::byte* row) {
-  return {reinterpret_cast<const typename quant_groups::Layout<D>::Block*>(row)};
-}
-struct PreparedRow {
-  const int8_t* unpacked;            // the row's dot codes
-  const SuperBlockScales* prepared;  // per super-block
-  __m256i codes(int64_t b, int i) const { return load32(unpacked + b * kQK_K + i * kGroup); }
-  const SuperBlockScales& scales(int64_t b) const { return prepared[b]; }
-};
-
-// T quantized input rows as the super-block step reads them.
-template <int T>
-struct InputRows {
-  const int8_t* codes[T];
-  const int16_t* half_sums[T];
-  const float* scales[T];
-  InputRows(const QuantizedInputs& x, int64_t t0) {
-    for (int u = 0; u < T; ++u) {
-      codes[u] = x.codes_of(t0 + u);
-      half_sums[u] = x.sums_of(t0 + u);
-      scales[u] = x.scales_of(t0 + u);
-    }
+[[gnu::always_inline]] inline __m256 super_block_float_step(const float* d, const float* dmin, float dx, __m256i n,
+                                                            __m256i minimums, __m256 acc) {
+  const __m256 step = _mm256_set1_ps(dx);
+  acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_load_ps(d), step), _mm256_cvtepi32_ps(n), acc);
+  if constexpr (quant_groups::has_minimum(D)) {
+    acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_load_ps(dmin), step), _mm256_cvtepi32_ps(minimums), acc);
   }
+  return acc;
+}
+
+// Decoding. Each row is read on its own, one stream the prefetcher follows, and leaves per
+// super-block 8 lanes of partial sums; the tile's rows then meet side by side for the float steps.
+struct SuperBlockLanes {  // super-block b of the tile's rows
+  alignas(32) int32_t n[kTileRows][8];
+  alignas(32) int32_t minimums[kTileRows][8];
+  alignas(32) float d[kTileRows];
+  alignas(32) float dmin[kTileRows];
 };
 
-// Super-block b's step of the defining order for T inputs (sharing each weight load and scale
-// shuffle), into their 8-lane accumulators.
-template <DType D, int T, class Row>
-[[gnu::always_inline]] inline void super_block_step(const Row& row, int64_t b, const InputRows<T>& x,
-                                                    __m256 (&acc)[T]) {
-  const SuperBlockScales& s = row.scales(b);
-  __m256i n[T];
-  for (int u = 0; u < T; ++u) n[u] = _mm256_setzero_si256();
+// One row's super-block against input codes xq and half sums: 8 lanes whose totals are n and
+// Σ m · S of the defining order.
+template <DType D>
+[[gnu::always_inline]] inline void super_block_lanes(const typename quant_groups::Layout<D>::Block& block,
+                                                     const int8_t* xq, const int16_t* half_sums, int r,
+                                                     SuperBlockLanes& out) {
+  const SuperBlockScales s = super_block_scales<D>(block);
+  __m256i n = _mm256_setzero_si256();
   for (int i = 0; i < 8; ++i) {
-    const __m256i codes = row.codes(b, i);
     const __m256i sc =
         _mm256_shuffle_epi8(s.by_group, _mm256_set1_epi16(static_cast<int16_t>(2 * i | (2 * i + 1) << 8)));
-    for (int u = 0; u < T; ++u) {
-      const __m256i xg = load32(x.codes[u] + b * kQK_K + i * kGroup);
-      n[u] = _mm256_add_epi32(n[u], _mm256_madd_epi16(pair_products<D>(codes, xg), sc));
+    const __m256i products = pair_products<D>(dot_codes_in_block<D>(block, i), load32(xq + i * kGroup));
+    n = _mm256_add_epi32(n, _mm256_madd_epi16(products, sc));
+  }
+  const __m256i halves = load32(half_sums);
+  if constexpr (code_offset(D) > 0) {
+    n = _mm256_sub_epi32(n, _mm256_slli_epi32(_mm256_madd_epi16(s.sc, halves), offset_shift<D>()));
+  }
+  _mm256_store_si256(reinterpret_cast<__m256i*>(out.n[r]), n);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(out.minimums[r]), _mm256_madd_epi16(s.m, halves));
+  out.d[r] = s.d;
+  out.dmin[r] = s.dmin;
+}
+
+template <DType D>
+__m256 super_block_decode(const std::byte* const* rows, const QuantizedInputs& x, std::vector<SuperBlockLanes>& lanes) {
+  using Block = typename quant_groups::Layout<D>::Block;
+  const int64_t blocks = x.length / kQK_K;
+  lanes.resize(static_cast<size_t>(blocks));
+  for (int r = 0; r < kTileRows; ++r) {
+    const auto* row = reinterpret_cast<const Block*>(rows[r]);
+    for (int64_t b = 0; b < blocks; ++b) {
+      super_block_lanes<D>(row[b], x.codes_of(0) + b * kQK_K, x.sums_of(0) + b * (kQK_K / 16), r, lanes[b]);
     }
   }
-  for (int u = 0; u < T; ++u) {
-    const __m256i halves = load32(x.half_sums[u] + b * (kQK_K / 16));
-    if constexpr (code_offset(D) > 0) {
-      n[u] = _mm256_sub_epi32(n[u], _mm256_slli_epi32(_mm256_madd_epi16(s.sc, halves), offset_shift<D>()));
-    }
-    const float dx = x.scales[u][b];
-    acc[u] = _mm256_fmadd_ps(_mm256_set1_ps(s.d * dx), _mm256_cvtepi32_ps(n[u]), acc[u]);
-    if constexpr (quant_groups::has_minimum(D)) {
-      acc[u] = _mm256_fmadd_ps(_mm256_set1_ps(s.dmin * dx), _mm256_cvtepi32_ps(_mm256_madd_epi16(s.m, halves)), acc[u]);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b) {
+    const SuperBlockLanes& l = lanes[b];
+    const __m256i n = row_totals(reinterpret_cast<const __m256i*>(l.n));
+    const __m256i minimums = row_totals(reinterpret_cast<const __m256i*>(l.minimums));
+    acc = super_block_float_step<D>(l.d, l.dmin, x.scales_of(0)[b], n, minimums, acc);
+  }
+  return acc;
+}
+
+// Prefill: the tile's codes interleaved as for the 32-element types, the 4 codes 4k … 4k+3 of
+// group i of each of the 8 rows side by side (32 bytes at ((8b + i) · 8 + k) · 32), so that a
+// multiply-add against 4 input codes broadcast leaves each row's products in its own lanes.
+// The 16-bit lanes sum several chunks' products before a row's scale is applied (one madd per
+// scale instead of one per chunk, as llama.cpp's repacked k-quant kernels do).
+struct SuperTileScales {  // super-block b of the tile's rows
+  alignas(32) float d[kTileRows];
+  alignas(32) float dmin[kTileRows];
+  alignas(32) int16_t sc[16][2 * kTileRows];        // half h: row r's scale in lanes 2r and 2r + 1
+  alignas(32) int16_t offset_sc[8][2 * kTileRows];  // halves 2p, 2p + 1: code_offset · row r's scales
+  alignas(32) int16_t m[8][2 * kTileRows];          // halves 2p, 2p + 1: row r's minimums
+};
+
+// The largest code as the prefill multiplies it (stored unsigned, or the magnitude of a signed one).
+constexpr int largest_dot_code(DType D) {
+  switch (D) {
+    case DType::Q2_K:
+      return 3;
+    case DType::Q3_K:
+      return 7;
+    case DType::Q4_K:
+      return 15;
+    case DType::Q5_K:
+      return 31;
+    case DType::Q6_K:
+      return 63;
+    default:
+      return 127;  // iq4_xs
+  }
+}
+// Chunks whose products one 16-bit lane sums before the row's scale applies: each adds 2
+// products of at most largest_dot_code · 127, and the sum must fit in int16. Within a half
+// (4 chunks), or within a group (8) where both halves share a scale (q4_k).
+template <DType D>
+constexpr int chunks_per_scale() {
+  const int fit = 32767 / (2 * largest_dot_code(D) * 127);
+  return D == DType::Q4_K && fit >= 8 ? 8 : std::min(fit, 4);
+}
+
+template <DType D>
+void interleave_super_blocks(const std::byte* const* rows, int64_t blocks, int8_t* codes, SuperTileScales* scales) {
+  using Block = typename quant_groups::Layout<D>::Block;
+  alignas(32) int8_t group[kGroup];
+  alignas(32) int16_t sc[16], m[16];
+  for (int r = 0; r < kTileRows; ++r) {
+    const auto* row = reinterpret_cast<const Block*>(rows[r]);
+    for (int64_t b = 0; b < blocks; ++b) {
+      const SuperBlockScales s = super_block_scales<D>(row[b]);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(sc), s.sc);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(m), s.m);
+      SuperTileScales& t = scales[b];
+      t.d[r] = s.d;
+      t.dmin[r] = s.dmin;
+      for (int h = 0; h < 16; ++h) t.sc[h][2 * r] = t.sc[h][2 * r + 1] = sc[h];
+      for (int p = 0; p < 8; ++p) {
+        for (int h = 0; h < 2; ++h) {
+          t.offset_sc[p][2 * r + h] = static_cast<int16_t>(code_offset(D) * sc[2 * p + h]);
+          t.m[p][2 * r + h] = m[2 * p + h];
+        }
+      }
+      for (int i = 0; i < 8; ++i) {
+        _mm256_store_si256(reinterpret_cast<__m256i*>(group), dot_codes_in_block<D>(row[b], i));
+        int8_t* base = codes + ((b * 8 + i) * 8) * 32 + 4 * r;
+        for (int k = 0; k < 8; ++k) std::memcpy(base + 32 * k, group + 4 * k, 4);
+      }
     }
   }
 }
 
-// The defining order's final sum of the 8 lanes: ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)).
-inline float lane_sum(__m256 acc) {
-  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-  const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
+// Σ_p madd(weights[p], (S[2p], S[2p+1])): per row, Σ_h w[h] · S[h] over a super-block's halves.
+inline __m256i weighted_half_sums(const int16_t (*weights)[2 * kTileRows], const int16_t* half_sums) {
+  __m256i sum = _mm256_setzero_si256();
+  for (int p = 0; p < 8; ++p) {
+    int32_t pair;
+    std::memcpy(&pair, half_sums + 2 * p, sizeof pair);
+    sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(weights[p])),
+                                                  _mm256_set1_epi32(pair)));
+  }
+  return sum;
 }
 
-// Row r's products with inputs t0 … t0+T-1, stored in y.
-template <DType D, int T, class Row>
-void super_block_dots(const Row& row, const QuantizedInputs& x, int64_t t0, float* y, int64_t r, int64_t out) {
-  const InputRows<T> inputs(x, t0);
+// The 8 rows' products with inputs t0 … t0+T-1 (sharing each load of the codes), in the defining
+// order.
+template <DType D, int T>
+void super_block_tile_dot(const int8_t* codes, const SuperTileScales* scales, const QuantizedInputs& x, int64_t t0,
+                          __m256* out) {
+  constexpr int kRun = chunks_per_scale<D>();
+  static_assert(kRun >= 1 && 2 * kRun * largest_dot_code(D) * 127 <= 32767);
+  const auto* chunks = reinterpret_cast<const __m256i*>(codes);
   __m256 acc[T];
   for (int u = 0; u < T; ++u) acc[u] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < x.length / kQK_K; ++b) super_block_step<D, T>(row, b, inputs, acc);
-  for (int u = 0; u < T; ++u) y[(t0 + u) * out + r] = lane_sum(acc[u]);
+  for (int64_t b = 0; b < x.length / kQK_K; ++b) {
+    const SuperTileScales& s = scales[b];
+    __m256i n[T];
+    for (int u = 0; u < T; ++u) n[u] = _mm256_setzero_si256();
+    for (int i = 0; i < 8; ++i) {
+      for (int k0 = 0; k0 < 8; k0 += kRun) {
+        __m256i run[T];
+        for (int u = 0; u < T; ++u) run[u] = _mm256_setzero_si256();
+        for (int k = k0; k < k0 + kRun; ++k) {
+          const __m256i c = _mm256_load_si256(chunks + (b * 8 + i) * 8 + k);
+          for (int u = 0; u < T; ++u) {
+            int32_t four;
+            std::memcpy(&four, x.codes_of(t0 + u) + b * kQK_K + i * kGroup + 4 * k, sizeof four);
+            const __m256i xb = _mm256_set1_epi32(four);
+            const __m256i p = signed_codes(D) ? _mm256_maddubs_epi16(_mm256_abs_epi8(c), _mm256_sign_epi8(xb, c))
+                                              : _mm256_maddubs_epi16(c, xb);
+            run[u] = _mm256_add_epi16(run[u], p);
+          }
+        }
+        const __m256i sc = _mm256_load_si256(reinterpret_cast<const __m256i*>(s.sc[2 * i + k0 / 4]));
+        for (int u = 0; u < T; ++u) n[u] = _mm256_add_epi32(n[u], _mm256_madd_epi16(run[u], sc));
+      }
+    }
+    for (int u = 0; u < T; ++u) {
+      const int16_t* halves = x.sums_of(t0 + u) + b * (kQK_K / 16);
+      if constexpr (code_offset(D) > 0) n[u] = _mm256_sub_epi32(n[u], weighted_half_sums(s.offset_sc, halves));
+      __m256i minimums = _mm256_setzero_si256();
+      if constexpr (quant_groups::has_minimum(D)) minimums = weighted_half_sums(s.m, halves);
+      acc[u] = super_block_float_step<D>(s.d, s.dmin, x.scales_of(t0 + u)[b], n[u], minimums, acc[u]);
+    }
+  }
+  for (int u = 0; u < T; ++u) out[u] = acc[u];
 }
 
-// Inputs at a time in prefill: 4 share each code load and scale shuffle, in the AVX2 set's 16
-// registers (4 sums, 4 accumulators and the operands).
+// Inputs at a time in prefill: 4 share each load of the codes, in the AVX2 set's 16 registers (4
+// sums, 4 runs, 4 accumulators and the operands).
 constexpr int kInputsAtOnce = 4;
-// Inputs per pass over a tile's rows: their codes (a few hundred KiB at most) stay in L2 while
-// each row of the tile meets them.
-constexpr int64_t kInputBlock = 64;
 
 struct SuperBlockBuffer {
-  std::vector<int8_t> unpacked;            // kTileRows rows of dot codes
-  std::vector<SuperBlockScales> prepared;  // kTileRows rows of super-block scales
+  std::vector<SuperBlockLanes> lanes;  // decoding
+  std::vector<int8_t> codes;           // prefill: the tile's codes, interleaved
+  std::vector<SuperTileScales> scales;
 };
 
 template <DType D>
@@ -517,31 +632,25 @@ void super_block_tile(const TensorView& weight, int64_t r0, const QuantizedInput
                       SuperBlockBuffer& buffer) {
   const int64_t out = weight.rows(), blocks = x.length / kQK_K;
   const int live = static_cast<int>(std::min<int64_t>(kTileRows, out - r0));
+  const std::byte* rows[kTileRows];
+  for (int r = 0; r < kTileRows; ++r) rows[r] = weight.row(std::min(r0 + r, out - 1));  // past the end: repeats
   if (x.rows == 1) {  // decoding: unpack in registers, each weight read once
-    for (int r = 0; r < live; ++r) super_block_dots<D, 1>(super_block_row<D>(weight.row(r0 + r)), x, 0, y, r0 + r, out);
+    store_tile(y, 0, out, r0, live, super_block_decode<D>(rows, x, buffer.lanes));
     return;
   }
-  buffer.unpacked.resize(static_cast<size_t>(kTileRows * x.length));
-  buffer.prepared.resize(static_cast<size_t>(kTileRows * blocks));
-  for (int r = 0; r < live; ++r) {
-    const SuperBlockRow<D> row = super_block_row<D>(weight.row(r0 + r));
-    for (int64_t b = 0; b < blocks; ++b) {
-      buffer.prepared[r * blocks + b] = row.scales(b);
-      for (int i = 0; i < 8; ++i) {
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(buffer.unpacked.data() + r * x.length + b * kQK_K + i * kGroup),
-                            row.codes(b, i));
-      }
-    }
+  buffer.codes.resize(static_cast<size_t>(kTileRows * x.length) + 32);
+  auto* aligned = reinterpret_cast<int8_t*>((reinterpret_cast<uintptr_t>(buffer.codes.data()) + 31) & ~uintptr_t{31});
+  buffer.scales.resize(static_cast<size_t>(blocks));
+  interleave_super_blocks<D>(rows, blocks, aligned, buffer.scales.data());
+  __m256 results[kInputsAtOnce];
+  int64_t t = 0;
+  for (; t + kInputsAtOnce <= x.rows; t += kInputsAtOnce) {
+    super_block_tile_dot<D, kInputsAtOnce>(aligned, buffer.scales.data(), x, t, results);
+    for (int u = 0; u < kInputsAtOnce; ++u) store_tile(y, t + u, out, r0, live, results[u]);
   }
-  for (int64_t first = 0; first < x.rows; first += kInputBlock) {
-    const int64_t end = std::min(x.rows, first + kInputBlock);
-    for (int r = 0; r < live; ++r) {
-      const PreparedRow row{buffer.unpacked.data() + r * x.length, buffer.prepared.data() + r * blocks};
-      int64_t t = first;
-      for (; t + kInputsAtOnce <= end; t += kInputsAtOnce)
-        super_block_dots<D, kInputsAtOnce>(row, x, t, y, r0 + r, out);
-      for (; t < end; ++t) super_block_dots<D, 1>(row, x, t, y, r0 + r, out);
-    }
+  for (; t < x.rows; ++t) {
+    super_block_tile_dot<D, 1>(aligned, buffer.scales.data(), x, t, results);
+    store_tile(y, t, out, r0, live, results[0]);
   }
 }
 #endif
