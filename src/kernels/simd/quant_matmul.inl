@@ -323,6 +323,20 @@ inline void store_tile(float* y, int64_t t, int64_t out, int64_t r0, int live, _
   for (int r = 0; r < live; ++r) y[t * out + r0 + r] = lanes[r];
 }
 
+// A weight matrix's rows, with the row size worked out once per matmul rather than per row.
+struct WeightRows {
+  const std::byte* data;
+  size_t row_bytes;
+  int64_t count;
+  explicit WeightRows(const TensorView& weight)
+      : data(weight.data), row_bytes(weight.row_bytes()), count(weight.rows()) {}
+  const std::byte* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
+  // The tile's rows from r0; past the last row, the last one again (its results are not stored).
+  void tile(int64_t r0, const std::byte** rows) const {
+    for (int r = 0; r < kTileRows; ++r) rows[r] = row(std::min(r0 + r, count - 1));
+  }
+};
+
 // What one thread keeps for its current tile.
 struct TileBuffer {
   std::vector<TileScales> scales;
@@ -330,10 +344,10 @@ struct TileBuffer {
 };
 
 template <DType D>
-void tile_of_outputs(const TensorView& weight, int64_t r0, const QuantizedInputs& x, float* y, TileBuffer& buffer) {
-  const int64_t out = weight.rows(), groups = x.length / kGroup;
+void tile_of_outputs(const WeightRows& weight, int64_t r0, const QuantizedInputs& x, float* y, TileBuffer& buffer) {
+  const int64_t out = weight.count, groups = x.length / kGroup;
   const std::byte* rows[kTileRows];
-  for (int r = 0; r < kTileRows; ++r) rows[r] = weight.row(std::min(r0 + r, out - 1));  // past the end: repeats
+  weight.tile(r0, rows);
   buffer.scales.resize(static_cast<size_t>((groups + 7) / 8));
   for (int64_t g0 = 0; g0 < groups; g0 += 8) {
     tile_scales<D>(rows, g0, static_cast<int>(std::min<int64_t>(8, groups - g0)), buffer.scales[g0 / 8]);
@@ -341,7 +355,7 @@ void tile_of_outputs(const TensorView& weight, int64_t r0, const QuantizedInputs
   const int live = static_cast<int>(std::min<int64_t>(kTileRows, out - r0));
   const auto store = [&](int64_t t, __m256 results) { store_tile(y, t, out, r0, live, results); };
   if (x.rows == 1) {  // decoding: unpack in registers, each weight read once
-    const auto ahead = static_cast<int64_t>(2 * kTileRows * weight.row_bytes());
+    const auto ahead = static_cast<int64_t>(2 * kTileRows * weight.row_bytes);
     store(0, tile_dot<D>(RowCodes<D>{rows, ahead}, buffer.scales.data(), x, 0));
     return;
   }
@@ -628,12 +642,12 @@ struct SuperBlockBuffer {
 };
 
 template <DType D>
-void super_block_tile(const TensorView& weight, int64_t r0, const QuantizedInputs& x, float* y,
+void super_block_tile(const WeightRows& weight, int64_t r0, const QuantizedInputs& x, float* y,
                       SuperBlockBuffer& buffer) {
-  const int64_t out = weight.rows(), blocks = x.length / kQK_K;
+  const int64_t out = weight.count, blocks = x.length / kQK_K;
   const int live = static_cast<int>(std::min<int64_t>(kTileRows, out - r0));
   const std::byte* rows[kTileRows];
-  for (int r = 0; r < kTileRows; ++r) rows[r] = weight.row(std::min(r0 + r, out - 1));  // past the end: repeats
+  weight.tile(r0, rows);
   if (x.rows == 1) {  // decoding: unpack in registers, each weight read once
     store_tile(y, 0, out, r0, live, super_block_decode<D>(rows, x, buffer.lanes));
     return;
@@ -663,14 +677,15 @@ void matmul_quantized_as(const TensorView& weight, const QuantizedInputs& x, flo
   const int64_t out = weight.rows();
   pool.parallel_for((out + kTileRows - 1) / kTileRows, [&](int64_t first_tile, int64_t end_tile) {
 #if MEDLLM_AVX512 || defined(__AVX2__)
+    const WeightRows rows(weight);
+    // Kept by each thread from call to call: a decode step makes hundreds of small matmuls.
     if constexpr (quant_groups::groups_per_block(D) > 1) {
-      SuperBlockBuffer buffer;
+      thread_local SuperBlockBuffer buffer;
       for (int64_t tile = first_tile; tile < end_tile; ++tile)
-        super_block_tile<D>(weight, tile * kTileRows, x, y, buffer);
+        super_block_tile<D>(rows, tile * kTileRows, x, y, buffer);
     } else {
-      TileBuffer buffer;
-      for (int64_t tile = first_tile; tile < end_tile; ++tile)
-        tile_of_outputs<D>(weight, tile * kTileRows, x, y, buffer);
+      thread_local TileBuffer buffer;
+      for (int64_t tile = first_tile; tile < end_tile; ++tile) tile_of_outputs<D>(rows, tile * kTileRows, x, y, buffer);
     }
 #else
     for (int64_t r = first_tile * kTileRows; r < std::min(out, end_tile * kTileRows); ++r) {
