@@ -13,8 +13,8 @@ namespace medllm {
 void KVCache::ensure_capacity(int64_t needed) {
   if (needed <= capacity_) return;
   const int64_t capacity = std::max(needed, std::max<int64_t>(64, capacity_ * 2));
-  for (auto& k : keys_) k.resize(static_cast<size_t>(capacity * kv_dim_));
-  for (auto& v : values_) v.resize(static_cast<size_t>(capacity * kv_dim_));
+  for (auto& k : keys_) k.grow(static_cast<size_t>(capacity * kv_dim_));
+  for (auto& v : values_) v.grow(static_cast<size_t>(capacity * kv_dim_));
   capacity_ = capacity;
 }
 

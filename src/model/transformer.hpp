@@ -9,6 +9,7 @@
 
 #include <medllm/config.hpp>
 #include <medllm/model.hpp>
+#include "core/growable_floats.hpp"
 #include "core/thread_pool.hpp"
 #include "kernels/attention.hpp"
 #include "model/forward.hpp"
@@ -20,14 +21,14 @@ namespace medllm {
 class KVCache {
  public:
   KVCache(int64_t layers, int64_t kv_dim) : keys_(layers), values_(layers), kv_dim_(kv_dim) {}
-  void ensure_capacity(int64_t positions);  // grows geometrically
+  void ensure_capacity(int64_t positions);  // grows geometrically, in place where the kernel can
   float* keys(int64_t layer) { return keys_[layer].data(); }
   float* values(int64_t layer) { return values_[layer].data(); }
   int64_t positions = 0;  // filled positions
 
  private:
-  std::vector<std::vector<float>> keys_;
-  std::vector<std::vector<float>> values_;
+  std::vector<GrowableFloats> keys_;
+  std::vector<GrowableFloats> values_;
   int64_t kv_dim_;
   int64_t capacity_ = 0;
 };
