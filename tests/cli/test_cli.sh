@@ -78,6 +78,16 @@ check "quantize --imatrix weighs the layers' matrices" \
 check "quantize --imatrix records it as llama-quantize does" grep -q "quantize.imatrix.entries_count" \
   "$work/stories-imatrix.gguf"
 check "quantize --imatrix writes a model that generates" "$medllm" generate -m "$work/stories-imatrix.gguf" -p "a" -n 4
+# A Hugging Face directory quantizes as its F32 GGUF does, importance matrix and --pure included
+# (only the metadata's order differs: a GGUF input keeps llama.cpp's).
+for pure in "" --pure; do
+  "$medllm" quantize $pure --imatrix "$work/stories.imatrix.gguf" "$work/stories_hf" "$work/hf-imatrix.gguf" Q4_K_M \
+    2>/dev/null
+  "$medllm" quantize $pure --imatrix "$work/stories.imatrix.gguf" "$work/stories-from-hf.gguf" "$work/gguf-imatrix.gguf" \
+    Q4_K_M 2>/dev/null
+  check "quantize ${pure:+$pure }--imatrix of a Hugging Face directory equals that of its GGUF" /usr/bin/python3 \
+    "$repo/tests/support/same_gguf_content.py" "$work/hf-imatrix.gguf" "$work/gguf-imatrix.gguf"
+done
 "$medllm" logits -m "$stories" --prompt "Once upon" --last >"$work/last.json"
 check "logits --last gives one row of 512" /usr/bin/python3 -c "
 import json,sys; d=json.load(open('$work/last.json')); sys.exit(0 if len(d['logits'])==1 and len(d['logits'][0])==512 else 1)"
