@@ -14,6 +14,9 @@ namespace {
 enum class Style { MedQA, MedMCQA, PubMedQA, Mmlu, OptionText };
 
 Style style_of(const std::string& benchmark, const Item& item) {
+  // MedAgentsBench's PubMedQA items hold the abstract inside the question and the answers as
+  // options A-C (yes/no/maybe): the MedQA style lists them, as its other hard subsets do.
+  if (benchmark == "pubmedqa_hard") return Style::MedQA;
   if (benchmark.rfind("medqa", 0) == 0) return Style::MedQA;
   if (benchmark.rfind("medmcqa", 0) == 0) return Style::MedMCQA;
   if (benchmark.rfind("pubmedqa", 0) == 0) return Style::PubMedQA;
@@ -71,6 +74,10 @@ size_t index_of_label(const Item& item, const std::string& label) {
 PromptFormat loglik_format(const std::string& benchmark, const Item& item) {
   switch (style_of(benchmark, item)) {
     case Style::MedQA:
+      if (benchmark == "pubmedqa_hard") {
+        return {"lm-eval medqa_4options template on MedAgentsBench options (A-C = yes/no/maybe)",
+                "log-likelihood of ' A' / ' B' / ' C' after 'Answer:'"};
+      }
       return {"lm-eval medqa_4options", "log-likelihood of ' A' ... ' E' after 'Answer:'"};
     case Style::MedMCQA:
       return {"lm-eval medmcqa", "log-likelihood of ' A' ... ' D' after 'Answer:'"};

@@ -75,6 +75,18 @@ TEST(Prompts, LmEvalFormats) {
   const LoglikTask p = build_loglik_task("pubmedqa", pubmed, {});
   EXPECT_EQ(p.context, "Abstract: We studied it.\nQuestion: Does it work?\nAnswer:");
   EXPECT_EQ(p.continuations, (std::vector<std::string>{" yes", " no", " maybe"}));
+
+  // MedAgentsBench's PubMedQA: the abstract is inside the question and the answers are options,
+  // so they are listed (MedQA style) and the letters scored; no empty "Abstract:" line.
+  Item hard = item;
+  hard.question = "We studied it.\nDoes it work?";
+  hard.choices = {{"A", "yes"}, {"B", "no"}, {"C", "maybe"}};
+  hard.answers = {"B"};
+  const LoglikTask h = build_loglik_task("pubmedqa_hard", hard, {});
+  EXPECT_EQ(h.context, "Question: We studied it.\nDoes it work?\nA. yes\nB. no\nC. maybe\nAnswer:");
+  EXPECT_EQ(h.continuations, (std::vector<std::string>{" A", " B", " C"}));
+  EXPECT_EQ(h.gold, (std::vector<size_t>{1}));
+  EXPECT_EQ(loglik_format("pubmedqa_hard", hard).scoring, "log-likelihood of ' A' / ' B' / ' C' after 'Answer:'");
 }
 
 TEST(Extraction, LettersSetsAndNumbers) {
