@@ -25,4 +25,20 @@ nlohmann::json Proportion::to_json() const {
   return {{"value", value()}, {"ci95", {low, high}}, {"correct", successes}, {"n", total}};
 }
 
+std::optional<double> chance_level(std::span<const Item* const> items) {
+  double sum = 0.0;
+  int64_t counted = 0;
+  for (const Item* item : items) {
+    if (item->choices.empty()) continue;
+    const auto n = static_cast<int64_t>(item->choices.size());
+    const int64_t k = std::clamp<int64_t>(static_cast<int64_t>(item->answers.size()), 1, n);
+    double ways = 1.0;  // C(n, k): exact in a double for the sizes of exam questions
+    for (int64_t i = 1; i <= k; ++i) ways = ways * static_cast<double>(n - k + i) / static_cast<double>(i);
+    sum += 1.0 / ways;
+    ++counted;
+  }
+  if (counted == 0) return std::nullopt;
+  return sum / static_cast<double>(counted);
+}
+
 }  // namespace medllm::eval

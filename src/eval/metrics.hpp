@@ -1,9 +1,13 @@
 #pragma once
-// Proportions with 95% confidence intervals for benchmark accuracies.
+// Proportions with 95% confidence intervals for benchmark accuracies, and the chance level.
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
 #include <utility>
+
+#include "eval/item.hpp"
 
 namespace medllm::eval {
 
@@ -20,5 +24,10 @@ struct Proportion {
   std::pair<double, double> wilson95() const;
   nlohmann::json to_json() const;  // {"value", "ci95": [lo, hi], "correct", "n"}
 };
+
+// The accuracy of guessing: over the items with choices, the mean chance 1 / C(n, k) of picking
+// an item's k answers among its n choices at random (two of five: 1/10). Questions answered by a
+// number are left out, having no choices to guess from; none left: no chance level.
+std::optional<double> chance_level(std::span<const Item* const> items);
 
 }  // namespace medllm::eval

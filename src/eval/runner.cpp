@@ -11,7 +11,9 @@
 #include <medllm/model.hpp>
 #include <medllm/scoring.hpp>
 #include <medllm/tokenizer.hpp>
+#include <optional>
 #include <set>
+#include <span>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -256,7 +258,8 @@ void describe_scoring(BenchmarkResult& out, const std::string& benchmark, const 
 }
 
 BenchmarkResult summarize(const Benchmark& bench, const std::vector<json>& samples, const EvalOptions& options,
-                          const Item& first_item) {
+                          std::span<const Item* const> items) {
+  const Item& first_item = *items.front();
   Proportion acc, acc_norm, acc_bytes;
   std::map<std::string, Proportion> per_subject;
   int64_t skipped = 0;
@@ -284,7 +287,7 @@ BenchmarkResult summarize(const Benchmark& bench, const std::vector<json>& sampl
     out.metrics.emplace_back("acc_bytes", Estimate::of(acc_bytes));
   }
   for (const auto& [subject, p] : per_subject) out.per_subject.push_back({subject, p.total, p.value()});
-  if (!first_item.choices.empty()) out.chance = 1.0 / static_cast<double>(first_item.choices.size());
+  out.chance = chance_level(items);
   describe_scoring(out, bench.name, first_item, options);
   if (!samples.empty() && samples.front().contains("prompt"))
     out.example_prompt = samples.front()["prompt"].get<std::string>();
@@ -424,7 +427,7 @@ BenchmarkResult run_benchmark(const Model& model, const Tokenizer& tokenizer, co
   if (!todo.empty()) progress.finish();
   std::vector<json> samples;
   for (const Item* item : items) samples.push_back(*cache.find(item->id));
-  BenchmarkResult result = summarize(bench, samples, options, *items.front());
+  BenchmarkResult result = summarize(bench, samples, options, items);
   result.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   result.resumed_items = static_cast<int64_t>(items.size() - todo.size());
   if (name == "igakuqa") result.exam = igakuqa_exam(bench, samples, options.data_root);

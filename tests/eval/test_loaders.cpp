@@ -13,6 +13,7 @@
 
 #include "eval/benchmarks.hpp"
 #include "eval/csv.hpp"
+#include "eval/metrics.hpp"
 #include "support/test_support.hpp"
 
 namespace medllm::eval {
@@ -105,6 +106,19 @@ TEST(BenchmarkRegistry, NameDescriptionAndSourceAreSet) {
   EXPECT_EQ(medqa.name, "medqa");
   EXPECT_NE(medqa.description.find("1,273"), std::string::npos);
   EXPECT_NE(medqa.source.find("medqa/test.jsonl"), std::string::npos);
+}
+
+// The chance levels the reading of the data gives: IgakuQA's multi-answer questions and
+// RRTNM's 2-5 options put them far from 1 / the first item's choices.
+TEST(BenchmarkRegistry, ChanceLevelsOfRealSets) {
+  const auto chance_of = [](const std::string& name) {
+    std::vector<const Item*> items;
+    for (const Item& item : real(name).items) items.push_back(&item);
+    return chance_level(items).value();
+  };
+  EXPECT_NEAR(chance_of("igakuqa"), 0.1849, 5e-4);
+  EXPECT_NEAR(chance_of("jmed_llm_rrtnm"), 0.355, 5e-4);
+  EXPECT_DOUBLE_EQ(chance_of("medqa"), 0.25);
 }
 
 TEST(BenchmarkRegistry, IgakuQAEntries) {

@@ -197,5 +197,23 @@ TEST(Wilson, KnownIntervals) {
   EXPECT_EQ((Proportion{0, 0}.wilson95()), (std::pair<double, double>{0.0, 0.0}));
 }
 
+// Chance is the mean over the items with choices of 1 / C(n, k); a numeric question has none.
+TEST(ChanceLevel, MeanOfOneOverTheWaysToPick) {
+  const auto item = [](size_t choices, std::vector<std::string> answers) {
+    Item out;
+    for (size_t i = 0; i < choices; ++i) out.choices.push_back({std::string(1, static_cast<char>('a' + i)), "x"});
+    out.answers = std::move(answers);
+    return out;
+  };
+  const Item one_of_five = item(5, {"a"}), two_of_five = item(5, {"a", "c"}), one_of_two = item(2, {"b"});
+  const Item numeric = item(0, {"42"});
+  const std::vector<const Item*> mixed = {&one_of_five, &two_of_five, &numeric, &one_of_two};
+  EXPECT_DOUBLE_EQ(chance_level(mixed).value(), (1.0 / 5 + 1.0 / 10 + 1.0 / 2) / 3);
+  const std::vector<const Item*> three_of_five = {&one_of_five, &two_of_five};
+  EXPECT_DOUBLE_EQ(chance_level(three_of_five).value(), (1.0 / 5 + 1.0 / 10) / 2);
+  EXPECT_FALSE(chance_level(std::vector<const Item*>{&numeric}).has_value());
+  EXPECT_FALSE(chance_level({}).has_value());
+}
+
 }  // namespace
 }  // namespace medllm::eval
