@@ -1,5 +1,7 @@
 #include "eval/exam_scoring.hpp"
 
+#include "eval/prompts.hpp"
+
 #include <fmt/ranges.h>
 
 #include <algorithm>
@@ -632,6 +634,13 @@ std::string format_exam_summary_markdown(const ExamSummary& summary) {
       rule_name(summary.rule));
   if (any_partial) out += "* fewer than the exam's 400 questions were scored: the verdict is indicative only.\n";
   return out;
+}
+
+bool prediction_correct(const Item& item, const std::string& prediction) {
+  if (item.meta.contains("answer_mode") || find_answer_key_exception(item.id) != nullptr) {
+    return score_item(item, prediction, PredictionRule::Lenient).correct;
+  }
+  return prediction == gold_answer(item);
 }
 
 }  // namespace medllm::eval

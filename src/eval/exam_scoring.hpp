@@ -93,6 +93,12 @@ struct ItemScore {
 // either rule (the paper did not count them).
 ItemScore score_item(const Item& item, std::optional<std::string_view> prediction, PredictionRule rule);
 
+// Whether a benchmark prediction is right (the `acc` of every benchmark): for items with an answer
+// key of their own (IgakuQA: meta answer_mode, the answer-key exceptions) as score_item's lenient
+// reading scores them, as the IgakuQA paper's accuracy does; otherwise the prediction equals
+// gold_answer.
+bool prediction_correct(const Item& item, const std::string& prediction);
+
 // Sums over a set of scored items.
 struct Tally {
   int questions = 0;

@@ -111,7 +111,7 @@ LoglikTask build_loglik_task(const std::string& benchmark, const Item& item, std
   if (!item.choices.empty()) {
     for (const auto& label : item.answers) task.gold.push_back(index_of_label(item, label));
   }
-  task.pick = std::max<size_t>(1, item.answers.size());
+  task.pick = answers_to_pick(item);
   return task;
 }
 
@@ -197,6 +197,16 @@ nlohmann::ordered_json generation_messages(const Item& item, std::span<const Ite
   return messages;
 }
 
+size_t answers_to_pick(const Item& item) {
+  const auto n = item.meta.find("n_answers");
+  if (n != item.meta.end() && n->is_number_integer() && n->get<int64_t>() >= 1) return n->get<size_t>();
+  return std::max<size_t>(1, item.answers.size());
+}
+
+size_t accepted_predictions(const Item& item) {
+  return item.meta.value("answer_mode", std::string()) == "any_of" ? std::max<size_t>(1, item.answers.size()) : 1;
+}
+
 std::string gold_answer(const Item& item) {
   std::vector<std::string> answers = item.answers;
   std::sort(answers.begin(), answers.end());
@@ -224,7 +234,7 @@ Extraction extract_answer(const Item& item, const std::string& reply) {
     return {"", rule + ", no number"};
   }
   // Labels standing alone (not inside a word): "b", "(b)", "b.", "b,e"; case-insensitive.
-  const size_t pick = std::max<size_t>(1, item.answers.size());
+  const size_t pick = answers_to_pick(item);
   std::vector<std::string> found;
   for (size_t i = 0; i < text.size() && found.size() < pick; ++i) {
     for (const auto& choice : item.choices) {

@@ -112,9 +112,9 @@ json loglik_sample(const std::string& benchmark, const Item& item, const LoglikT
           {"prediction_norm", prediction_norm},
           {"prediction_bytes", prediction_bytes},
           {"gold", gold},
-          {"correct", prediction == gold},
-          {"correct_norm", prediction_norm == gold},
-          {"correct_bytes", prediction_bytes == gold},
+          {"correct", prediction_correct(item, prediction)},
+          {"correct_norm", prediction_correct(item, prediction_norm)},
+          {"correct_bytes", prediction_correct(item, prediction_bytes)},
           {"context_tokens", encoded.context.size()},
           {"truncated", encoded.truncated}};
 }
@@ -237,7 +237,7 @@ void run_generate(const Model& model, const Tokenizer& tokenizer, const EvalOpti
                {"prediction", best},
                {"extraction_rule", rule},
                {"gold", gold},
-               {"correct", best == gold},
+               {"correct", prediction_correct(*item, best)},
                {"prompt_tokens", tokens.size()}});
     progress.advance();
   }

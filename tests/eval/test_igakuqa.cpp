@@ -20,6 +20,7 @@
 #include "eval/baseline_predictions.hpp"
 #include "eval/exam_scoring.hpp"
 #include "eval/igakuqa_loader.hpp"
+#include "eval/prompts.hpp"
 #include "support/test_support.hpp"
 
 namespace medllm::eval {
@@ -648,6 +649,41 @@ TEST(IgakuqaData, Fields) {
     EXPECT_EQ(item.meta["numeric_value"], expected.second) << id;
   }
   EXPECT_EQ(find_item(bench, "116B50").meta["answer_template"], "①.②");
+}
+
+// `acc` scores IgakuQA items as the paper's accuracy does: one letter of an "a or d" question, any
+// answer to the question counted correct for everyone; log-likelihood and reply extraction mark one
+// letter for the alternatives. Other items: the prediction equals the gold answer.
+TEST(IgakuqaData, AccuracyFollowsTheAnswerKey) {
+  const Benchmark& bench = igakuqa();
+  const Item& b30 = find_item(bench, "112B30");
+  EXPECT_TRUE(prediction_correct(b30, "a"));
+  EXPECT_TRUE(prediction_correct(b30, "d"));
+  EXPECT_FALSE(prediction_correct(b30, "a,d"));
+  EXPECT_FALSE(prediction_correct(b30, "b"));
+  EXPECT_EQ(build_loglik_task("igakuqa", b30, {}).pick, 1u);
+  EXPECT_EQ(extract_answer(b30, "答え: d, a").answer, "d");
+  EXPECT_TRUE(prediction_correct(find_item(bench, "116A71"), "a"));
+  EXPECT_TRUE(prediction_correct(find_item(bench, "116A71"), ""));
+  const Item& first = bench.items.front();  // 112A1: e
+  EXPECT_TRUE(prediction_correct(first, "e"));
+  EXPECT_FALSE(prediction_correct(first, "a"));
+  const Item& numeric = find_item(bench, "113F84");  // 7.20
+  EXPECT_TRUE(prediction_correct(numeric, "7.2"));
+
+  const Benchmark b119 = load_igakuqa119(test::shared_data("igakuqa119").string());
+  const Item& e28 = find_item(b119, "119E28");
+  EXPECT_TRUE(prediction_correct(e28, "a"));
+  EXPECT_TRUE(prediction_correct(e28, "c"));
+  EXPECT_FALSE(prediction_correct(e28, "a,c"));
+  EXPECT_EQ(build_loglik_task("igakuqa119", e28, {}).pick, 1u);
+
+  Item plain;  // no answer key of its own (JMED-LLM, English sets): exact match of the gold answer
+  plain.id = "x";
+  plain.choices = {{"A", "p"}, {"B", "q"}};
+  plain.answers = {"B"};
+  EXPECT_TRUE(prediction_correct(plain, "B"));
+  EXPECT_FALSE(prediction_correct(plain, "b"));
 }
 
 TEST(IgakuqaData, TextOnlySubset) {
