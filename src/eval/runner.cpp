@@ -36,8 +36,8 @@ using nlohmann::json;
 namespace {
 
 // Bumped whenever prompts, tokenization or scoring change, so cached per-item results from an
-// older medllm are not reused.
-constexpr int kScoringVersion = 1;
+// older medllm are not reused. 2: pubmedqa_hard's template; IgakuQA's acc by its answer key.
+constexpr int kScoringVersion = 2;
 
 std::string utc_now() {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
