@@ -128,7 +128,9 @@ void add_eval_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("-o,--out", flags->options.out_dir,
                       "write results.json, samples.jsonl, summary.md, report.html here");
-  command->add_flag("--no-bos", flags->no_bos, "do not add BOS to prompts (lm-eval's default for HF models)");
+  command->add_flag("--no-bos", flags->no_bos,
+                    "do not add BOS to prompts (lm-eval up to v0.4.9.1 adds none but for Gemma; later versions add the "
+                    "tokenizer's default)");
   command->add_flag("--cot", flags->options.chain_of_thought, "generate: ask for reasoning before the answer");
   command->add_option("-n,--max-tokens", flags->options.max_tokens, "generate: reply length")
       ->transform(number<int32_t>(1))

@@ -1,5 +1,6 @@
 #include "core/utf8.hpp"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "core/error.hpp"
@@ -141,6 +142,21 @@ std::string_view trim_ascii(std::string_view text) {
   while (begin < end && space(text[begin])) ++begin;
   while (end > begin && space(text[end - 1])) --end;
   return text.substr(begin, end - begin);
+}
+
+std::string_view trim_python_whitespace(std::string_view text) {
+  const auto space = [](char32_t c) {
+    return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+  };
+  size_t begin = text.size(), end = 0;
+  for (size_t i = 0; i < text.size();) {
+    const size_t at = i;
+    if (space(decode(text, i))) continue;
+    begin = std::min(begin, at);
+    end = i;
+  }
+  return begin < end ? text.substr(begin, end - begin) : std::string_view();
 }
 
 std::string upper_ascii(std::string_view text) {

@@ -37,6 +37,10 @@ char32_t decode(std::string_view text, size_t& i);
 
 // text without leading and trailing ASCII whitespace (space, \t, \n, \r, \f, \v).
 std::string_view trim_ascii(std::string_view text);
+// text without leading and trailing whitespace as Python's str.strip() sees it (str.isspace: the
+// ASCII controls \t-\r and \x1c-\x1f, space, U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028,
+// U+2029, U+202F, U+205F, U+3000): the harnesses we reproduce strip their fields with it.
+std::string_view trim_python_whitespace(std::string_view text);
 // text with a-z made A-Z; every other byte kept.
 std::string upper_ascii(std::string_view text);
 

@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "core/error.hpp"
+#include "core/utf8.hpp"
 
 namespace medllm::eval {
 
@@ -44,8 +45,8 @@ std::string question_block(Style style, const Item& item) {
       return text + "Answer:";
     case Style::PubMedQA:
       return "Abstract: " + item.meta.value("context", std::string()) + "\nQuestion: " + item.question + "\nAnswer:";
-    case Style::Mmlu:
-      text = item.question + "\n";
+    case Style::Mmlu:  // lm-eval's mmlu template: {{question.strip()}}
+      text = std::string(utf8::trim_python_whitespace(item.question)) + "\n";
       for (const auto& c : item.choices) text += c.label + ". " + c.text + "\n";
       return text + "Answer:";
     case Style::OptionText:
@@ -78,7 +79,10 @@ PromptFormat loglik_format(const std::string& benchmark, const Item& item) {
         return {"lm-eval medqa_4options template on MedAgentsBench options (A-C = yes/no/maybe)",
                 "log-likelihood of ' A' / ' B' / ' C' after 'Answer:'"};
       }
-      return {"lm-eval medqa_4options", "log-likelihood of ' A' ... ' E' after 'Answer:'"};
+      if (benchmark.rfind("medqa_5options", 0) == 0) {
+        return {"lm-eval medqa_4options template with 5 options", "log-likelihood of ' A' ... ' E' after 'Answer:'"};
+      }
+      return {"lm-eval medqa_4options", "log-likelihood of ' A' ... ' D' after 'Answer:'"};
     case Style::MedMCQA:
       return {"lm-eval medmcqa", "log-likelihood of ' A' ... ' D' after 'Answer:'"};
     case Style::PubMedQA:

@@ -36,7 +36,8 @@ using nlohmann::json;
 namespace {
 
 // Bumped whenever prompts, tokenization or scoring change, so cached per-item results from an
-// older medllm are not reused. 2: pubmedqa_hard's template; IgakuQA's acc by its answer key.
+// older medllm are not reused. 2: pubmedqa_hard's template; IgakuQA's acc by its answer key; MMLU
+// questions stripped as lm-eval strips them.
 constexpr int kScoringVersion = 2;
 
 std::string utc_now() {

@@ -62,6 +62,11 @@ TEST(Prompts, LmEvalFormats) {
   EXPECT_EQ(build_loglik_task("mmlu_medical", item, {}).context,
             "The following are multiple choice questions (with answers) about college medicine.\n\n"
             "What is the drug of choice?\nA. x\nB. y\nC. z\nD. w\nAnswer:");
+  Item padded = item;  // lm-eval's mmlu template strips the question ({{question.strip()}})
+  padded.question = " What is the drug of choice?\n ";
+  EXPECT_EQ(build_loglik_task("mmlu_medical", padded, {}).context, build_loglik_task("mmlu_medical", item, {}).context);
+  EXPECT_EQ(loglik_format("medqa", item).name, "lm-eval medqa_4options");
+  EXPECT_EQ(loglik_format("medqa_5options", item).name, "lm-eval medqa_4options template with 5 options");
   const LoglikTask with_shot = build_loglik_task("medqa", item, std::vector<Item>{item});
   EXPECT_EQ(with_shot.context.substr(0, with_shot.context.find("\n\n") + 2),
             "Question: What is the drug of choice?\nA. x\nB. y\nC. z\nD. w\nAnswer: C\n\n");

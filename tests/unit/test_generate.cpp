@@ -253,6 +253,11 @@ TEST(Utf8, DecodeWalksCodePointsAndReplacesInvalidBytes) {
   EXPECT_EQ(utf8::trim_ascii(" \t\r\n\f\vx y\v "), "x y");
   EXPECT_EQ(utf8::trim_ascii("\u3000x"), "\u3000x");  // ideographic space is not ASCII whitespace
   EXPECT_EQ(utf8::trim_ascii("   "), "");
+  // Python's str.strip(): Unicode whitespace too, and what it is not (U+200B, U+FEFF).
+  EXPECT_EQ(utf8::trim_python_whitespace("\u3000\u00a0 x\u3000y\x1f\u2029\n"), "x\u3000y");
+  EXPECT_EQ(utf8::trim_python_whitespace("\u200bx\ufeff"), "\u200bx\ufeff");
+  EXPECT_EQ(utf8::trim_python_whitespace(" \u3000 "), "");
+  EXPECT_EQ(utf8::trim_python_whitespace(""), "");
 }
 
 TEST(Utf8, TakeCompleteHoldsIncompleteCharacters) {
