@@ -117,7 +117,10 @@ void add_eval_command(CLI::App& app) {
   command->add_option("--method", flags->options.method, "loglik (lm-eval scoring) or generate")
       ->check(CLI::IsMember({"loglik", "generate"}))
       ->capture_default_str();
-  command->add_option("--shots", flags->options.shots, "few-shot examples")
+  command
+      ->add_option("--shots", flags->options.shots,
+                   "few-shot examples, drawn as the reference harness draws them (MMLU: the dev split's first k "
+                   "of the question's subject); refused where the data lacks that split")
       ->transform(number<int>(0, 64))
       ->capture_default_str();
   command->add_option("--limit", flags->options.limit, "items per benchmark (0: all)")

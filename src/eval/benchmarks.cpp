@@ -1,5 +1,6 @@
 #include "eval/benchmarks.hpp"
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -105,6 +106,41 @@ std::string read_text_file(const std::string& path) {
 
 bool is_blank(std::string_view text) {
   return utf8::trim_ascii(text).empty();
+}
+
+std::string column_field(const std::string& name, size_t column) {
+  return fmt::format("{} (column {})", name, column + 1);
+}
+
+std::vector<Item> read_abcd_csv(const std::string& path, const std::string& subject, const std::string& language,
+                                const std::string& id_prefix) {
+  static const std::array<std::string, 6> kColumns = {"question", "A", "B", "C", "D", "answer"};
+  std::vector<Item> items;
+  for (auto& record : read_csv_file(path)) {
+    const Where where{path, record.line, {}};
+    if (record.fields.size() != kColumns.size()) {
+      fail("{}: expected {} columns ({}), found {}", where.str(), kColumns.size(), fmt::join(kColumns, ","),
+           record.fields.size());
+    }
+    Item item;
+    item.id = fmt::format("{}-{}", id_prefix, record.line);
+    item.subject = subject;
+    item.language = language;
+    item.question = std::move(record.fields[0]);
+    if (is_blank(item.question)) fail_field(where, column_field("question", 0), "empty question");
+    for (size_t i = 1; i <= 4; ++i) {
+      if (is_blank(record.fields[i])) fail_field(where, column_field(kColumns[i], i), "empty option");
+      item.choices.push_back({kColumns[i], std::move(record.fields[i])});
+    }
+    const std::string& answer = record.fields[5];
+    if (answer != "A" && answer != "B" && answer != "C" && answer != "D") {
+      fail_field(where, column_field("answer", 5), "\"{}\" is not one of A, B, C, D", answer);
+    }
+    item.answers = {answer};
+    validate_item(item, where);
+    items.push_back(std::move(item));
+  }
+  return items;
 }
 
 std::string choice_label(size_t index) {

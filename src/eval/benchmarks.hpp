@@ -94,9 +94,10 @@ template <typename... Args>
 }
 
 std::string path_in(const std::string& data_root, const std::string& relative);
-std::string read_text_file(const std::string& path);  // Error naming the path if it cannot be read
-bool is_blank(std::string_view text);                 // empty or only ASCII whitespace
-std::string choice_label(size_t index);               // 0 -> "A", 1 -> "B", ...
+std::string read_text_file(const std::string& path);               // Error naming the path if it cannot be read
+bool is_blank(std::string_view text);                              // empty or only ASCII whitespace
+std::string choice_label(size_t index);                            // 0 -> "A", 1 -> "B", ...
+std::string column_field(const std::string& name, size_t column);  // "answer (column 6)"
 
 // core/json_fields.hpp's accessors with the record's place as `where`: a missing field or one of
 // another type is an Error naming the file, line and field.
@@ -110,6 +111,11 @@ std::string require_id(const nlohmann::json& object, const char* field, const Wh
 // JSON object in valid UTF-8 (a leading BOM is skipped).
 void for_each_jsonl(const std::string& path,
                     const std::function<void(const nlohmann::json& record, const Where& where)>& fn);
+
+// The items of an MMLU-layout CSV file (no header; question,A,B,C,D,answer with answer A-D; JMMLU
+// and hendrycks' MMLU), ids "<id_prefix>-<line>", every field kept as written.
+std::vector<Item> read_abcd_csv(const std::string& path, const std::string& subject, const std::string& language,
+                                const std::string& id_prefix);
 
 // Checks the invariants every Item must satisfy (non-blank id and question, at least two
 // choices with unique labels and non-blank texts, every answer among the labels).

@@ -29,6 +29,10 @@ struct Benchmark {
   std::string description;  // one line: what it is, which split, how many items
   std::string source;       // the file or folder it was read from
   std::vector<Item> items;
+  // Few-shot examples as the reference harness draws them (empty: the data has no split to draw
+  // from, and --shots is refused), and where they come from.
+  std::vector<Item> shots;
+  std::string shot_source;
 };
 
 }  // namespace medllm::eval

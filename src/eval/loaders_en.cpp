@@ -207,9 +207,32 @@ Benchmark load_medqa_5options(const std::string& data_root) {
       data_root, {"medqa_5options", "medagentsbench/medqa_5options/test.jsonl", 5, 5, nullptr, {"meta_info"}});
 }
 
+namespace {
+
+// lm-eval's mmlu tasks take their few-shot examples from the dev split, the first k of the
+// question's subject (fewshot_split: dev, sampler: first_n): hendrycks' dev CSVs, 5 per subject.
+void add_mmlu_dev_shots(const std::string& data_root, Benchmark& benchmark) {
+  static constexpr std::array<const char*, 6> kSubjects = {"anatomy",          "clinical_knowledge",
+                                                           "college_biology",  "college_medicine",
+                                                           "medical_genetics", "professional_medicine"};
+  for (const char* subject : kSubjects) {
+    const std::string path = path_in(data_root, fmt::format("mmlu-medical/dev/{}_dev.csv", subject));
+    for (Item& item : read_abcd_csv(path, subject, "en", fmt::format("mmlu_dev-{}", subject))) {
+      benchmark.shots.push_back(std::move(item));
+    }
+  }
+  benchmark.shot_source =
+      "MMLU dev split (mmlu-medical/dev/<subject>_dev.csv), the first k of the question's subject, as lm-eval's "
+      "mmlu (fewshot_split: dev, first_n)";
+}
+
+}  // namespace
+
 Benchmark load_mmlu_medical(const std::string& data_root) {
-  return load_options_jsonl(
+  Benchmark benchmark = load_options_jsonl(
       data_root, {"mmlu_medical", "medagentsbench/mmlu/test.jsonl", 4, 4, "realidx", {}, SubjectFrom::SubjectField});
+  add_mmlu_dev_shots(data_root, benchmark);
+  return benchmark;
 }
 
 Benchmark load_mmlu_pro_health(const std::string& data_root) {
@@ -230,7 +253,10 @@ Benchmark load_medagents_hard(const std::string& data_root, const std::string& s
   }
   if (subset == "medmcqa") return load_options_jsonl(data_root, {"medmcqa_hard", path, 4, 4, "realidx", {}});
   if (subset == "mmlu") {
-    return load_options_jsonl(data_root, {"mmlu_hard", path, 4, 4, "realidx", {}, SubjectFrom::SubjectField});
+    Benchmark benchmark =
+        load_options_jsonl(data_root, {"mmlu_hard", path, 4, 4, "realidx", {}, SubjectFrom::SubjectField});
+    add_mmlu_dev_shots(data_root, benchmark);
+    return benchmark;
   }
   if (subset == "mmlu-pro") {
     return load_options_jsonl(data_root,

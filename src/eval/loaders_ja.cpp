@@ -21,45 +21,17 @@ constexpr std::array<const char*, 8> kJmmluMedicalSubjects = {
 // JMED-LLM's multiple-choice tasks (its NER tasks answer with lists and are not loaded here).
 constexpr std::array<const char*, 4> kJmedLlmChoiceTasks = {"jmmlu_med", "crade", "rrtnm", "smdis"};
 
-std::string column_field(const std::string& name, size_t column) {
-  return fmt::format("{} (column {})", name, column + 1);
-}
-
 }  // namespace
 
 // jmmlu/<subject>.csv: no header, UTF-8 with BOM, columns question,A,B,C,D,answer(A-D).
 // Leading/trailing spaces of the options (many rows have "A, B" style spacing) are kept as in
 // the file, as pandas/Hugging Face datasets read them for lm-evaluation-harness and JMED-LLM.
 Benchmark load_jmmlu_medical(const std::string& data_root) {
-  static const std::array<std::string, 6> kColumns = {"question", "A", "B", "C", "D", "answer"};
   Benchmark benchmark;
   benchmark.source = path_in(data_root, "jmmlu");
-  IdRegistry ids;
-  for (const char* subject : kJmmluMedicalSubjects) {
+  for (const char* subject : kJmmluMedicalSubjects) {  // ids are unique: subject and line
     const std::string path = path_in(data_root, fmt::format("jmmlu/{}.csv", subject));
-    for (auto& record : read_csv_file(path)) {
-      const Where where{path, record.line, {}};
-      if (record.fields.size() != kColumns.size()) {
-        fail("{}: expected {} columns ({}), found {}", where.str(), kColumns.size(), fmt::join(kColumns, ","),
-             record.fields.size());
-      }
-      Item item;
-      item.id = fmt::format("jmmlu_medical-{}-{}", subject, record.line);
-      item.subject = subject;
-      item.language = "ja";
-      item.question = std::move(record.fields[0]);
-      if (is_blank(item.question)) fail_field(where, column_field("question", 0), "empty question");
-      for (size_t i = 1; i <= 4; ++i) {
-        if (is_blank(record.fields[i])) fail_field(where, column_field(kColumns[i], i), "empty option");
-        item.choices.push_back({kColumns[i], std::move(record.fields[i])});
-      }
-      const std::string& answer = record.fields[5];
-      if (answer != "A" && answer != "B" && answer != "C" && answer != "D") {
-        fail_field(where, column_field("answer", 5), "\"{}\" is not one of A, B, C, D", answer);
-      }
-      item.answers = {answer};
-      validate_item(item, where);
-      ids.add(item.id, where);
+    for (Item& item : read_abcd_csv(path, subject, "ja", fmt::format("jmmlu_medical-{}", subject))) {
       benchmark.items.push_back(std::move(item));
     }
   }

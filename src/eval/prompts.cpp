@@ -150,11 +150,21 @@ ChoicePredictions predict_choices(const Item& item, const LoglikTask& task, cons
           top_labels(item, per_byte, task.pick)};
 }
 
-std::vector<Item> pick_shots(const std::vector<Item>& items, const Item& item, int k) {
+std::vector<Item> pick_shots(const Benchmark& benchmark, const Item& item, int k) {
   std::vector<Item> shots;
-  for (const Item& candidate : items) {
-    if (static_cast<int>(shots.size()) >= k) break;
-    if (candidate.id != item.id && !candidate.choices.empty()) shots.push_back(candidate);
+  if (k <= 0) return shots;
+  if (benchmark.shots.empty()) {
+    fail(
+        "{}: --shots {}: its reference harness draws few-shot examples from a training or dev split that the "
+        "data does not hold; evaluate it with --shots 0",
+        benchmark.name, k);
+  }
+  for (const Item& candidate : benchmark.shots) {
+    if (static_cast<int>(shots.size()) < k && candidate.subject == item.subject) shots.push_back(candidate);
+  }
+  if (static_cast<int>(shots.size()) < k) {
+    fail("{}: --shots {}: only {} examples of subject '{}' ({})", benchmark.name, k, shots.size(), item.subject,
+         benchmark.shot_source);
   }
   return shots;
 }

@@ -43,9 +43,11 @@ struct ChoicePredictions {
 };
 ChoicePredictions predict_choices(const Item& item, const LoglikTask& task, const std::vector<double>& loglik);
 
-// Deterministic few-shot examples for an item: the first k items of the benchmark, in order,
-// other than the item itself (lm-eval draws from a dev split; these sets ship only test splits).
-std::vector<Item> pick_shots(const std::vector<Item>& items, const Item& item, int k);
+// The k few-shot examples of an item as the reference harness draws them: the first k of the
+// benchmark's shot pool with the item's subject (lm-eval's mmlu: dev split, first_n). An Error
+// when the benchmark has no pool (its reference draws from a split the data does not hold) or
+// the subject has fewer than k.
+std::vector<Item> pick_shots(const Benchmark& benchmark, const Item& item, int k);
 
 // Chat messages for the generate method: an instruction in the item's language, the question
 // and its labelled choices; chain_of_thought asks for reasoning before the final answer.

@@ -37,7 +37,7 @@ namespace {
 
 // Bumped whenever prompts, tokenization or scoring change, so cached per-item results from an
 // older medllm are not reused. 2: pubmedqa_hard's template; IgakuQA's acc by its answer key; MMLU
-// questions stripped as lm-eval strips them.
+// questions stripped as lm-eval strips them; shots from the dev split.
 constexpr int kScoringVersion = 2;
 
 std::string utc_now() {
@@ -183,7 +183,7 @@ void run_loglik(const Model& model, const Tokenizer& tokenizer, const EvalOption
         progress.advance();
         continue;
       }
-      const std::vector<Item> shots = pick_shots(bench.items, item, options.shots);
+      const std::vector<Item> shots = pick_shots(bench, item, options.shots);
       tasks.push_back(build_loglik_task(bench.name, item, shots));
       encoded.push_back(encode_task(tokenizer, tasks.back(), options.add_bos, max_positions));
       requests.push_back({encoded.back().context, encoded.back().continuations});
@@ -203,7 +203,7 @@ void run_generate(const Model& model, const Tokenizer& tokenizer, const EvalOpti
   ChatTemplateOptions template_options;
   template_options.add_generation_prompt = true;
   for (const Item* item : todo) {
-    const std::vector<Item> shots = pick_shots(bench.items, *item, options.shots);
+    const std::vector<Item> shots = pick_shots(bench, *item, options.shots);
     const std::string prompt =
         chat.render(generation_messages(*item, shots, options.chain_of_thought), template_options);
     const std::vector<int32_t> tokens = tokenizer.encode(prompt, false);
@@ -290,6 +290,8 @@ BenchmarkResult summarize(const Benchmark& bench, const std::vector<json>& sampl
   for (const auto& [subject, p] : per_subject) out.per_subject.push_back({subject, p.total, p.value()});
   out.chance = chance_level(items);
   describe_scoring(out, bench.name, first_item, options);
+  if (options.shots > 0)
+    out.scoring = out.scoring.value_or("") + fmt::format("; {} shots: {}", options.shots, bench.shot_source);
   if (!samples.empty() && samples.front().contains("prompt"))
     out.example_prompt = samples.front()["prompt"].get<std::string>();
   return out;
@@ -409,6 +411,11 @@ BenchmarkResult run_benchmark(const Model& model, const Tokenizer& tokenizer, co
   const Benchmark bench = name == "igakuqa" ? load_igakuqa(options.data_root, options.igakuqa_years)
                                             : load_benchmark(name, options.data_root);
   if (bench.items.empty()) fail("{}: the benchmark has no items", name);
+  // Shots that cannot be drawn fail now, before any item is scored.
+  std::set<std::string> subjects;
+  for (const Item& item : bench.items) {
+    if (options.shots > 0 && subjects.insert(item.subject).second) pick_shots(bench, item, options.shots);
+  }
   std::vector<const Item*> items;
   for (const Item& item : bench.items) {
     if (options.limit > 0 && static_cast<int64_t>(items.size()) >= options.limit) break;

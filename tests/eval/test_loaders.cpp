@@ -14,6 +14,7 @@
 #include "eval/benchmarks.hpp"
 #include "eval/csv.hpp"
 #include "eval/metrics.hpp"
+#include "eval/prompts.hpp"
 #include "support/test_support.hpp"
 
 namespace medllm::eval {
@@ -240,6 +241,32 @@ TEST(EnglishLoaders, MmluMedical) {
                                                            {"medical_genetics", 100},
                                                            {"professional_medicine", 272}}));
   EXPECT_EQ(answer_counts(b), (std::map<std::string, int>{{"A", 235}, {"B", 254}, {"C", 248}, {"D", 352}}));  // file
+}
+
+// Few-shot examples as lm-eval's mmlu draws them: the dev split's first k of the question's
+// subject (lm-eval tasks/mmlu/default/_default_template_yaml: fewshot_split: dev,
+// fewshot_config.sampler: first_n; v0.4.9), in the template's own words.
+TEST(EnglishLoaders, MmluShotsComeFromTheDevSplit) {
+  const auto& b = real("mmlu_medical");
+  EXPECT_EQ(b.shots.size(), 30u);
+  const Item& anatomy =
+      *std::find_if(b.items.begin(), b.items.end(), [](const Item& i) { return i.subject == "anatomy"; });
+  const std::vector<Item> shots = pick_shots(b, anatomy, 2);
+  ASSERT_EQ(shots.size(), 2u);
+  EXPECT_EQ(shots[0].question, "What is the embryological origin of the hyoid bone?");
+  EXPECT_EQ(shots[1].question, "Which of these branches of the trigeminal nerve contain somatic motor processes?");
+  const LoglikTask task = build_loglik_task("mmlu_medical", anatomy, shots);
+  EXPECT_EQ(task.context.substr(0, task.context.find("\n\nWhich")),
+            "The following are multiple choice questions (with answers) about anatomy.\n\n"
+            "What is the embryological origin of the hyoid bone?\nA. The first pharyngeal arch\n"
+            "B. The first and second pharyngeal arches\nC. The second pharyngeal arch\n"
+            "D. The second and third pharyngeal arches\nAnswer: D");
+  for (const Item& item : b.items) EXPECT_EQ(pick_shots(b, item, 5).back().subject, item.subject);
+  expect_contains(error_of([&] { pick_shots(b, anatomy, 6); }), {"--shots 6", "only 5 examples", "anatomy"});
+  // The sets whose reference draws shots from a split the data does not hold refuse them.
+  expect_contains(error_of([] { pick_shots(real("medqa"), real("medqa").items[0], 1); }),
+                  {"medqa: --shots 1", "--shots 0"});
+  EXPECT_TRUE(pick_shots(real("medqa"), real("medqa").items[0], 0).empty());
 }
 
 TEST(EnglishLoaders, MmluProHealth) {
