@@ -643,4 +643,19 @@ bool prediction_correct(const Item& item, const std::string& prediction) {
   return prediction == gold_answer(item);
 }
 
+double chance_of_guess(const Item& item) {
+  if (item.choices.empty()) return 0.0;
+  const size_t n = item.choices.size(), k = answers_to_pick(item);
+  double ways = 1.0;  // C(n, k): exact in a double for the sizes of exam questions
+  for (size_t i = 1; i <= k; ++i) ways = ways * static_cast<double>(n - k + i) / static_cast<double>(i);
+  size_t accepted = 1;
+  if (const AnswerKeyException* exception = find_answer_key_exception(item.id)) {
+    if (exception->counts_for_everyone) return 1.0;
+    if (k == 1) accepted = exception->accept_one_of.size();
+  } else if (meta_string(item, "answer_mode") == "any_of" && k == 1) {
+    accepted = item.answers.size();
+  }
+  return static_cast<double>(accepted) / ways;
+}
+
 }  // namespace medllm::eval

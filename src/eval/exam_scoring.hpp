@@ -95,9 +95,13 @@ ItemScore score_item(const Item& item, std::optional<std::string_view> predictio
 
 // Whether a benchmark prediction is right (the `acc` of every benchmark): for items with an answer
 // key of their own (IgakuQA: meta answer_mode, the answer-key exceptions) as score_item's lenient
-// reading scores them, as the IgakuQA paper's accuracy does; otherwise the prediction equals
-// gold_answer.
+// reading scores them (so the exceptions count, as in the IgakuQA paper's accuracy); otherwise the
+// prediction equals gold_answer.
 bool prediction_correct(const Item& item, const std::string& prediction);
+// The chance that answers_to_pick(item) of its choices picked at random are right as
+// prediction_correct scores them: 1 / C(n, k), the alternatives' count / n for an "a or d"
+// question, 1 for a question counted correct for everyone. 0 for an item without choices.
+double chance_of_guess(const Item& item);
 
 // Sums over a set of scored items.
 struct Tally {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "eval/prompts.hpp"
+#include "eval/exam_scoring.hpp"
 
 namespace medllm::eval {
 
@@ -32,11 +32,7 @@ std::optional<double> chance_level(std::span<const Item* const> items) {
   int64_t counted = 0;
   for (const Item* item : items) {
     if (item->choices.empty()) continue;
-    const auto n = static_cast<int64_t>(item->choices.size());
-    const int64_t k = std::clamp<int64_t>(static_cast<int64_t>(answers_to_pick(*item)), 1, n);
-    double ways = 1.0;  // C(n, k): exact in a double for the sizes of exam questions
-    for (int64_t i = 1; i <= k; ++i) ways = ways * static_cast<double>(n - k + i) / static_cast<double>(i);
-    sum += static_cast<double>(accepted_predictions(*item)) / ways;
+    sum += chance_of_guess(*item);
     ++counted;
   }
   if (counted == 0) return std::nullopt;

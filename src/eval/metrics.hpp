@@ -25,10 +25,10 @@ struct Proportion {
   nlohmann::json to_json() const;  // {"value", "ci95": [lo, hi], "correct", "n"}
 };
 
-// The accuracy of guessing: over the items with choices, the mean chance of picking an item's k
-// answers among its n choices at random, 1 / C(n, k) (two of five: 1/10; one of five where either
-// of two alternatives counts: 2/5). Questions answered by a number are left out, having no choices
-// to guess from; none left: no chance level.
+// The accuracy of guessing: over the items with choices, the mean of chance_of_guess
+// (exam_scoring.hpp: 1 / C(n, k); two of five: 1/10; one of five where either of two alternatives
+// counts: 2/5). Questions answered by a number are left out, having no choices to guess from; none
+// left: no chance level.
 std::optional<double> chance_level(std::span<const Item* const> items);
 
 }  // namespace medllm::eval

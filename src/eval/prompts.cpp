@@ -16,7 +16,7 @@ enum class Style { MedQA, MedMCQA, PubMedQA, Mmlu, OptionText };
 
 Style style_of(const std::string& benchmark, const Item& item) {
   // MedAgentsBench's PubMedQA items hold the abstract inside the question and the answers as
-  // options A-C (yes/no/maybe): the MedQA style lists them, as its other hard subsets do.
+  // options A-C (yes/no/maybe): the MedQA style lists them, as for medqa_hard.
   if (benchmark == "pubmedqa_hard") return Style::MedQA;
   if (benchmark.rfind("medqa", 0) == 0) return Style::MedQA;
   if (benchmark.rfind("medmcqa", 0) == 0) return Style::MedMCQA;
@@ -213,12 +213,9 @@ nlohmann::ordered_json generation_messages(const Item& item, std::span<const Ite
 
 size_t answers_to_pick(const Item& item) {
   const auto n = item.meta.find("n_answers");
-  if (n != item.meta.end() && n->is_number_integer() && n->get<int64_t>() >= 1) return n->get<size_t>();
-  return std::max<size_t>(1, item.answers.size());
-}
-
-size_t accepted_predictions(const Item& item) {
-  return item.meta.value("answer_mode", std::string()) == "any_of" ? std::max<size_t>(1, item.answers.size()) : 1;
+  size_t k = std::max<size_t>(1, item.answers.size());
+  if (n != item.meta.end() && n->is_number_integer() && n->get<int64_t>() >= 1) k = n->get<size_t>();
+  return item.choices.empty() ? k : std::min(k, item.choices.size());
 }
 
 std::string gold_answer(const Item& item) {

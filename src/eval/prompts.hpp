@@ -66,10 +66,8 @@ Extraction extract_answer(const Item& item, const std::string& reply);
 std::string gold_answer(const Item& item);
 
 // How many choices a prediction marks: the item's meta n_answers where the loader sets it (1 for
-// IgakuQA's "a or d" questions, whose answers are alternatives), else its number of answers.
+// IgakuQA's "a or d" questions, whose answers are alternatives), else its number of answers; at
+// most the number of choices.
 size_t answers_to_pick(const Item& item);
-// How many different predictions are correct: the alternatives of an "any_of" question (meta
-// answer_mode), else the one set of answers.
-size_t accepted_predictions(const Item& item);
 
 }  // namespace medllm::eval

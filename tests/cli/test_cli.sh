@@ -81,13 +81,16 @@ check "quantize --imatrix writes a model that generates" "$medllm" generate -m "
 # A Hugging Face directory quantizes as its F32 GGUF does, importance matrix and --pure included
 # (only the metadata's order differs: a GGUF input keeps llama.cpp's).
 for pure in "" --pure; do
-  "$medllm" quantize $pure --imatrix "$work/stories.imatrix.gguf" "$work/stories_hf" "$work/hf-imatrix.gguf" Q4_K_M \
-    2>/dev/null
-  "$medllm" quantize $pure --imatrix "$work/stories.imatrix.gguf" "$work/stories-from-hf.gguf" "$work/gguf-imatrix.gguf" \
-    Q4_K_M 2>/dev/null
-  check "quantize ${pure:+$pure }--imatrix of a Hugging Face directory equals that of its GGUF" /usr/bin/python3 \
-    "$repo/tests/support/same_gguf_content.py" "$work/hf-imatrix.gguf" "$work/gguf-imatrix.gguf"
+  rm -f "$work/hf-imatrix${pure}.gguf" "$work/gguf-imatrix${pure}.gguf"
+  check "quantize ${pure:+$pure }--imatrix of a Hugging Face directory" "$medllm" quantize $pure \
+    --imatrix "$work/stories.imatrix.gguf" "$work/stories_hf" "$work/hf-imatrix${pure}.gguf" Q4_K_M
+  check "quantize ${pure:+$pure }--imatrix of its F32 GGUF" "$medllm" quantize $pure \
+    --imatrix "$work/stories.imatrix.gguf" "$work/stories-from-hf.gguf" "$work/gguf-imatrix${pure}.gguf" Q4_K_M
+  check "quantize ${pure:+$pure }--imatrix: the two hold the same tensors" /usr/bin/python3 \
+    "$repo/tests/support/same_gguf_content.py" "$work/hf-imatrix${pure}.gguf" "$work/gguf-imatrix${pure}.gguf"
 done
+check "--pure changes the quantization" bash -c "! /usr/bin/python3 '$repo/tests/support/same_gguf_content.py' \
+  '$work/hf-imatrix.gguf' '$work/hf-imatrix--pure.gguf' >/dev/null"
 "$medllm" logits -m "$stories" --prompt "Once upon" --last >"$work/last.json"
 check "logits --last gives one row of 512" /usr/bin/python3 -c "
 import json,sys; d=json.load(open('$work/last.json')); sys.exit(0 if len(d['logits'])==1 and len(d['logits'][0])==512 else 1)"

@@ -662,6 +662,9 @@ TEST(IgakuqaData, AccuracyFollowsTheAnswerKey) {
   EXPECT_FALSE(prediction_correct(b30, "a,d"));
   EXPECT_FALSE(prediction_correct(b30, "b"));
   EXPECT_EQ(build_loglik_task("igakuqa", b30, {}).pick, 1u);
+  EXPECT_DOUBLE_EQ(chance_of_guess(b30), 2.0 / 5);
+  EXPECT_DOUBLE_EQ(chance_of_guess(find_item(bench, "116A71")), 1.0);
+  EXPECT_DOUBLE_EQ(chance_of_guess(bench.items.front()), 1.0 / 5);
   EXPECT_EQ(extract_answer(b30, "答え: d, a").answer, "d");
   EXPECT_TRUE(prediction_correct(find_item(bench, "116A71"), "a"));
   EXPECT_TRUE(prediction_correct(find_item(bench, "116A71"), ""));

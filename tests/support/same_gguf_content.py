@@ -6,6 +6,11 @@ import struct
 import sys
 
 SCALAR_BYTES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+# ggml type -> (elements per block, bytes per block): only a tensor's own bytes are compared, not
+# the alignment padding after it.
+BLOCKS = {0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34), 10: (256, 84),
+          11: (256, 110), 12: (256, 144), 13: (256, 176), 14: (256, 210), 20: (32, 18), 23: (256, 136),
+          30: (1, 2)}
 
 
 def read(path):
@@ -51,11 +56,15 @@ def read(path):
         dims = tuple(take('<Q') for _ in range(take('<I')))
         infos.append((name, dims, take('<I'), take('<Q')))
     base = (pos + alignment - 1) // alignment * alignment
-    ends = sorted(info[3] for info in infos) + [len(data) - base]
     tensors = {}
     for name, dims, kind, offset in infos:
-        end = min(e for e in ends if e > offset)
-        tensors[name] = (kind, dims, data[base + offset:base + end])
+        if kind not in BLOCKS:
+            sys.exit(f'{path}: tensor {name} has ggml type {kind}, which this script does not size')
+        elements, (block, block_bytes) = 1, BLOCKS[kind]
+        for d in dims:
+            elements *= d
+        size = elements // block * block_bytes
+        tensors[name] = (kind, dims, data[base + offset:base + offset + size])
     return metadata, tensors
 
 

@@ -37,9 +37,17 @@ TEST(GrowableFloats, MovesAndReportsWhatItCannotHold) {
   GrowableFloats b = std::move(a);
   EXPECT_EQ(b.size(), 4u);
   EXPECT_EQ(b.data()[3], 2.0f);
-  EXPECT_EQ(a.size(), 0u);  // NOLINT(bugprone-use-after-move): a moved-from buffer is empty
-  EXPECT_THROW(b.grow(SIZE_MAX / 2), Error);
+  EXPECT_EQ(a.size(), 0u);                    // NOLINT(bugprone-use-after-move): a moved-from buffer is empty
+  EXPECT_THROW(b.grow(SIZE_MAX / 2), Error);  // more bytes than a size_t holds
+  // 2^48 bytes, more than the 2^47 of a process's address space: the kernel refuses the mapping
+  // (mremap for a grown buffer, mmap for an empty one), whatever the overcommit setting.
+  const size_t too_many = size_t{1} << 46;
+  EXPECT_THROW(b.grow(too_many), Error);
+  EXPECT_EQ(b.size(), 4u);
   EXPECT_EQ(b.data()[3], 2.0f);  // a failed growth keeps what was there
+  GrowableFloats empty;
+  EXPECT_THROW(empty.grow(too_many), Error);
+  EXPECT_EQ(empty.size(), 0u);
 }
 
 }  // namespace

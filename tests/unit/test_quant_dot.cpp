@@ -6,10 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
 
+#include "core/quant_blocks.hpp"
 #include "kernels/matmul.hpp"
 #include "kernels/quant_dot.hpp"
 #include "support/test_support.hpp"
@@ -169,6 +171,65 @@ TEST(QuantDot, KernelsEqualTheDefinitionBitForBit) {
           for (int64_t r = 0; r < 37; ++r) {
             ASSERT_EQ(y[t * 37 + r], kernels::integer_dot_reference(dtype, w.view().row(r), q, t))
                 << dtype_name(dtype) << " n=" << n << " t=" << t << " r=" << r;
+          }
+        }
+      }
+    }
+  }
+}
+
+// Every code at the largest magnitude the kernels multiply, against inputs all at ±127: the integer
+// sums the kernels keep in 16-bit lanes (several chunks' products before a sub-scale applies) reach
+// their bound, and must stay exact (q6_k's scales at -128 also give the offset correction its
+// extreme).
+template <class Block>
+Block* blocks_of(test::OwnedTensor& w) {
+  return reinterpret_cast<Block*>(w.bytes.data());
+}
+TEST(QuantDot, KernelsStayExactAtTheLargestCodesAndInputs) {
+  ThreadPool pool(2);
+  const int64_t in = 512, rows = 11;
+  for (DType dtype : {DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::IQ4_XS}) {
+    test::OwnedTensor w = test::random_blocks("w", {rows, in}, dtype, 21);
+    const int64_t blocks = rows * in / kQK_K;
+    for (int64_t b = 0; b < blocks; ++b) {
+      switch (dtype) {
+        case DType::Q2_K:
+          std::memset(blocks_of<BlockQ2_K>(w)[b].qs, 0xFF, sizeof(BlockQ2_K::qs));  // code 3
+          break;
+        case DType::Q3_K:
+          std::memset(blocks_of<BlockQ3_K>(w)[b].qs, 0xFF, sizeof(BlockQ3_K::qs));  // stored 7
+          std::memset(blocks_of<BlockQ3_K>(w)[b].hmask, 0xFF, sizeof(BlockQ3_K::hmask));
+          break;
+        case DType::Q4_K:
+          std::memset(blocks_of<BlockQ4_K>(w)[b].qs, 0xFF, sizeof(BlockQ4_K::qs));  // 15
+          break;
+        case DType::Q5_K:
+          std::memset(blocks_of<BlockQ5_K>(w)[b].qs, 0xFF, sizeof(BlockQ5_K::qs));  // 31
+          std::memset(blocks_of<BlockQ5_K>(w)[b].qh, 0xFF, sizeof(BlockQ5_K::qh));
+          break;
+        case DType::Q6_K:
+          std::memset(blocks_of<BlockQ6_K>(w)[b].ql, 0xFF, sizeof(BlockQ6_K::ql));  // stored 63
+          std::memset(blocks_of<BlockQ6_K>(w)[b].qh, 0xFF, sizeof(BlockQ6_K::qh));
+          std::memset(blocks_of<BlockQ6_K>(w)[b].scales, 0x80, sizeof(BlockQ6_K::scales));  // -128
+          break;
+        default:
+          std::memset(blocks_of<BlockIQ4_XS>(w)[b].qs, 0x00, sizeof(BlockIQ4_XS::qs));  // level -127
+          break;
+      }
+    }
+    for (float sign : {1.0f, -1.0f}) {
+      for (int64_t n : {1, 5}) {
+        const std::vector<float> x(static_cast<size_t>(n * in), sign);
+        std::vector<float> y(static_cast<size_t>(n * rows));
+        kernels::matmul(w.view(), x.data(), n, y.data(), pool);
+        kernels::QuantizedInputs q;
+        kernels::quantize_inputs(x.data(), n, in, kernels::input_block(dtype), q);
+        ASSERT_EQ(q.codes_of(0)[0], static_cast<int8_t>(127 * sign));
+        for (int64_t t = 0; t < n; ++t) {
+          for (int64_t r = 0; r < rows; ++r) {
+            ASSERT_EQ(y[t * rows + r], kernels::integer_dot_reference(dtype, w.view().row(r), q, t))
+                << dtype_name(dtype) << " sign " << sign << " n=" << n << " r=" << r;
           }
         }
       }

@@ -180,9 +180,6 @@ struct PackedCodes {
   void prefetch(int, int64_t) const {}  // in L1 already
 };
 
-// Lane r: row r's exact integer sum of one group, Σ code_e · xq_e, from its partial sums v[r]
-// (group_products): the halves reduced per row and the code offset's share taken off. `halves`:
-// the input codes' sums over the group's two halves.
 // Lane r: the sum of v[r]'s 8 lanes (exact while the sums fit in int32).
 inline __m256i row_totals(const __m256i* v) {
   // After two rounds of hadd, the low 128 bits hold rows 0-3's sums of lanes 0-3, the high 128 bits
@@ -191,6 +188,9 @@ inline __m256i row_totals(const __m256i* v) {
   const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
   return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
 }
+// Lane r: row r's exact integer sum of one group, Σ code_e · xq_e, from its partial sums v[r]
+// (group_products): the halves reduced per row and the code offset's share taken off. `halves`:
+// the input codes' sums over the group's two halves.
 template <DType D>
 __m256i group_sums(const __m256i* v, const int16_t* halves) {
   __m256i s = row_totals(v);
@@ -532,8 +532,10 @@ constexpr int largest_dot_code(DType D) {
       return 31;
     case DType::Q6_K:
       return 63;
+    case DType::IQ4_XS:
+      return 127;  // the magnitude of the levels' extreme, -127
     default:
-      return 127;  // iq4_xs
+      return 0;  // not a super-block type: chunks_per_scale refuses it
   }
 }
 // Chunks whose products one 16-bit lane sums before the row's scale applies: each adds 2
@@ -541,6 +543,7 @@ constexpr int largest_dot_code(DType D) {
 // (4 chunks), or within a group (8) where both halves share a scale (q4_k).
 template <DType D>
 constexpr int chunks_per_scale() {
+  static_assert(largest_dot_code(D) > 0, "a super-block type");
   const int fit = 32767 / (2 * largest_dot_code(D) * 127);
   return D == DType::Q4_K && fit >= 8 ? 8 : std::min(fit, 4);
 }
@@ -594,6 +597,9 @@ void super_block_tile_dot(const int8_t* codes, const SuperTileScales* scales, co
                           __m256* out) {
   constexpr int kRun = chunks_per_scale<D>();
   static_assert(kRun >= 1 && 2 * kRun * largest_dot_code(D) * 127 <= 32767);
+  // A run stays within one half (one sub-scale), or spans a whole group where both halves share
+  // their scale (super_block_scales gives q4_k's group scale to both).
+  static_assert(4 % kRun == 0 || (kRun == 8 && D == DType::Q4_K));
   const auto* chunks = reinterpret_cast<const __m256i*>(codes);
   __m256 acc[T];
   for (int u = 0; u < T; ++u) acc[u] = _mm256_setzero_ps();
