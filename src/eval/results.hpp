@@ -143,7 +143,7 @@ struct BenchmarkResult {
   std::optional<std::string> primary_metric = {};
   std::vector<SubjectResult> per_subject = {};
   std::optional<int64_t> skipped = {};
-  std::optional<double> chance = {};  // mean over the items with choices of 1 / C(n choices, k answers)
+  std::optional<double> chance = {};  // metrics.hpp chance_level: the mean guessing chance per item
   std::optional<std::string> prompt_format = {}, scoring = {}, example_prompt = {};
   std::optional<double> duration_s = {};
   std::optional<int64_t> resumed_items = {};  // items taken from the cache of an earlier run
