@@ -14,6 +14,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-torch python3-numpy       # independent numeric reference for tests
   python3-sentencepiece             # reference SentencePiece encoder for tokenizer tests
+  python3-sklearn                   # Cohen's kappa as JMED-LLM computes it (tests)
   chromium chromium-driver          # the web UI's browser test (headless, via playwright-core)
   libjs-marked node-dompurify       # Markdown rendering + sanitising, inlined into the web page
 )

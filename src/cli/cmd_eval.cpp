@@ -114,8 +114,11 @@ void add_eval_command(CLI::App& app) {
   flags->model.add_to(*command, false);  // --score-predictions needs no model
   command->add_option("--bench", flags->benchmarks, "benchmarks, comma-separated (--list-benchmarks)")->delimiter(',');
   command->add_option("--data", flags->options.data_root, "benchmark data root (default: $MEDLLM_DATA)");
-  command->add_option("--method", flags->options.method, "loglik (lm-eval scoring) or generate")
-      ->check(CLI::IsMember({"loglik", "generate"}))
+  command
+      ->add_option("--method", flags->options.method,
+                   "auto (each benchmark's protocol: generation for JMED-LLM's tasks, else log-likelihood), loglik "
+                   "(lm-eval scoring) or generate")
+      ->check(CLI::IsMember({"auto", "loglik", "generate"}))
       ->capture_default_str();
   command
       ->add_option("--shots", flags->options.shots,
@@ -135,9 +138,14 @@ void add_eval_command(CLI::App& app) {
                     "do not add BOS to prompts (lm-eval up to v0.4.9.1 adds none but for Gemma; later versions add the "
                     "tokenizer's default)");
   command->add_flag("--cot", flags->options.chain_of_thought, "generate: ask for reasoning before the answer");
-  command->add_option("-n,--max-tokens", flags->options.max_tokens, "generate: reply length")
-      ->transform(number<int32_t>(1))
-      ->capture_default_str();
+  command
+      ->add_option("-n,--max-tokens", flags->options.max_tokens,
+                   "generate: reply length (default: the protocol's, 512 for JMED-LLM as its config has it, else "
+                   "256)")
+      ->transform(number<int32_t>(1));
+  command->add_flag("!--no-system-role", flags->options.system_role,
+                    "JMED-LLM: its instruction and the question in one user message (its use_system_role: False, for "
+                    "chat templates without a system role)");
   command->add_option("--temp", flags->options.sampling.temperature, "generate: temperature, at least 0 (0: greedy)")
       ->transform(number<float>(0))
       ->capture_default_str();

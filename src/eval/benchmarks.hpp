@@ -21,7 +21,7 @@
 //     lm-evaluation-harness's pubmedqa doc_to_text does), long_answer, year (string or null)
 //   mmlu_medical: realidx      mmlu_pro_health: realidx, src, category
 //   *_hard: the fields above that the MedAgentsBench file has; pubmedqa_hard: answer_rationale
-//   jmed_llm_*: tag (also Item.subject)
+//   jmed_llm_*: tag (also Item.subject); the entity tasks' answers are the gold entity strings
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -72,7 +72,8 @@ Benchmark load_medagents_hard(const std::string& data_root, const std::string& s
 
 // loaders_ja.cpp
 Benchmark load_jmmlu_medical(const std::string& data_root);  // jmmlu/<8 medical subjects>.csv
-// jmed-llm/datasets/<task>.csv; task: jmmlu_med, crade, rrtnm, smdis (the multiple-choice ones).
+// jmed-llm/datasets/<task>.csv; task: jmmlu_med, crade, rrtnm, smdis (multiple choice), or
+// mrner_disease, mrner_medicine (named entities: no choices, the gold entities as answers).
 Benchmark load_jmed_llm(const std::string& data_root, const std::string& task);
 
 // ---- Helpers shared by the loaders.

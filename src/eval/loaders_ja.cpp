@@ -1,10 +1,11 @@
-// Japanese benchmarks: JMMLU (medical subjects) and the multiple-choice tasks of JMED-LLM.
+// Japanese benchmarks: JMMLU (medical subjects) and the tasks of JMED-LLM.
 // Formats and counts: ../shared/data/SOURCES.md.
 
 #include <array>
 
 #include "eval/benchmarks.hpp"
 #include "eval/csv.hpp"
+#include "eval/python_literal.hpp"
 
 namespace medllm::eval {
 
@@ -18,8 +19,56 @@ constexpr std::array<const char*, 8> kJmmluMedicalSubjects = {
     "medical_genetics", "nutrition",          "professional_medicine", "virology",
 };
 
-// JMED-LLM's multiple-choice tasks (its NER tasks answer with lists and are not loaded here).
+// JMED-LLM's multiple-choice tasks, and its named-entity tasks (answers: Python lists of strings).
 constexpr std::array<const char*, 4> kJmedLlmChoiceTasks = {"jmmlu_med", "crade", "rrtnm", "smdis"};
+constexpr std::array<const char*, 2> kJmedLlmEntityTasks = {"mrner_disease", "mrner_medicine"};
+
+// The gold entities of an entity task's row: a Python list literal of at least one string.
+std::vector<std::string> entity_answers(const std::string& text, const Where& where, const std::string& field) {
+  const auto values = parse_python_list(text);
+  if (!values) fail_field(where, field, "is not a Python list literal: {}", text.substr(0, 80));
+  if (values->empty()) fail_field(where, field, "lists no entity");
+  std::vector<std::string> answers;
+  for (const PythonValue& value : *values) {
+    if (value.kind != PythonValue::Kind::String)
+      fail_field(where, field, "an entity is not a string: {}", text.substr(0, 80));
+    if (is_blank(value.text)) fail_field(where, field, "an entity is empty");
+    answers.push_back(value.text);
+  }
+  return answers;
+}
+
+Benchmark load_jmed_llm_entities(const std::string& data_root, const std::string& task) {
+  Benchmark benchmark;
+  benchmark.source = path_in(data_root, fmt::format("jmed-llm/datasets/{}.csv", task));
+  auto records = read_csv_file(benchmark.source);
+  if (records.empty()) fail("{}: empty file (expected a header tag,question,answer)", benchmark.source);
+  const auto& header = records.front().fields;
+  if (header != std::vector<std::string>{"tag", "question", "answer"}) {
+    fail("{}: header \"{}\" is not tag,question,answer (a named-entity task)",
+         Where{benchmark.source, records.front().line, {}}.str(), fmt::join(header, ","));
+  }
+  IdRegistry ids;
+  for (size_t r = 1; r < records.size(); ++r) {
+    auto& record = records[r];
+    const Where where{benchmark.source, record.line, {}};
+    if (record.fields.size() != header.size()) {
+      fail("{}: expected 3 columns (tag,question,answer), found {}", where.str(), record.fields.size());
+    }
+    Item item;
+    item.id = fmt::format("jmed_llm_{}-{}", task, record.line);
+    item.language = "ja";
+    item.subject = record.fields[0];
+    if (is_blank(item.subject)) fail_field(where, column_field("tag", 0), "empty");
+    item.meta["tag"] = item.subject;
+    item.question = std::move(record.fields[1]);
+    item.answers = entity_answers(record.fields[2], where, column_field("answer", 2));
+    validate_item(item, where);
+    ids.add(item.id, where);
+    benchmark.items.push_back(std::move(item));
+  }
+  return benchmark;
+}
 
 }  // namespace
 
@@ -42,11 +91,14 @@ Benchmark load_jmmlu_medical(const std::string& data_root) {
 // question. Empty trailing options are absent (RRTNM: N has 4 options, M has 2), as JMED-LLM's
 // evaluator drops them (pandas dropna).
 Benchmark load_jmed_llm(const std::string& data_root, const std::string& task) {
+  for (const char* name : kJmedLlmEntityTasks) {
+    if (task == name) return load_jmed_llm_entities(data_root, task);
+  }
   bool known = false;
   for (const char* name : kJmedLlmChoiceTasks) known = known || task == name;
   if (!known) {
-    fail("JMED-LLM task \"{}\" is not a multiple-choice task (known: {}; the NER tasks are scored differently)", task,
-         fmt::join(kJmedLlmChoiceTasks, ", "));
+    fail("unknown JMED-LLM task \"{}\" (known: {}, {})", task, fmt::join(kJmedLlmChoiceTasks, ", "),
+         fmt::join(kJmedLlmEntityTasks, ", "));
   }
   const std::string bench = "jmed_llm_" + task;
   Benchmark benchmark;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
+#include <string>
 #include <utility>
 
 #include "eval/item.hpp"
@@ -30,5 +31,15 @@ struct Proportion {
 // counts: 2/5). Questions answered by a number are left out, having no choices to guess from; none
 // left: no chance level.
 std::optional<double> chance_level(std::span<const Item* const> items);
+
+enum class KappaWeights { None, Linear, Quadratic };
+
+// Cohen's kappa of two raters' labels, as scikit-learn's cohen_kappa_score defines it (the
+// definition JMED-LLM reports): the labels are the sorted distinct values of both lists, weights
+// |i - j| (linear) or (i - j)^2 (quadratic) between their positions in that order, 1 off the
+// diagonal otherwise; kappa = 1 - sum(w * observed) / sum(w * expected), expected from the
+// marginals. nullopt where that is 0/0 (scikit-learn's nan: one label throughout).
+std::optional<double> cohen_kappa(std::span<const std::string> rater_a, std::span<const std::string> rater_b,
+                                  KappaWeights weights);
 
 }  // namespace medllm::eval

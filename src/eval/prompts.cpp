@@ -90,7 +90,7 @@ PromptFormat loglik_format(const std::string& benchmark, const Item& item) {
     case Style::Mmlu:
       return {"lm-eval mmlu (per-subject description)", "log-likelihood of ' A' ... after 'Answer:'"};
     case Style::OptionText:
-      return {"medllm ja option-text (JMedBench convention)", "log-likelihood of ' <option text>' after '答え:'"};
+      return {"medllm ja option-text (medllm's own; not JMedBench's harness)", "log-likelihood of ' <option text>' after '答え:'"};
   }
   return {};
 }

@@ -68,10 +68,11 @@ struct EvalConfig {
   std::optional<std::string> data_root = {};
   std::optional<uint64_t> seed = {};
   std::optional<double> temperature = {};
-  std::optional<int64_t> max_tokens = {};
+  std::optional<int64_t> max_tokens = {};  // 0: each protocol's own
   std::optional<bool> chain_of_thought = {};
   std::optional<int64_t> self_consistency = {}, scoring_version = {};
   Nullable<std::string> chat_template = {};  // none: prompts are not put through a chat template
+  std::optional<bool> system_role = {};      // JMED-LLM's use_system_role
 
   // v(key, field) for every field of `self` (const or not), in file order.
   template <class Self, class Visitor>
@@ -81,6 +82,7 @@ struct EvalConfig {
     v("temperature", self.temperature), v("max_tokens", self.max_tokens);
     v("chain_of_thought", self.chain_of_thought), v("self_consistency", self.self_consistency);
     v("scoring_version", self.scoring_version), v("chat_template", self.chat_template);
+    v("system_role", self.system_role);
   }
   bool operator==(const EvalConfig&) const = default;
 };

@@ -23,6 +23,7 @@
 #include "eval/benchmarks.hpp"
 #include "eval/exam_scoring.hpp"
 #include "eval/igakuqa_loader.hpp"
+#include "eval/jmed_llm.hpp"
 #include "eval/metrics.hpp"
 #include "eval/prompts.hpp"
 #include "eval/results.hpp"
@@ -37,8 +38,28 @@ namespace {
 
 // Bumped whenever prompts, tokenization or scoring change, so cached per-item results from an
 // older medllm are not reused. 2: pubmedqa_hard's template; IgakuQA's acc by its answer key; MMLU
-// questions stripped as lm-eval strips them; shots from the dev split.
-constexpr int kScoringVersion = 2;
+// questions stripped as lm-eval strips them; shots from the dev split. 3: JMED-LLM's protocol.
+constexpr int kScoringVersion = 3;
+
+constexpr int32_t kDefaultMaxTokens = 256;
+
+// The method a benchmark is evaluated with: its protocol's under "auto".
+std::string method_of(const std::string& benchmark, const EvalOptions& options) {
+  const bool generation_only = jmed_llm::task_of(benchmark).has_value();
+  if (options.method == "auto") return generation_only ? "generate" : "loglik";
+  if (generation_only && options.method != "generate") {
+    fail(
+        "{}: JMED-LLM's protocol scores generated replies and has no log-likelihood form; use --method generate "
+        "or auto",
+        benchmark);
+  }
+  return options.method;
+}
+
+int32_t max_tokens_of(const std::string& benchmark, const EvalOptions& options) {
+  if (options.max_tokens > 0) return options.max_tokens;
+  return jmed_llm::task_of(benchmark) ? jmed_llm::kMaxNewTokens : kDefaultMaxTokens;
+}
 
 std::string utc_now() {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
@@ -197,8 +218,45 @@ void run_loglik(const Model& model, const Tokenizer& tokenizer, const EvalOption
   }
 }
 
+// Why a generation prompt cannot run: it leaves no room for a reply in the model's context. The
+// item is then recorded as skipped (and scored as unanswered) instead of ending the run.
+std::optional<std::string> prompt_too_long(const Model& model, size_t prompt_tokens) {
+  const int64_t context = model.config().max_position_embeddings;
+  if (static_cast<int64_t>(prompt_tokens) < context) return std::nullopt;
+  return fmt::format("the prompt has {} tokens and the model's context holds {}: no room for a reply", prompt_tokens,
+                     context);
+}
+
+// A reply to one item under JMED-LLM's protocol: its chat messages, one generation, its scoring.
+void run_jmed_llm(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options, const Benchmark& bench,
+                  const jmed_llm::Task& task, const std::vector<const Item*>& todo, ResultCache& cache,
+                  Progress& progress) {
+  const ChatTemplate chat = ChatTemplate::from_path(model.path());
+  ChatTemplateOptions template_options;
+  template_options.add_generation_prompt = true;
+  GenerateOptions generate_options;
+  generate_options.max_tokens = max_tokens_of(bench.name, options);
+  generate_options.sampling = options.sampling;
+  for (const Item* item : todo) {
+    const std::string prompt = chat.render(jmed_llm::messages(task, *item, options.system_role), template_options);
+    // As transformers' apply_chat_template tokenizes: the template writes any BOS itself.
+    const std::vector<int32_t> tokens = tokenizer.encode(prompt, false);
+    const std::optional<std::string> skip = prompt_too_long(model, tokens.size());
+    const std::string reply = skip ? "" : generate(model, tokenizer, tokens, generate_options).text;
+    json sample = {{"benchmark", bench.name}, {"id", item->id},     {"subject", item->subject},
+                   {"prompt", prompt},        {"replies", {reply}}, {"prompt_tokens", tokens.size()}};
+    sample.update(jmed_llm::score_reply(task, *item, reply));
+    if (skip) sample["skipped"] = *skip;
+    cache.add(sample);
+    progress.advance();
+  }
+}
+
 void run_generate(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options, const Benchmark& bench,
                   const std::vector<const Item*>& todo, ResultCache& cache, Progress& progress) {
+  if (const auto task = jmed_llm::task_of(bench.name)) {
+    return run_jmed_llm(model, tokenizer, options, bench, *task, todo, cache, progress);
+  }
   const ChatTemplate chat = ChatTemplate::from_path(model.path());
   ChatTemplateOptions template_options;
   template_options.add_generation_prompt = true;
@@ -207,8 +265,13 @@ void run_generate(const Model& model, const Tokenizer& tokenizer, const EvalOpti
     const std::string prompt =
         chat.render(generation_messages(*item, shots, options.chain_of_thought), template_options);
     const std::vector<int32_t> tokens = tokenizer.encode(prompt, false);
+    if (const auto skip = prompt_too_long(model, tokens.size())) {
+      cache.add(skipped_sample(bench.name, *item, *skip));
+      progress.advance();
+      continue;
+    }
     GenerateOptions generate_options;
-    generate_options.max_tokens = options.max_tokens;
+    generate_options.max_tokens = max_tokens_of(bench.name, options);
     generate_options.sampling = options.sampling;
     json replies = json::array(), extracted = json::array();
     std::map<std::string, int> votes;
@@ -247,7 +310,21 @@ void run_generate(const Model& model, const Tokenizer& tokenizer, const EvalOpti
 // The scoring record of a benchmark: which prompt format and how answers are scored.
 void describe_scoring(BenchmarkResult& out, const std::string& benchmark, const Item& first_item,
                       const EvalOptions& options) {
-  if (options.method == "loglik") {
+  const std::string method = method_of(benchmark, options);
+  if (const auto task = jmed_llm::task_of(benchmark)) {
+    out.prompt_format =
+        fmt::format("JMED-LLM (sociocom/JMED-LLM @ 3774a34e, src/utils.py): the model's chat template, {}, zero-shot",
+                    options.system_role ? "its system prompt and the question"
+                                        : "its instruction and the question in one user message");
+    out.scoring =
+        task->entities
+            ? "the reply read as a Python list literal (else []); F1 per text averaged: partial_f1 (the reference's "
+              "set-membership rule), exact_f1"
+            : fmt::format("the first of A-F in the reply (else \"None\"); {}kappa (scikit-learn's), acc",
+                          task->kappa_weights == KappaWeights::Linear ? "linear-weighted " : "");
+    out.scoring = *out.scoring + fmt::format("; at most {} new tokens, temperature {}",
+                                             max_tokens_of(benchmark, options), options.sampling.temperature);
+  } else if (method == "loglik") {
     const PromptFormat format = loglik_format(benchmark, first_item);
     out.prompt_format = format.name;
     out.scoring = format.scoring + "; acc: highest log-likelihood, acc_norm: per character, acc_bytes: per byte";
@@ -258,21 +335,31 @@ void describe_scoring(BenchmarkResult& out, const std::string& benchmark, const 
   }
 }
 
+// The metrics of a benchmark's samples and the primary one (first).
+std::vector<std::pair<std::string, Estimate>> benchmark_metrics(const std::string& benchmark,
+                                                                const std::vector<json>& samples,
+                                                                const EvalOptions& options) {
+  if (const auto task = jmed_llm::task_of(benchmark)) return jmed_llm::metrics(*task, samples);
+  Proportion acc, acc_norm, acc_bytes;
+  for (const json& s : samples) {
+    acc.total++, acc.successes += s.value("correct", false);
+    acc_norm.total++, acc_norm.successes += s.value("correct_norm", false);
+    acc_bytes.total++, acc_bytes.successes += s.value("correct_bytes", false);
+  }
+  if (method_of(benchmark, options) != "loglik") return {{"acc", Estimate::of(acc)}};
+  return {{"acc", Estimate::of(acc)}, {"acc_norm", Estimate::of(acc_norm)}, {"acc_bytes", Estimate::of(acc_bytes)}};
+}
+
 BenchmarkResult summarize(const Benchmark& bench, const std::vector<json>& samples, const EvalOptions& options,
                           std::span<const Item* const> items) {
   const Item& first_item = *items.front();
-  Proportion acc, acc_norm, acc_bytes;
   std::map<std::string, Proportion> per_subject;
   int64_t skipped = 0;
   for (const json& s : samples) {
-    const bool correct = s.value("correct", false);
-    acc.total++, acc.successes += correct;
-    acc_norm.total++, acc_norm.successes += s.value("correct_norm", false);
-    acc_bytes.total++, acc_bytes.successes += s.value("correct_bytes", false);
     skipped += s.contains("skipped");
-    if (const std::string subject = s.value("subject", ""); !subject.empty()) {
+    if (const std::string subject = s.value("subject", ""); !subject.empty() && s.contains("correct")) {
       per_subject[subject].total++;
-      per_subject[subject].successes += correct;
+      per_subject[subject].successes += s.value("correct", false);
     }
   }
   BenchmarkResult out{.name = bench.name,
@@ -280,13 +367,9 @@ BenchmarkResult summarize(const Benchmark& bench, const std::vector<json>& sampl
                       .language = first_item.language,
                       .description = bench.description,
                       .source = bench.source,
-                      .metrics = {{"acc", Estimate::of(acc)}},
-                      .primary_metric = "acc",
+                      .metrics = benchmark_metrics(bench.name, samples, options),
                       .skipped = skipped};
-  if (options.method == "loglik") {
-    out.metrics.emplace_back("acc_norm", Estimate::of(acc_norm));
-    out.metrics.emplace_back("acc_bytes", Estimate::of(acc_bytes));
-  }
+  out.primary_metric = out.metrics.front().first;
   for (const auto& [subject, p] : per_subject) out.per_subject.push_back({subject, p.total, p.value()});
   out.chance = chance_level(items);
   describe_scoring(out, bench.name, first_item, options);
@@ -375,6 +458,9 @@ ModelIdentity model_identity(const Model& model, bool hash) {
 namespace {
 
 EvalConfig config_of(const Model& model, const EvalOptions& options) {
+  bool any_generation = false;
+  for (const std::string& name : options.benchmarks)
+    any_generation = any_generation || method_of(name, options) == "generate";
   return {.method = options.method,
           .shots = options.shots,
           .limit = options.limit > 0 ? Nullable<int64_t>::of(options.limit) : Nullable<int64_t>::none(),
@@ -388,8 +474,8 @@ EvalConfig config_of(const Model& model, const EvalOptions& options) {
           .chain_of_thought = options.chain_of_thought,
           .self_consistency = options.self_consistency,
           .scoring_version = kScoringVersion,
-          .chat_template =
-              options.method == "generate" ? Nullable<std::string>::of("the model's") : Nullable<std::string>::none()};
+          .chat_template = any_generation ? Nullable<std::string>::of("the model's") : Nullable<std::string>::none(),
+          .system_role = options.system_role};
 }
 
 // What determines a per-item result: the model, the method and its settings; not the batch size,
@@ -427,7 +513,7 @@ BenchmarkResult run_benchmark(const Model& model, const Tokenizer& tokenizer, co
     if (cache.find(item->id) == nullptr) todo.push_back(item);
   }
   Progress progress(name, static_cast<int64_t>(todo.size()), "items", options.progress);
-  if (options.method == "loglik") {
+  if (method_of(name, options) == "loglik") {
     run_loglik(model, tokenizer, options, bench, todo, cache, progress);
   } else {
     run_generate(model, tokenizer, options, bench, todo, cache, progress);
@@ -445,11 +531,32 @@ BenchmarkResult run_benchmark(const Model& model, const Tokenizer& tokenizer, co
 
 }  // namespace
 
-EvalResults run_eval(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options) {
-  if (options.method != "loglik" && options.method != "generate") {
-    fail("unknown method '{}' (loglik, generate)", options.method);
+namespace {
+
+// Settings a benchmark's protocol cannot honour are refused before anything runs.
+void check_protocol_options(const EvalOptions& options) {
+  if (options.method != "auto" && options.method != "loglik" && options.method != "generate") {
+    fail("unknown method '{}' (auto, loglik, generate)", options.method);
   }
   if (options.benchmarks.empty()) fail("no benchmark given (known: {})", fmt::join(benchmark_names(), ", "));
+  bool any_jmed_llm = false;
+  for (const std::string& name : options.benchmarks) {
+    method_of(name, options);
+    if (!jmed_llm::task_of(name)) continue;
+    any_jmed_llm = true;
+    if (options.shots > 0) fail("{}: JMED-LLM's protocol is zero-shot; --shots does not apply", name);
+    if (options.chain_of_thought) fail("{}: JMED-LLM's prompt is fixed; --cot does not apply", name);
+    if (options.self_consistency > 1)
+      fail("{}: JMED-LLM scores one reply per item; --self-consistency does not apply", name);
+  }
+  if (!options.system_role && !any_jmed_llm)
+    fail("--no-system-role is JMED-LLM's use_system_role setting; none of the benchmarks is a JMED-LLM task");
+}
+
+}  // namespace
+
+EvalResults run_eval(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options) {
+  check_protocol_options(options);
   const auto started = std::chrono::steady_clock::now();
   EvalResults results{.medllm_version = "0.1.0", .created = utc_now()};
   results.model = model_identity(model, options.hash_model);

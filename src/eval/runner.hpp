@@ -23,13 +23,16 @@ namespace medllm::eval {
 struct EvalOptions {
   std::vector<std::string> benchmarks;
   std::string data_root;
-  std::string method = "loglik";  // "loglik" or "generate"
+  // "loglik", "generate", or "auto": each benchmark's own protocol (generation for JMED-LLM's tasks,
+  // log-likelihood for the others).
+  std::string method = "auto";
   int shots = 0;
   int64_t limit = 0;    // items per benchmark; 0: all
   int batch_size = 8;   // items per forward pass (loglik)
   bool add_bos = true;  // lm-eval's HF models add none by default: --no-bos to match
   bool chain_of_thought = false;
-  int32_t max_tokens = 256;  // generate: reply length
+  int32_t max_tokens = 0;   // generate: reply length; 0: the protocol's (JMED-LLM 512, else 256)
+  bool system_role = true;  // JMED-LLM's use_system_role: false puts its instruction in the user message
   SamplingParams sampling = greedy_sampling();
   int self_consistency = 1;  // generate: samples voted per item
   std::string out_dir;

@@ -41,7 +41,7 @@ void visit_eval(RecipeEval& e, Visitor&& visit) {
   visit("benchmarks", e.benchmarks, {"`medllm eval` benchmark names"});
   visit("data_root", e.data_root, {"where the benchmarks' files are"});
   visit("limit", e.limit, {"items per benchmark; 0: all", 0});
-  visit("method", e.method, {"loglik or generate"});
+  visit("method", e.method, {"auto (each benchmark's protocol), loglik or generate"});
   visit("shots", e.shots, {"few-shot examples", 0, 64});
   visit("prompts", e.prompts, {"sample generations, shown before and after"});
   visit("max_new_tokens", e.max_new_tokens, {"length of each sample generation", 1});

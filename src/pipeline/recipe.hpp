@@ -20,7 +20,7 @@ struct RecipeEval {
   std::vector<std::string> benchmarks;  // `medllm eval` benchmark names
   std::string data_root;                // where the benchmarks' files are
   int64_t limit = 0;                    // items per benchmark; 0: all
-  std::string method = "loglik";
+  std::string method = "auto";
   int shots = 0;
   std::vector<std::string> prompts;  // sample generations, shown before and after
   int32_t max_new_tokens = 64;

@@ -45,17 +45,17 @@ std::optional<double> as_double(std::optional<int64_t> value) {
 }
 
 BarRow accuracy_row(const BenchView& bench) {
-  const eval::Estimate& estimate = bench.primary_estimate;
+  const eval::Estimate& estimate = bench.chart_estimate;
   const std::optional<double> chance = bench.result->chance;
   BarRow row{.label = bench.name,
-             .sublabel = fmt::format("{} · n={}", clean_text(bench.primary), count(as_double(bench.result->n))),
+             .sublabel = fmt::format("{} · n={}", clean_text(bench.chart_metric), count(as_double(bench.result->n))),
              .value = in_percent(estimate.value),
              .low = in_percent(estimate.low),
              .high = in_percent(estimate.high),
              .chance = in_percent(chance),
              .value_label = percent(estimate.value),
              .color = language_color(bench.language)};
-  row.tooltip = fmt::format("{}: {} {}%", bench.name, clean_text(bench.primary), estimate_text(estimate));
+  row.tooltip = fmt::format("{}: {} {}%", bench.name, clean_text(bench.chart_metric), estimate_text(estimate));
   if (chance) row.tooltip += fmt::format("; chance {}%", percent(chance));
   return row;
 }
@@ -119,7 +119,7 @@ std::string subject_chart(const BenchView& bench) {
                  .label_size = 12};
   for (const eval::SubjectResult& subject : subjects) chart.rows.push_back(subject_row(bench, subject));
   std::optional<double> overall = bench.metric("acc").value;
-  if (!overall) overall = bench.primary_estimate.value;
+  if (!overall) overall = bench.chart_estimate.value;
   chart.reference = in_percent(overall);
   chart.reference_label = fmt::format("overall {}", percent(overall));
   chart.chance_line = in_percent(bench.result->chance);

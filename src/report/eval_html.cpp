@@ -51,8 +51,9 @@ void add_summary(Sections& sections, const std::vector<BenchView>& benches) {
   if (benches.empty()) return;
   sections.add("", "accuracy", "Accuracy", "Accuracy per benchmark",
                figure(accuracy_chart(benches),
-                      "Primary metric of each benchmark (bar), its 95% Wilson confidence interval (whiskers) and, "
-                      "where the results give it, the chance level (red dashed marker)."));
+                      "Primary metric of each benchmark (bar; acc where the primary metric is a kappa or an F1), its "
+                      "95% Wilson confidence interval (whiskers) and, where the results give it, the chance level "
+                      "(red dashed marker)."));
 }
 
 std::string exam_table_html(const BenchView& bench, const std::vector<BaselineView>& baselines) {

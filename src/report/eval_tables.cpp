@@ -61,8 +61,9 @@ Table summary_table(const std::vector<BenchView>& benches, bool detailed) {
     std::vector<std::string> row = {bench.name};
     if (detailed) row.push_back(bench.language.empty() ? std::string(kNa) : clean_text(bench.language));
     row.push_back(count(as_double(result.n)));
-    row.push_back(bench.primary_estimate.value ? bench.primary + " " + estimate_text(bench.primary_estimate)
-                                               : std::string(kNa));
+    row.push_back(bench.primary_estimate.value
+                      ? bench.primary + " " + metric_text(bench.primary, bench.primary_estimate)
+                      : std::string(kNa));
     for (const char* metric : {"acc", "acc_norm", "acc_bytes"}) row.push_back(percent(bench.metric(metric).value));
     if (detailed) {
       row.push_back(count(as_double(result.skipped)));
@@ -158,8 +159,16 @@ std::vector<std::string> method_notes(const eval::EvalResults& results, const st
       "95% confidence intervals: Wilson score interval for a binomial proportion (z = 1.96) over the n scored "
       "items; per-subject whiskers are computed the same way from each subject's n and accuracy.");
   const auto any = [&](auto&& predicate) { return std::any_of(benches.begin(), benches.end(), predicate); };
+  if (any([](const BenchView& b) { return !is_proportion(b.primary); })) {
+    notes.push_back(
+        "kappa: Cohen's kappa between the answer key and the predictions (scikit-learn's definition; linear weights "
+        "for CRADE); partial_f1 / exact_f1: JMED-LLM's entity F1 per text, averaged. These are shown as they are, "
+        "not in %.");
+  }
   if (any([](const BenchView& b) { return b.result->chance.has_value(); }))
-    notes.push_back("Chance level: 1 / number of choices, where the results give it.");
+    notes.push_back(
+        "Chance level: the mean over questions of the chance of guessing the answer (1 / C(n, k) for k of n "
+        "choices), where the results give it.");
   if (any([](const BenchView& b) { return b.result->exam.has_value(); })) {
     notes.push_back(
         "Exam scoring (IgakuQA): accuracy = correct questions / all questions; a multi-answer question is right "

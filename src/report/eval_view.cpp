@@ -120,6 +120,8 @@ std::vector<BenchView> bench_views(const eval::EvalResults& results) {
     BenchView view{.result = &bench, .name = clean_text(bench.name), .language = bench.language.value_or("")};
     view.primary = primary_metric_of(bench);
     view.primary_estimate = view.metric(view.primary);
+    view.chart_metric = is_proportion(view.primary) ? view.primary : "acc";
+    view.chart_estimate = view.metric(view.chart_metric);
     out.push_back(std::move(view));
   }
   return out;
@@ -135,6 +137,17 @@ std::string model_name(const eval::EvalResults& results) {
   if (results.model.architecture) return clean_text(*results.model.architecture);
   if (results.model.model_type) return clean_text(*results.model.model_type);
   return "unknown model";
+}
+
+bool is_proportion(std::string_view metric_name) {
+  return metric_name.substr(0, 3) == "acc";
+}
+
+std::string metric_text(std::string_view metric_name, const eval::Estimate& estimate) {
+  if (is_proportion(metric_name)) return estimate_text(estimate);
+  if (!estimate.value) return std::string(kNa);
+  if (!estimate.low || !estimate.high) return fmt::format("{:.3f}", *estimate.value);
+  return fmt::format("{:.3f} ({:.3f}–{:.3f})", *estimate.value, *estimate.low, *estimate.high);
 }
 
 std::string estimate_text(const eval::Estimate& estimate) {

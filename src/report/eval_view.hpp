@@ -18,6 +18,10 @@ struct BenchView {
   std::string language = {};  // "" when unknown
   std::string primary = {};   // the primary metric's name
   eval::Estimate primary_estimate = {};
+  // What the accuracy chart draws: the primary metric when it is a proportion, else acc (JMED-LLM's
+  // kappa tasks); absent for a task without one (its F1 tasks).
+  std::string chart_metric = {};
+  eval::Estimate chart_estimate = {};
 
   eval::Estimate metric(std::string_view metric_name) const;  // empty when absent
 };
@@ -27,8 +31,14 @@ std::vector<BenchView> bench_views(const eval::EvalResults& results);
 // The model's directory or file name, else its architecture or type, else "unknown model".
 std::string model_name(const eval::EvalResults& results);
 
+// Whether a metric is a proportion shown in % (acc, acc_norm, acc_bytes); others (kappa, F1) are
+// shown as they are.
+bool is_proportion(std::string_view metric_name);
+
 // "42.0 (39.3–44.7)": a proportion in % with its interval; n/a when there is no value.
 std::string estimate_text(const eval::Estimate& estimate);
+// estimate_text for a proportion; "0.412" (three decimals, with its interval if any) otherwise.
+std::string metric_text(std::string_view metric_name, const eval::Estimate& estimate);
 
 struct BaselineView {
   std::string key = {};

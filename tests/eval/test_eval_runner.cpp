@@ -164,5 +164,65 @@ TEST_F(EvalRunner, GenerateMethodExtractsAnswersAndScoresIgakuQAAsAnExam) {
   EXPECT_EQ(results.config.chat_template, Nullable<std::string>::of("the model's"));
 }
 
+TEST_F(EvalRunner, JmedLlmTasksGenerateUnderTheirOwnProtocol) {
+  const auto model = load(2);
+  const auto tokenizer = Tokenizer::load(*model);
+  EvalOptions o = options({"jmed_llm_smdis", "jmed_llm_mrner_medicine"}, 2, 1);
+  o.max_tokens = 8;
+  const fs::path out = fs::path(::testing::TempDir()) / "jmed_llm_run";
+  fs::remove_all(out);
+  o.out_dir = out.string();
+  const EvalResults results = run_eval(*model, *tokenizer, o);  // method auto: generation
+  ASSERT_EQ(results.benchmarks.size(), 2u);
+  const BenchmarkResult& choice = results.benchmarks[0];
+  EXPECT_EQ(choice.primary_metric, "kappa");
+  ASSERT_EQ(choice.metrics.size(), 2u);
+  EXPECT_EQ(choice.metrics[1].first, "acc");
+  EXPECT_EQ(choice.metrics[1].second.n, 2);
+  const BenchmarkResult& entities = results.benchmarks[1];
+  EXPECT_EQ(entities.primary_metric, "partial_f1");
+  EXPECT_EQ(entities.metrics[1].first, "exact_f1");
+  EXPECT_EQ(results.config.chat_template, Nullable<std::string>::of("the model's"));
+  const std::vector<json> samples = read_samples(out / "samples.jsonl");
+  ASSERT_EQ(samples.size(), 4u);
+  for (const json& sample : {samples[0], samples[1]}) {
+    const std::string prediction = sample["prediction"];
+    const std::string reply = sample["replies"][0];
+    // The prediction is the reply's first A-F, or None.
+    const size_t first = reply.find_first_of("ABCDEF");
+    EXPECT_EQ(prediction, first == std::string::npos ? "None" : reply.substr(first, 1)) << reply;
+    EXPECT_NE(sample["prompt"].get<std::string>().find("回答には選択肢のアルファベット"), std::string::npos);
+  }
+  for (const json& sample : {samples[2], samples[3]}) {
+    EXPECT_TRUE(sample["entities"].is_array());
+    EXPECT_TRUE(sample.contains("partial_f1"));
+  }
+}
+
+TEST_F(EvalRunner, SettingsAProtocolCannotHonourAreRefused) {
+  const auto model = load(1);
+  const auto tokenizer = Tokenizer::load(*model);
+  const auto refused = [&](EvalOptions o, const std::string& expected) {
+    try {
+      run_eval(*model, *tokenizer, o);
+      ADD_FAILURE() << "accepted; expected: " << expected;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  };
+  EvalOptions o = options({"jmed_llm_crade"}, 1, 1);
+  o.method = "loglik";
+  refused(o, "no log-likelihood form");
+  o.method = "auto";
+  o.shots = 1;
+  refused(o, "zero-shot");
+  o.shots = 0;
+  o.chain_of_thought = true;
+  refused(o, "--cot");
+  EvalOptions other = options({"medqa"}, 1, 1);
+  other.system_role = false;
+  refused(other, "--no-system-role");
+}
+
 }  // namespace
 }  // namespace medllm::eval

@@ -82,13 +82,28 @@ void expect_well_formed(const Benchmark& benchmark, const std::string& language)
 
 TEST(BenchmarkRegistry, NamesAndUnknownName) {
   const auto names = benchmark_names();
-  for (const char* name : {"medqa",           "medqa_5options",      "medmcqa",
-                           "pubmedqa",        "pubmedqa_labeled",    "mmlu_medical",
-                           "mmlu_pro_health", "jmmlu_medical",       "jmed_llm_jmmlu_med",
-                           "jmed_llm_crade",  "jmed_llm_rrtnm",      "jmed_llm_smdis",
-                           "medqa_hard",      "medqa_5options_hard", "medmcqa_hard",
-                           "mmlu_hard",       "mmlu_pro_hard",       "pubmedqa_hard",
-                           "igakuqa",         "igakuqa119"}) {
+  for (const char* name : {"medqa",
+                           "medqa_5options",
+                           "medmcqa",
+                           "pubmedqa",
+                           "pubmedqa_labeled",
+                           "mmlu_medical",
+                           "mmlu_pro_health",
+                           "jmmlu_medical",
+                           "jmed_llm_jmmlu_med",
+                           "jmed_llm_crade",
+                           "jmed_llm_rrtnm",
+                           "jmed_llm_smdis",
+                           "jmed_llm_mrner_disease",
+                           "jmed_llm_mrner_medicine",
+                           "medqa_hard",
+                           "medqa_5options_hard",
+                           "medmcqa_hard",
+                           "mmlu_hard",
+                           "mmlu_pro_hard",
+                           "pubmedqa_hard",
+                           "igakuqa",
+                           "igakuqa119"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
   }
   EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
@@ -495,8 +510,15 @@ TEST(JapaneseLoaders, JmedLlmTasks) {
   EXPECT_EQ(m.choices[1].text, "遠隔転移がある");
   EXPECT_EQ(m.answers, std::vector<std::string>{"A"});
 
-  expect_contains(error_of([] { load_jmed_llm(data_root(), "mrner_disease"); }),
-                  {"mrner_disease", "not a multiple-choice task"});
+  expect_contains(error_of([] { load_jmed_llm(data_root(), "nrner"); }),
+                  {"unknown JMED-LLM task \"nrner\"", "mrner_disease"});
+
+  // The entity tasks: gold entities from the answer column's Python list.
+  const auto disease = real("jmed_llm_mrner_disease");
+  ASSERT_EQ(disease.items.size(), 100u);
+  EXPECT_TRUE(disease.items[0].choices.empty());
+  EXPECT_EQ(disease.items[0].id, "jmed_llm_mrner_disease-2");
+  EXPECT_GE(disease.items[0].answers.size(), 1u);
 }
 
 // ---- CSV reader
@@ -656,6 +678,16 @@ TEST_F(MalformedData, JmedLlm) {
   expect_contains(error_loading("jmed_llm_smdis"), {"smdis.csv:2", "optionC (column 5)", "follows an empty optionB"});
   write("jmed-llm/datasets/smdis.csv", "tag,question,answer\nt,q,\"['x']\"\n");
   expect_contains(error_loading("jmed_llm_smdis"), {"smdis.csv:1", "not tag,question,optionA"});
+  const std::string entities = "jmed-llm/datasets/mrner_medicine.csv";
+  write(entities, "tag,question,answer\nm,q,['x'\n");
+  expect_contains(error_loading("jmed_llm_mrner_medicine"),
+                  {"mrner_medicine.csv:2", "answer (column 3)", "not a Python list"});
+  write(entities, "tag,question,answer\nm,q,[]\n");
+  expect_contains(error_loading("jmed_llm_mrner_medicine"), {"mrner_medicine.csv:2", "lists no entity"});
+  write(entities, "tag,question,answer\nm,q,\"['x', 2]\"\n");
+  expect_contains(error_loading("jmed_llm_mrner_medicine"), {"mrner_medicine.csv:2", "not a string"});
+  write(entities, "tag,question,optionA,answer\nm,q,a,A\n");
+  expect_contains(error_loading("jmed_llm_mrner_medicine"), {"mrner_medicine.csv:1", "not tag,question,answer"});
   write("jmed-llm/datasets/smdis.csv", header + "t,q,a,b,c,B\n");
   const auto b = load_benchmark("jmed_llm_smdis", root_.string());
   ASSERT_EQ(b.items.size(), 1u);
