@@ -61,7 +61,11 @@ void redraw_reports(const EvalFlags& flags) {
 
 void run_eval_command(EvalFlags& flags) {
   if (flags.list) {
-    for (const auto& name : eval::benchmark_names()) fmt::print("{}\n", name);
+    for (const auto& entry : eval::benchmark_registry()) fmt::print("{:<24} {}\n", entry.name, entry.description);
+    for (const auto& group : eval::benchmark_groups()) {
+      fmt::print("{:<24} group: {} ({})\n", group.name, group.description, fmt::join(group.members, ", "));
+    }
+    fmt::print("\nProtocols, references and known differences: docs/evaluation.md\n");
     return;
   }
   if (!flags.report_from.empty()) return redraw_reports(flags);
@@ -112,7 +116,10 @@ void add_eval_command(CLI::App& app) {
   auto flags = std::make_shared<EvalFlags>();
   CLI::App* command = app.add_subcommand("eval", "evaluate a model on medical exam benchmarks");
   flags->model.add_to(*command, false);  // --score-predictions needs no model
-  command->add_option("--bench", flags->benchmarks, "benchmarks, comma-separated (--list-benchmarks)")->delimiter(',');
+  command
+      ->add_option("--bench,--tasks", flags->benchmarks,
+                   "benchmarks or groups (multimedqa, igakuqa_all), comma-separated (--list-benchmarks)")
+      ->delimiter(',');
   command->add_option("--data", flags->options.data_root, "benchmark data root (default: $MEDLLM_DATA)");
   command
       ->add_option("--method", flags->options.method,
@@ -121,7 +128,7 @@ void add_eval_command(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "loglik", "generate"}))
       ->capture_default_str();
   command
-      ->add_option("--shots", flags->options.shots,
+      ->add_option("--shots,--num-fewshot", flags->options.shots,
                    "few-shot examples, drawn as the reference harness draws them (MMLU: the dev split's first k "
                    "of the question's subject); refused where the data lacks that split")
       ->transform(number<int>(0, 64))
@@ -132,8 +139,8 @@ void add_eval_command(CLI::App& app) {
   command->add_option("--batch-size", flags->options.batch_size, "items per forward pass (scores never depend on it)")
       ->transform(number<int>(1, 4096))
       ->capture_default_str();
-  command->add_option("-o,--out", flags->options.out_dir,
-                      "write results.json, samples.jsonl, summary.md, report.html here");
+  command->add_option("-o,--out,--output-path", flags->options.out_dir,
+                      "write results.json (with lm-eval's keys too), samples.jsonl, summary.md, report.html here");
   command->add_flag("--no-bos", flags->no_bos,
                     "do not add BOS to prompts (lm-eval up to v0.4.9.1 adds none but for Gemma; later versions add the "
                     "tokenizer's default)");
@@ -169,7 +176,8 @@ void add_eval_command(CLI::App& app) {
   command->add_option("--report", flags->report_from,
                       "draw summary.md and report.html again from an earlier run's results.json (into -o, or "
                       "beside the file)");
-  command->add_flag("--list-benchmarks", flags->list, "print the benchmark names and exit");
+  command->add_flag("--list-benchmarks", flags->list,
+                    "print the benchmarks and groups with their descriptions and exit");
   command->footer(R"(Examples:
   medllm eval -m path/to/model --bench medqa,medmcqa,pubmedqa --data ../shared/data -o results/
   medllm eval -m BASE --lora runs/lora --bench medqa --data ../shared/data    # an adapter, applied at load

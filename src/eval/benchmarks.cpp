@@ -1,5 +1,6 @@
 #include "eval/benchmarks.hpp"
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <fstream>
@@ -75,6 +76,42 @@ const std::vector<BenchmarkEntry>& benchmark_registry() {
   return registry;
 }
 
+const std::vector<BenchmarkGroup>& benchmark_groups() {
+  static const std::vector<BenchmarkGroup> groups = {
+      // lm-eval's tasks/benchmarks/multimedqa/multimedqa.yaml: pubmedqa, medmcqa, medqa_4options and
+      // six MMLU subjects, acc weighted by size.
+      {"multimedqa",
+       "MultiMedQA as lm-eval groups it: PubMedQA, MedMCQA, MedQA 4-option, MMLU's 6 medical subjects",
+       {"pubmedqa", "medmcqa", "medqa", "mmlu_medical"}},
+      {"igakuqa_all", "IgakuQA exams 112-116 (2018-2022) and 119 (2025), 2,400 questions", {"igakuqa", "igakuqa119"}},
+  };
+  return groups;
+}
+
+const BenchmarkGroup* find_group(const std::string& name) {
+  for (const BenchmarkGroup& group : benchmark_groups()) {
+    if (group.name == name) return &group;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> expand_groups(const std::vector<std::string>& names, std::vector<std::string>* groups) {
+  std::vector<std::string> out;
+  const auto add = [&](const std::string& name) {
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  };
+  for (const std::string& name : names) {
+    const BenchmarkGroup* group = find_group(name);
+    if (group == nullptr) {
+      add(name);
+      continue;
+    }
+    for (const std::string& member : group->members) add(member);
+    if (groups != nullptr && std::find(groups->begin(), groups->end(), name) == groups->end()) groups->push_back(name);
+  }
+  return out;
+}
+
 std::vector<std::string> benchmark_names() {
   std::vector<std::string> names;
   for (const auto& entry : benchmark_registry()) names.push_back(entry.name);
@@ -93,7 +130,10 @@ Benchmark load_benchmark(const std::string& name, const std::string& data_root) 
     if (benchmark.description.empty()) benchmark.description = entry.description;
     return benchmark;
   }
-  fail("unknown benchmark \"{}\"; known benchmarks: {}", name, fmt::join(benchmark_names(), ", "));
+  std::vector<std::string> groups;
+  for (const BenchmarkGroup& group : benchmark_groups()) groups.push_back(group.name);
+  fail("unknown benchmark \"{}\"; known benchmarks: {}; groups: {}", name, fmt::join(benchmark_names(), ", "),
+       fmt::join(groups, ", "));
 }
 
 namespace loader {

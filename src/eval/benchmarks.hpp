@@ -56,6 +56,21 @@ struct BenchmarkEntry {
 // The registry (benchmarks.cpp): one entry per benchmark.
 const std::vector<BenchmarkEntry>& benchmark_registry();
 
+// A named set of benchmarks reported together, as lm-evaluation-harness groups are: the
+// size-weighted mean of the members' acc over their items (lm-eval's aggregate_metric_list with
+// weight_by_size), counting MMLU's subjects as lm-eval's separate mmlu_<subject> tasks.
+struct BenchmarkGroup {
+  std::string name;  // as passed to --bench / --tasks
+  std::string description;
+  std::vector<std::string> members;  // benchmark names, in run order
+};
+const std::vector<BenchmarkGroup>& benchmark_groups();
+const BenchmarkGroup* find_group(const std::string& name);  // nullptr: not a group
+
+// Names given to --bench with each group replaced by its members (a benchmark named twice runs
+// once, where it first appears); `groups` receives the groups named.
+std::vector<std::string> expand_groups(const std::vector<std::string>& names, std::vector<std::string>* groups);
+
 // ---- The loaders behind the registry (data_root: the folder holding medqa/, jmmlu/, ...).
 
 // loaders_en.cpp

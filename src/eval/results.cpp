@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "eval/exam_scoring.hpp"
+#include "eval/lm_eval_view.hpp"
 #include "eval/metrics.hpp"
 
 namespace medllm::eval {
@@ -306,9 +307,11 @@ std::vector<SubjectResult> subjects_from_json(const Json* object) {
 Json benchmark_to_json(const BenchmarkResult& bench) {
   Json out = Json::object();
   write_field(out, "n", bench.n);
+  write_field(out, "items_total", bench.items_total);
   write_field(out, "language", bench.language);
   write_field(out, "description", bench.description);
   write_field(out, "source", bench.source);
+  write_field(out, "method", bench.method);
   Json metrics = Json::object();
   for (const auto& [name, estimate] : bench.metrics) metrics[name] = estimate_to_json(estimate);
   out["metrics"] = metrics;
@@ -328,9 +331,11 @@ Json benchmark_to_json(const BenchmarkResult& bench) {
 BenchmarkResult benchmark_from_json(const std::string& name, const Json* object) {
   BenchmarkResult bench{.name = name};
   read_field(object, "n", bench.n);
+  read_field(object, "items_total", bench.items_total);
   read_field(object, "language", bench.language);
   read_field(object, "description", bench.description);
   read_field(object, "source", bench.source);
+  read_field(object, "method", bench.method);
   if (const Json* metrics = object_member(object, "metrics")) {
     for (auto it = metrics->begin(); it != metrics->end(); ++it)
       bench.metrics.emplace_back(it.key(), estimate_from_json(*it));
@@ -440,7 +445,13 @@ nlohmann::ordered_json to_json(const EvalResults& results) {
   Json benchmarks = Json::object();
   for (const BenchmarkResult& bench : results.benchmarks) benchmarks[bench.name] = benchmark_to_json(bench);
   out["benchmarks"] = benchmarks;
+  if (!results.groups.empty()) out["benchmark_groups"] = results.groups;
   write_field(out, "duration_s", results.duration_s);
+  // lm-eval's own keys, derived from the fields above (a reader of medllm's fields ignores them).
+  const Json lm_eval = lm_eval_view(results);
+  for (const auto& [key, value] : lm_eval.items()) out[key] = value;
+  out["config"]["model"] = "medllm";
+  out["config"]["model_args"] = results.model.path ? "pretrained=" + *results.model.path : "";
   return out;
 }
 
@@ -453,6 +464,11 @@ EvalResults results_from_json(const nlohmann::ordered_json& document) {
   results.config = record_from_json<EvalConfig>(object_member(&document, "config"));
   for (auto it = benchmarks.begin(); it != benchmarks.end(); ++it)
     results.benchmarks.push_back(benchmark_from_json(it.key(), &*it));
+  if (const Json* groups = member(&document, "benchmark_groups"); groups != nullptr && groups->is_array()) {
+    for (const Json& group : *groups) {
+      if (group.is_string()) results.groups.push_back(group.get<std::string>());
+    }
+  }
   read_field(&document, "duration_s", results.duration_s);
   return results;
 }

@@ -140,7 +140,9 @@ struct ExamResult {
 struct BenchmarkResult {
   std::string name = {};
   std::optional<int64_t> n = {};
+  std::optional<int64_t> items_total = {};  // the set's items; n is fewer under --limit
   std::optional<std::string> language = {}, description = {}, source = {};
+  std::optional<std::string> method = {};                      // "loglik" or "generate"
   std::vector<std::pair<std::string, Estimate>> metrics = {};  // in file order
   std::optional<std::string> primary_metric = {};
   std::vector<SubjectResult> per_subject = {};
@@ -160,6 +162,7 @@ struct EvalResults {
   ModelIdentity model = {};
   EvalConfig config = {};
   std::vector<BenchmarkResult> benchmarks = {};  // in the order they were run
+  std::vector<std::string> groups = {};          // benchmark groups named (eval/benchmarks.hpp), reported too
   std::optional<double> duration_s = {};
   bool operator==(const EvalResults&) const = default;
 };
@@ -170,6 +173,7 @@ ExamResult exam_result(const ExamSummary& summary);
 
 nlohmann::ordered_json to_json(const ModelIdentity& model);
 nlohmann::ordered_json to_json(const EvalConfig& config);
+// results.json: medllm's fields, then the keys lm-evaluation-harness writes (eval/lm_eval_view.hpp).
 nlohmann::ordered_json to_json(const EvalResults& results);
 
 // Errors (naming the field) only for a document that is not an object or has no "benchmarks"

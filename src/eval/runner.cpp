@@ -364,9 +364,11 @@ BenchmarkResult summarize(const Benchmark& bench, const std::vector<json>& sampl
   }
   BenchmarkResult out{.name = bench.name,
                       .n = static_cast<int64_t>(samples.size()),
+                      .items_total = static_cast<int64_t>(bench.items.size()),
                       .language = first_item.language,
                       .description = bench.description,
                       .source = bench.source,
+                      .method = method_of(bench.name, options),
                       .metrics = benchmark_metrics(bench.name, samples, options),
                       .skipped = skipped};
   out.primary_metric = out.metrics.front().first;
@@ -555,10 +557,12 @@ void check_protocol_options(const EvalOptions& options) {
 
 }  // namespace
 
-EvalResults run_eval(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options) {
+EvalResults run_eval(const Model& model, const Tokenizer& tokenizer, const EvalOptions& requested) {
+  EvalResults results{.medllm_version = "0.1.0", .created = utc_now()};
+  EvalOptions options = requested;  // groups replaced by their members
+  options.benchmarks = expand_groups(requested.benchmarks, &results.groups);
   check_protocol_options(options);
   const auto started = std::chrono::steady_clock::now();
-  EvalResults results{.medllm_version = "0.1.0", .created = utc_now()};
   results.model = model_identity(model, options.hash_model);
   results.config = config_of(model, options);
   const std::string fingerprint = scoring_fingerprint(results.model, results.config);

@@ -1,0 +1,188 @@
+#include "eval/lm_eval_view.hpp"
+
+#include <cmath>
+#include <optional>
+#include <vector>
+
+#include "eval/benchmarks.hpp"
+
+namespace medllm::eval {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// One lm-eval task as it appears in the results: a benchmark, or one MMLU subject of one.
+struct Leaf {
+  std::string name;
+  std::string alias;
+  std::vector<std::pair<std::string, Estimate>> metrics;  // Estimate: value and n
+  std::optional<int64_t> n, original;
+  const BenchmarkResult* bench = nullptr;
+};
+
+// lm-eval's mean_stderr of n scores of 0 and 1 with mean p: the sample standard deviation,
+// sqrt(n p (1 - p) / (n - 1)), over sqrt(n).
+Json proportion_stderr(const Estimate& estimate) {
+  if (!estimate.value || !estimate.n || *estimate.n < 2) return "N/A";
+  const double p = *estimate.value;
+  return std::sqrt(p * (1.0 - p) / static_cast<double>(*estimate.n - 1));
+}
+
+bool is_proportion(const std::string& metric) {
+  return metric.rfind("acc", 0) == 0;
+}
+
+// The task names of lm-eval's MMLU subjects: mmlu_<subject>.
+bool splits_into_subjects(const BenchmarkResult& bench) {
+  return bench.name == "mmlu_medical" && !bench.per_subject.empty();
+}
+
+std::vector<Leaf> leaves_of(const BenchmarkResult& bench) {
+  if (!splits_into_subjects(bench)) {
+    const std::string name = lm_eval_task_name(bench.name);
+    return {{name, name, bench.metrics, bench.n, bench.items_total, &bench}};
+  }
+  std::vector<Leaf> out;
+  const bool limited = bench.n != bench.items_total;
+  for (const SubjectResult& subject : bench.per_subject) {
+    const Estimate acc{.value = subject.accuracy, .n = subject.n};
+    out.push_back(
+        {"mmlu_" + subject.name, subject.name, {{"acc", acc}}, subject.n, limited ? std::nullopt : subject.n, &bench});
+  }
+  return out;
+}
+
+Json metric_entry(const std::string& alias, const std::vector<std::pair<std::string, Estimate>>& metrics) {
+  Json entry = {{"alias", alias}};
+  for (const auto& [metric, estimate] : metrics) {
+    if (!estimate.value) continue;
+    entry[metric + ",none"] = *estimate.value;
+    entry[metric + "_stderr,none"] = is_proportion(metric) ? proportion_stderr(estimate) : Json("N/A");
+  }
+  return entry;
+}
+
+// lm-eval's group metrics: acc weighted by each task's size, stderr pooled
+// (api/metrics.py aggregate_subtask_metrics and pooled_sample_stderr).
+std::optional<Json> group_entry(const std::string& name, const std::vector<Leaf>& leaves) {
+  double weighted = 0.0, pooled = 0.0, total = 0.0;
+  bool stderr_known = true;
+  for (const Leaf& leaf : leaves) {
+    const Estimate* acc = nullptr;
+    for (const auto& [metric, estimate] : leaf.metrics) {
+      if (metric == "acc") acc = &estimate;
+    }
+    if (acc == nullptr || !acc->value || !leaf.n || *leaf.n < 1) return std::nullopt;
+    const auto size = static_cast<double>(*leaf.n);
+    weighted += *acc->value * size;
+    total += size;
+    const Json stderr = proportion_stderr({.value = acc->value, .n = leaf.n});
+    if (stderr.is_number()) {
+      pooled += (size - 1) * stderr.get<double>() * stderr.get<double>() * size;
+    } else {
+      stderr_known = false;
+    }
+  }
+  if (leaves.empty()) return std::nullopt;
+  const double degrees = total - static_cast<double>(leaves.size());
+  Json entry = {{"alias", name}, {"acc,none", weighted / total}};
+  entry["acc_stderr,none"] = stderr_known && degrees > 0 ? Json(std::sqrt(pooled / degrees / total)) : Json("N/A");
+  return entry;
+}
+
+// lm-eval's task versions (metadata.version of each task's YAML; none for medqa_4options and
+// medmcqa), null for medllm's own tasks.
+Json version_of(const std::string& task) {
+  if (task == "pubmedqa" || task.rfind("mmlu_", 0) == 0) return 1.0;
+  return nullptr;
+}
+
+Json task_config(const Leaf& leaf, const EvalResults& results) {
+  const bool generated = leaf.bench->method.value_or("loglik") == "generate";
+  Json metric_list = Json::array();
+  for (const auto& [metric, estimate] : leaf.metrics)
+    metric_list.push_back({{"metric", metric}, {"aggregation", "mean"}, {"higher_is_better", true}});
+  Json metadata = {{"version", version_of(leaf.name)}};
+  if (leaf.bench->prompt_format) metadata["medllm_prompt_format"] = *leaf.bench->prompt_format;
+  if (leaf.bench->scoring) metadata["medllm_scoring"] = *leaf.bench->scoring;
+  return {{"task", leaf.name},
+          {"output_type", generated ? "generate_until" : "multiple_choice"},
+          {"num_fewshot", results.config.shots.value_or(0)},
+          {"metric_list", metric_list},
+          {"metadata", metadata}};
+}
+
+struct View {
+  Json results = Json::object(), groups = Json::object(), group_subtasks = Json::object();
+  Json configs = Json::object(), versions = Json::object(), n_shot = Json::object();
+  Json higher_is_better = Json::object(), n_samples = Json::object();
+
+  void add_leaf(const Leaf& leaf, const EvalResults& results) {
+    this->results[leaf.name] = metric_entry(leaf.alias, leaf.metrics);
+    configs[leaf.name] = task_config(leaf, results);
+    versions[leaf.name] = version_of(leaf.name);
+    n_shot[leaf.name] = results.config.shots.value_or(0);
+    Json better = Json::object();
+    for (const auto& [metric, estimate] : leaf.metrics) better[metric] = true;
+    higher_is_better[leaf.name] = better;
+    Json samples = Json::object();
+    if (leaf.original) samples["original"] = *leaf.original;
+    if (leaf.n) samples["effective"] = *leaf.n;
+    n_samples[leaf.name] = samples;
+  }
+
+  void add_group(const std::string& name, const std::vector<Leaf>& leaves, bool show) {
+    const std::optional<Json> entry = group_entry(name, leaves);
+    if (!entry) return;
+    results[name] = *entry;
+    if (show) groups[name] = *entry;
+    Json names = Json::array();
+    for (const Leaf& leaf : leaves) names.push_back(leaf.name);
+    group_subtasks[name] = names;
+    versions[name] = nullptr;
+    higher_is_better[name] = {{"acc", true}};
+  }
+};
+
+}  // namespace
+
+std::string lm_eval_task_name(const std::string& benchmark) {
+  if (benchmark == "medqa") return "medqa_4options";
+  return benchmark;
+}
+
+nlohmann::ordered_json lm_eval_view(const EvalResults& results) {
+  View view;
+  for (const BenchmarkResult& bench : results.benchmarks) {
+    const std::vector<Leaf> leaves = leaves_of(bench);
+    for (const Leaf& leaf : leaves) {
+      view.add_leaf(leaf, results);
+      if (!splits_into_subjects(bench)) view.group_subtasks[leaf.name] = Json::array();
+    }
+    if (splits_into_subjects(bench)) view.add_group(bench.name, leaves, false);
+  }
+  for (const std::string& name : results.groups) {
+    const BenchmarkGroup* group = find_group(name);
+    if (group == nullptr) continue;
+    std::vector<Leaf> leaves;
+    for (const std::string& member : group->members) {
+      for (const BenchmarkResult& bench : results.benchmarks) {
+        if (bench.name != member) continue;
+        for (Leaf& leaf : leaves_of(bench)) leaves.push_back(std::move(leaf));
+      }
+    }
+    view.add_group(name, leaves, true);
+  }
+  Json out = {{"results", view.results}};
+  if (!view.groups.empty()) out["groups"] = view.groups;
+  out["group_subtasks"] = view.group_subtasks;
+  out["configs"] = view.configs;
+  out["versions"] = view.versions;
+  out["n-shot"] = view.n_shot;
+  out["higher_is_better"] = view.higher_is_better;
+  out["n-samples"] = view.n_samples;
+  return out;
+}
+
+}  // namespace medllm::eval
