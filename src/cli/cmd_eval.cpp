@@ -33,6 +33,7 @@ struct EvalFlags {
   std::string system;
   std::string report_from;  // a results.json to draw the reports from
   bool no_bos = false;
+  std::string lm_eval_version;  // empty: the default
   bool list = false;
 };
 
@@ -100,7 +101,13 @@ void run_eval_command(EvalFlags& flags) {
   if (options.benchmarks.empty()) {
     throw Error(fmt::format("--bench is required (known: {})", fmt::join(eval::benchmark_names(), ", ")));
   }
-  options.add_bos = !flags.no_bos;
+  if (flags.no_bos) options.bos = "off";
+  if (!flags.lm_eval_version.empty()) {
+    if (options.bos != "auto")
+      throw Error(
+          fmt::format("--lm-eval-version decides --bos auto; with --bos {} it would change nothing", options.bos));
+    options.lm_eval_version = flags.lm_eval_version;
+  }
   options.progress = console_progress();
   const auto model = flags.model.load();
   const auto tokenizer = Tokenizer::load(*model);
@@ -141,9 +148,18 @@ void add_eval_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("-o,--out,--output-path", flags->options.out_dir,
                       "write results.json (with lm-eval's keys too), samples.jsonl, summary.md, report.html here");
-  command->add_flag("--no-bos", flags->no_bos,
-                    "do not add BOS to prompts (lm-eval up to v0.4.9.1 adds none but for Gemma; later versions add the "
-                    "tokenizer's default)");
+  CLI::Option* bos =
+      command
+          ->add_option("--bos", flags->options.bos,
+                       "log-likelihood prompts: on (the tokenizer's special tokens, its BOS where its config adds "
+                       "one), off, or auto: as --lm-eval-version's Hugging Face models do (up to 0.4.9.1 only for "
+                       "Gemma, from 0.4.9.2 always)")
+          ->check(CLI::IsMember({"auto", "on", "off"}))
+          ->capture_default_str();
+  command->add_flag("--no-bos", flags->no_bos, "the same as --bos off")->excludes(bos);
+  command->add_option("--lm-eval-version", flags->lm_eval_version,
+                      "the lm-evaluation-harness release whose BOS rule --bos auto follows (default: " +
+                          flags->options.lm_eval_version + ")");
   command->add_flag("--cot", flags->options.chain_of_thought, "generate: ask for reasoning before the answer");
   command
       ->add_option("-n,--max-tokens", flags->options.max_tokens,

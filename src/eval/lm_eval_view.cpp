@@ -118,11 +118,11 @@ struct View {
   Json configs = Json::object(), versions = Json::object(), n_shot = Json::object();
   Json higher_is_better = Json::object(), n_samples = Json::object();
 
-  void add_leaf(const Leaf& leaf, const EvalResults& results) {
-    this->results[leaf.name] = metric_entry(leaf.alias, leaf.metrics);
-    configs[leaf.name] = task_config(leaf, results);
+  void add_leaf(const Leaf& leaf, const EvalResults& run) {
+    results[leaf.name] = metric_entry(leaf.alias, leaf.metrics);
+    configs[leaf.name] = task_config(leaf, run);
     versions[leaf.name] = version_of(leaf.name);
-    n_shot[leaf.name] = results.config.shots.value_or(0);
+    n_shot[leaf.name] = run.config.shots.value_or(0);
     Json better = Json::object();
     for (const auto& [metric, estimate] : leaf.metrics) better[metric] = true;
     higher_is_better[leaf.name] = better;

@@ -71,8 +71,10 @@ struct EvalConfig {
   std::optional<int64_t> max_tokens = {};  // 0: each protocol's own
   std::optional<bool> chain_of_thought = {};
   std::optional<int64_t> self_consistency = {}, scoring_version = {};
-  Nullable<std::string> chat_template = {};  // none: prompts are not put through a chat template
-  std::optional<bool> system_role = {};      // JMED-LLM's use_system_role
+  Nullable<std::string> chat_template = {};    // none: prompts are not put through a chat template
+  std::optional<bool> system_role = {};        // JMED-LLM's use_system_role
+  std::optional<std::string> bos = {};         // auto, on or off (add_bos: what it came to)
+  Nullable<std::string> lm_eval_version = {};  // the release --bos auto follows; none: bos on or off
 
   // v(key, field) for every field of `self` (const or not), in file order.
   template <class Self, class Visitor>
@@ -82,7 +84,7 @@ struct EvalConfig {
     v("temperature", self.temperature), v("max_tokens", self.max_tokens);
     v("chain_of_thought", self.chain_of_thought), v("self_consistency", self.self_consistency);
     v("scoring_version", self.scoring_version), v("chat_template", self.chat_template);
-    v("system_role", self.system_role);
+    v("system_role", self.system_role), v("bos", self.bos), v("lm_eval_version", self.lm_eval_version);
   }
   bool operator==(const EvalConfig&) const = default;
 };

@@ -186,8 +186,8 @@ class ResultCache {
   std::ofstream out_;
 };
 
-void run_loglik(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options, const Benchmark& bench,
-                const std::vector<const Item*>& todo, ResultCache& cache, Progress& progress) {
+void run_loglik(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options, bool add_bos,
+                const Benchmark& bench, const std::vector<const Item*>& todo, ResultCache& cache, Progress& progress) {
   Scorer scorer(model);
   const int64_t max_positions = model.config().max_position_embeddings;
   for (size_t begin = 0; begin < todo.size(); begin += static_cast<size_t>(std::max(1, options.batch_size))) {
@@ -206,7 +206,7 @@ void run_loglik(const Model& model, const Tokenizer& tokenizer, const EvalOption
       }
       const std::vector<Item> shots = pick_shots(bench, item, options.shots);
       tasks.push_back(build_loglik_task(bench.name, item, shots));
-      encoded.push_back(encode_task(tokenizer, tasks.back(), options.add_bos, max_positions));
+      encoded.push_back(encode_task(tokenizer, tasks.back(), add_bos, max_positions));
       requests.push_back({encoded.back().context, encoded.back().continuations});
       scored.push_back(&item);
     }
@@ -468,7 +468,7 @@ EvalConfig config_of(const Model& model, const EvalOptions& options) {
           .limit = options.limit > 0 ? Nullable<int64_t>::of(options.limit) : Nullable<int64_t>::none(),
           .batch_size = options.batch_size,
           .threads = model.threads(),
-          .add_bos = options.add_bos,
+          .add_bos = adds_bos(options, model.config().model_type),
           .data_root = options.data_root,
           .seed = options.sampling.seed,
           .temperature = options.sampling.temperature,
@@ -477,7 +477,10 @@ EvalConfig config_of(const Model& model, const EvalOptions& options) {
           .self_consistency = options.self_consistency,
           .scoring_version = kScoringVersion,
           .chat_template = any_generation ? Nullable<std::string>::of("the model's") : Nullable<std::string>::none(),
-          .system_role = options.system_role};
+          .system_role = options.system_role,
+          .bos = options.bos,
+          .lm_eval_version = options.bos == "auto" ? Nullable<std::string>::of(options.lm_eval_version)
+                                                   : Nullable<std::string>::none()};
 }
 
 // What determines a per-item result: the model, the method and its settings; not the batch size,
@@ -516,7 +519,7 @@ BenchmarkResult run_benchmark(const Model& model, const Tokenizer& tokenizer, co
   }
   Progress progress(name, static_cast<int64_t>(todo.size()), "items", options.progress);
   if (method_of(name, options) == "loglik") {
-    run_loglik(model, tokenizer, options, bench, todo, cache, progress);
+    run_loglik(model, tokenizer, options, adds_bos(options, model.config().model_type), bench, todo, cache, progress);
   } else {
     run_generate(model, tokenizer, options, bench, todo, cache, progress);
   }
@@ -532,6 +535,36 @@ BenchmarkResult run_benchmark(const Model& model, const Tokenizer& tokenizer, co
 }
 
 }  // namespace
+
+namespace {
+
+std::vector<int> version_numbers(const std::string& version) {
+  std::vector<int> numbers;
+  size_t start = 0;
+  while (true) {
+    const size_t end = version.find('.', start);
+    const std::string part = version.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (part.empty() || part.size() > 6 || part.find_first_not_of("0123456789") != std::string::npos)
+      fail("--lm-eval-version '{}': expected a release number such as 0.4.9.1", version);
+    numbers.push_back(std::stoi(part));
+    if (end == std::string::npos) return numbers;
+    start = end + 1;
+  }
+}
+
+}  // namespace
+
+bool adds_bos(const EvalOptions& options, const std::string& model_type) {
+  if (options.bos == "on") return true;
+  if (options.bos == "off") return false;
+  if (options.bos != "auto") fail("--bos '{}': expected auto, on or off", options.bos);
+  std::vector<int> version = version_numbers(options.lm_eval_version);
+  version.resize(std::max<size_t>(version.size(), 4), 0);
+  // v0.4.9.2 made add_bos_token default to the tokenizer's own setting; before, Hugging Face
+  // models got no special tokens unless the model type named Gemma.
+  if (version >= std::vector<int>{0, 4, 9, 2}) return true;
+  return model_type.find("gemma") != std::string::npos;
+}
 
 namespace {
 

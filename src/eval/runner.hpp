@@ -27,9 +27,13 @@ struct EvalOptions {
   // log-likelihood for the others).
   std::string method = "auto";
   int shots = 0;
-  int64_t limit = 0;    // items per benchmark; 0: all
-  int batch_size = 8;   // items per forward pass (loglik)
-  bool add_bos = true;  // lm-eval's HF models add none by default: --no-bos to match
+  int64_t limit = 0;   // items per benchmark; 0: all
+  int batch_size = 8;  // items per forward pass (loglik)
+  // Log-likelihood prompts: "on" adds the tokenizer's special tokens (its BOS where its config adds
+  // one, as Hugging Face's add_special_tokens=True), "off" none, "auto" what lm-eval_version does
+  // (adds_bos).
+  std::string bos = "auto";
+  std::string lm_eval_version = "0.4.12";  // the lm-evaluation-harness release "auto" follows
   bool chain_of_thought = false;
   int32_t max_tokens = 0;   // generate: reply length; 0: the protocol's (JMED-LLM 512, else 256)
   bool system_role = true;  // JMED-LLM's use_system_role: false puts its instruction in the user message
@@ -47,6 +51,12 @@ struct EvalOptions {
     return params;
   }
 };
+
+// Whether log-likelihood prompts get the tokenizer's special tokens: bos "on"/"off", or under
+// "auto" as lm-evaluation-harness's Hugging Face models do: up to v0.4.9.1 only for Gemma models
+// (model_type containing "gemma"), from v0.4.9.2 always (the tokenizer's default). An Error for a
+// version that is not dotted numbers or a mode other than auto/on/off.
+bool adds_bos(const EvalOptions& options, const std::string& model_type);
 
 // Runs everything and returns the results (also written to out_dir as results.json when set).
 EvalResults run_eval(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options);

@@ -177,6 +177,10 @@ expect_error "detokenize id out of range" "outside the vocabulary" detokenize -m
 expect_error "template without messages file" "cannot open" template -m "$stories" --messages "$work/none.json"
 expect_error "unknown benchmark" "known" eval -m "$stories" --bench nosuchbench --data "$shared"
 expect_error "eval without data" "--data" eval -m "$stories" --bench medqa --data ""
+expect_error "eval --lm-eval-version without --bos auto" "--lm-eval-version decides --bos auto" \
+  eval -m "$stories" --bench medqa --data "$shared" --bos on --lm-eval-version 0.4.9.1
+expect_error "eval --lm-eval-version not a release" "expected a release number" \
+  eval -m "$stories" --bench medqa --data "$shared" --lm-eval-version v0.4
 printf '{"model": {}}' >"$work/no_benchmarks.json"
 expect_error "eval --report of a file without benchmarks" 'no_benchmarks.json: results: missing the required field "benchmarks"' \
   eval --report "$work/no_benchmarks.json"
@@ -214,6 +218,7 @@ expect_error "quantize --include-weights without an imatrix" "give one with --im
 expect_rejected "octal-looking context is decimal, hex is not a number" "--ctx-size: '0x10' is not an integer" \
   generate -m "$stories" -c 0x10
 expect_rejected "token id with garbage" "--tokens: '2x' is not an integer" logits -m "$stories" --tokens 1,2x
+expect_rejected "eval --no-bos with --bos" "excludes" eval --no-bos --bos on
 expect_rejected "eval limit with garbage" "--limit: '5x' is not an integer" eval -m "$stories" --limit 5x
 expect_rejected "eval year out of range" "--years: '2017' must be from 2018 to 2022" eval --years 2017
 expect_rejected "port out of range" "--port: '70000' must be from 0 to 65535" serve -m "$stories" --port 70000

@@ -224,5 +224,54 @@ TEST_F(EvalRunner, SettingsAProtocolCannotHonourAreRefused) {
   refused(other, "--no-system-role");
 }
 
+TEST(EvalBos, AutoFollowsEachLmEvalRelease) {
+  EvalOptions o;
+  EXPECT_EQ(o.bos, "auto");
+  EXPECT_TRUE(adds_bos(o, "llama"));  // the default release adds the tokenizer's special tokens
+  for (const char* version : {"0.4.9.1", "0.4.9", "0.4.2", "0.3"}) {
+    o.lm_eval_version = version;
+    EXPECT_FALSE(adds_bos(o, "llama")) << version;
+    EXPECT_FALSE(adds_bos(o, "qwen2")) << version;
+    EXPECT_TRUE(adds_bos(o, "gemma3")) << version;  // lm-eval's exception: "gemma" in model_type
+  }
+  for (const char* version : {"0.4.9.2", "0.4.10", "0.4.12", "0.5", "1.0"}) {
+    o.lm_eval_version = version;
+    EXPECT_TRUE(adds_bos(o, "llama")) << version;
+  }
+  o.bos = "off";
+  EXPECT_FALSE(adds_bos(o, "gemma3"));
+  o.bos = "on";
+  o.lm_eval_version = "0.4.9.1";
+  EXPECT_TRUE(adds_bos(o, "llama"));
+  o.bos = "auto";
+  for (const char* bad : {"v0.4.9", "0.4.x", "", "0..4", "0.4."}) {
+    o.lm_eval_version = bad;
+    EXPECT_THROW(adds_bos(o, "llama"), Error) << bad;
+  }
+  o.lm_eval_version = "0.4.9.1";
+  o.bos = "always";
+  EXPECT_THROW(adds_bos(o, "llama"), Error);
+}
+
+TEST_F(EvalRunner, BosOffLeavesTheTokenizersBosOut) {
+  const auto model = load(1);
+  const auto tokenizer = Tokenizer::load(*model);
+  std::vector<size_t> context_tokens;
+  for (const char* version : {"0.4.12", "0.4.9.1"}) {
+    const fs::path out = test::fresh_temp_dir("bos");
+    EvalOptions o = options({"medqa"}, 1, 1);
+    o.lm_eval_version = version;
+    o.out_dir = out.string();
+    const EvalResults results = run_eval(*model, *tokenizer, o);
+    EXPECT_EQ(results.config.add_bos, std::string(version) == "0.4.12");
+    EXPECT_EQ(results.config.lm_eval_version, Nullable<std::string>::of(version));
+    const json sample = read_samples(out / "samples.jsonl").at(0);
+    context_tokens.push_back(sample["context_tokens"].get<size_t>());
+    const auto ids = sample["continuation_token_ids"][0].get<std::vector<int32_t>>();
+    EXPECT_FALSE(ids.empty());
+  }
+  EXPECT_EQ(context_tokens[0], context_tokens[1] + 1);  // the BOS
+}
+
 }  // namespace
 }  // namespace medllm::eval
