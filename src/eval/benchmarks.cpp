@@ -10,6 +10,7 @@
 #include "core/utf8.hpp"
 #include "eval/csv.hpp"
 #include "eval/igakuqa_loader.hpp"
+#include "eval/igakuqa_paper.hpp"
 
 namespace medllm::eval {
 
@@ -40,6 +41,9 @@ const std::vector<BenchmarkEntry>& benchmark_registry() {
       // computed from what was loaded, replace these.
       {"igakuqa", "IgakuQA: Japanese National Medical Licensing Examination 2018-2022 (exams 112-116), 2,000 questions",
        [](const std::string& data_root) { return load_igakuqa(data_root, {}); }},
+      {"igakuqa_paper",
+       "IgakuQA 2018-2022 under the IgakuQA paper's generation prompt and its 3 examples, scored by its rule",
+       [](const std::string& data_root) { return igakuqa_paper::load(data_root); }},
       {"igakuqa119", "IgakuQA119: Japanese National Medical Licensing Examination 2025 (exam 119), 400 questions",
        load_igakuqa119},
       // JMED-LLM's own protocol (eval/jmed_llm.hpp): zero-shot generation with the chat template.

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <medllm/model.hpp>
 #include <medllm/scoring.hpp>
@@ -23,6 +24,7 @@
 #include "eval/benchmarks.hpp"
 #include "eval/exam_scoring.hpp"
 #include "eval/igakuqa_loader.hpp"
+#include "eval/igakuqa_paper.hpp"
 #include "eval/jmed_llm.hpp"
 #include "eval/metrics.hpp"
 #include "eval/prompts.hpp"
@@ -44,14 +46,20 @@ constexpr int kScoringVersion = 3;
 constexpr int32_t kDefaultMaxTokens = 256;
 
 // The method a benchmark is evaluated with: its protocol's under "auto".
+// The reference whose generation protocol a benchmark follows ("JMED-LLM", "the IgakuQA paper"),
+// or "" for benchmarks scored by medllm's own generation prompt or by log-likelihood.
+std::string generation_reference(const std::string& benchmark) {
+  if (jmed_llm::task_of(benchmark)) return "JMED-LLM";
+  if (benchmark == igakuqa_paper::kBenchmark) return "the IgakuQA paper";
+  return "";
+}
+
 std::string method_of(const std::string& benchmark, const EvalOptions& options) {
-  const bool generation_only = jmed_llm::task_of(benchmark).has_value();
-  if (options.method == "auto") return generation_only ? "generate" : "loglik";
-  if (generation_only && options.method != "generate") {
-    fail(
-        "{}: JMED-LLM's protocol scores generated replies and has no log-likelihood form; use --method generate "
-        "or auto",
-        benchmark);
+  const std::string reference = generation_reference(benchmark);
+  if (options.method == "auto") return reference.empty() ? "loglik" : "generate";
+  if (!reference.empty() && options.method != "generate") {
+    fail("{}: {}'s protocol scores generated replies and has no log-likelihood form; use --method generate or auto",
+         benchmark, reference);
   }
   return options.method;
 }
@@ -227,9 +235,32 @@ std::optional<std::string> prompt_too_long(const Model& model, size_t prompt_tok
                      context);
 }
 
-// A reply to one item under JMED-LLM's protocol: its chat messages, one generation, its scoring.
-void run_jmed_llm(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options, const Benchmark& bench,
-                  const jmed_llm::Task& task, const std::vector<const Item*>& todo, ResultCache& cache,
+// A reference harness's generation protocol: its chat messages for an item and its scoring of the
+// reply (the fields it adds to the item's sample).
+struct GenerationProtocol {
+  std::function<nlohmann::ordered_json(const Item&)> messages;
+  std::function<json(const Item&, const std::string&)> score;
+};
+
+std::optional<GenerationProtocol> generation_protocol(const Benchmark& bench, const EvalOptions& options) {
+  if (const auto task = jmed_llm::task_of(bench.name)) {
+    const bool system_role = options.system_role;
+    return GenerationProtocol{
+        [task, system_role](const Item& item) { return jmed_llm::messages(*task, item, system_role); },
+        [task](const Item& item, const std::string& reply) { return jmed_llm::score_reply(*task, item, reply); }};
+  }
+  if (bench.name == igakuqa_paper::kBenchmark) {
+    const std::vector<Item> shots = bench.shots;
+    return GenerationProtocol{[shots](const Item& item) { return igakuqa_paper::messages(item, shots); },
+                              igakuqa_paper::score_reply};
+  }
+  return std::nullopt;
+}
+
+// One reply per item under a reference's protocol; an item whose prompt leaves no room for a reply is
+// recorded as skipped and scored as an empty reply.
+void run_protocol(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options, const Benchmark& bench,
+                  const GenerationProtocol& protocol, const std::vector<const Item*>& todo, ResultCache& cache,
                   Progress& progress) {
   const ChatTemplate chat = ChatTemplate::from_path(model.path());
   ChatTemplateOptions template_options;
@@ -238,14 +269,14 @@ void run_jmed_llm(const Model& model, const Tokenizer& tokenizer, const EvalOpti
   generate_options.max_tokens = max_tokens_of(bench.name, options);
   generate_options.sampling = options.sampling;
   for (const Item* item : todo) {
-    const std::string prompt = chat.render(jmed_llm::messages(task, *item, options.system_role), template_options);
+    const std::string prompt = chat.render(protocol.messages(*item), template_options);
     // As transformers' apply_chat_template tokenizes: the template writes any BOS itself.
     const std::vector<int32_t> tokens = tokenizer.encode(prompt, false);
     const std::optional<std::string> skip = prompt_too_long(model, tokens.size());
     const std::string reply = skip ? "" : generate(model, tokenizer, tokens, generate_options).text;
     json sample = {{"benchmark", bench.name}, {"id", item->id},     {"subject", item->subject},
                    {"prompt", prompt},        {"replies", {reply}}, {"prompt_tokens", tokens.size()}};
-    sample.update(jmed_llm::score_reply(task, *item, reply));
+    sample.update(protocol.score(*item, reply));
     if (skip) sample["skipped"] = *skip;
     cache.add(sample);
     progress.advance();
@@ -254,8 +285,8 @@ void run_jmed_llm(const Model& model, const Tokenizer& tokenizer, const EvalOpti
 
 void run_generate(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options, const Benchmark& bench,
                   const std::vector<const Item*>& todo, ResultCache& cache, Progress& progress) {
-  if (const auto task = jmed_llm::task_of(bench.name)) {
-    return run_jmed_llm(model, tokenizer, options, bench, *task, todo, cache, progress);
+  if (const auto protocol = generation_protocol(bench, options)) {
+    return run_protocol(model, tokenizer, options, bench, *protocol, todo, cache, progress);
   }
   const ChatTemplate chat = ChatTemplate::from_path(model.path());
   ChatTemplateOptions template_options;
@@ -324,6 +355,15 @@ void describe_scoring(BenchmarkResult& out, const std::string& benchmark, const 
                           task->kappa_weights == KappaWeights::Linear ? "linear-weighted " : "");
     out.scoring = *out.scoring + fmt::format("; at most {} new tokens, temperature {}",
                                              max_tokens_of(benchmark, options), options.sampling.temperature);
+  } else if (benchmark == igakuqa_paper::kBenchmark) {
+    out.prompt_format =
+        "the IgakuQA paper (jungokasai/IgakuQA @ 2bc4c3d1, scripts/generation/chatgpt.py): the model's chat template, "
+        "system '医師国家試験を解きます。', its 3 examples from the 100th exam, 'a: {choice}' lines, "
+        "'必ずa,b,c,d,eの中からちょうど{k}個選んでください。' and '答え:' lines";
+    out.scoring = fmt::format(
+        "the reply folded to half-width and lowercased, split on ',' and sorted, equal to the key (the paper's "
+        "evaluate_main.py, with 116A71 and 112B30 as it scores them); at most {} new tokens, temperature {}",
+        max_tokens_of(benchmark, options), options.sampling.temperature);
   } else if (method == "loglik") {
     const PromptFormat format = loglik_format(benchmark, first_item);
     out.prompt_format = format.name;
@@ -385,16 +425,17 @@ BenchmarkResult summarize(const Benchmark& bench, const std::vector<json>& sampl
 // The exam view of IgakuQA predictions for the evaluated questions: points per year and
 // booklet, the required section against its 80% threshold, 禁忌肢 chosen, and the published
 // baselines scored the same way on the same questions.
-ExamResult igakuqa_exam(const Benchmark& bench, const std::vector<json>& samples, const std::string& data_root) {
+ExamResult igakuqa_exam(const Benchmark& bench, const std::vector<json>& samples, const std::string& data_root,
+                        PredictionRule rule) {
   std::map<std::string, std::string> predictions;
   for (const json& sample : samples) predictions[sample["id"].get<std::string>()] = sample.value("prediction", "");
   Benchmark evaluated = bench;
   std::erase_if(evaluated.items, [&](const Item& item) { return !predictions.contains(item.id); });
-  ExamSummary summary = score_exam(evaluated, predictions, PredictionRule::Lenient);
+  ExamSummary summary = score_exam(evaluated, predictions, rule);
   const fs::path baselines = fs::path(data_root) / "igakuqa" / "baseline_results";
   if (fs::exists(baselines)) {
     add_baseline_comparisons(summary, evaluated, baselines.string(), {"gpt4", "chatgpt", "gpt3", "student-majority"},
-                             PredictionRule::Lenient);
+                             rule);
   }
   return exam_result(summary);
 }
@@ -500,7 +541,9 @@ BenchmarkResult run_benchmark(const Model& model, const Tokenizer& tokenizer, co
                               const std::string& name, const std::string& fingerprint, std::vector<json>& all_samples) {
   const auto started = std::chrono::steady_clock::now();
   const Benchmark bench = name == "igakuqa" ? load_igakuqa(options.data_root, options.igakuqa_years)
-                                            : load_benchmark(name, options.data_root);
+                          : name == igakuqa_paper::kBenchmark
+                              ? igakuqa_paper::load(options.data_root, options.igakuqa_years)
+                              : load_benchmark(name, options.data_root);
   if (bench.items.empty()) fail("{}: the benchmark has no items", name);
   // Shots that cannot be drawn fail now, before any item is scored.
   std::set<std::string> subjects;
@@ -529,7 +572,10 @@ BenchmarkResult run_benchmark(const Model& model, const Tokenizer& tokenizer, co
   BenchmarkResult result = summarize(bench, samples, options, items);
   result.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   result.resumed_items = static_cast<int64_t>(items.size() - todo.size());
-  if (name == "igakuqa") result.exam = igakuqa_exam(bench, samples, options.data_root);
+  if (name == "igakuqa" || name == igakuqa_paper::kBenchmark) {
+    result.exam = igakuqa_exam(bench, samples, options.data_root,
+                               name == "igakuqa" ? PredictionRule::Lenient : PredictionRule::Paper);
+  }
   all_samples.insert(all_samples.end(), samples.begin(), samples.end());
   return result;
 }
@@ -577,12 +623,16 @@ void check_protocol_options(const EvalOptions& options) {
   bool any_jmed_llm = false;
   for (const std::string& name : options.benchmarks) {
     method_of(name, options);
-    if (!jmed_llm::task_of(name)) continue;
-    any_jmed_llm = true;
-    if (options.shots > 0) fail("{}: JMED-LLM's protocol is zero-shot; --shots does not apply", name);
-    if (options.chain_of_thought) fail("{}: JMED-LLM's prompt is fixed; --cot does not apply", name);
+    const std::string reference = generation_reference(name);
+    if (reference.empty()) continue;
+    any_jmed_llm = any_jmed_llm || jmed_llm::task_of(name).has_value();
+    if (options.shots > 0) {
+      fail("{}: {}'s protocol {}; --shots does not apply", name, reference,
+           jmed_llm::task_of(name) ? "is zero-shot" : "has its own 3 examples");
+    }
+    if (options.chain_of_thought) fail("{}: {}'s prompt is fixed; --cot does not apply", name, reference);
     if (options.self_consistency > 1)
-      fail("{}: JMED-LLM scores one reply per item; --self-consistency does not apply", name);
+      fail("{}: {} scores one reply per item; --self-consistency does not apply", name, reference);
   }
   if (!options.system_role && !any_jmed_llm)
     fail("--no-system-role is JMED-LLM's use_system_role setting; none of the benchmarks is a JMED-LLM task");

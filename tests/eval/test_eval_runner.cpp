@@ -14,6 +14,7 @@
 #include <fstream>
 #include <medllm/medllm.hpp>
 
+#include "eval/igakuqa_paper.hpp"
 #include "eval/runner.hpp"
 #include "support/test_support.hpp"
 
@@ -271,6 +272,29 @@ TEST_F(EvalRunner, BosOffLeavesTheTokenizersBosOut) {
     EXPECT_FALSE(ids.empty());
   }
   EXPECT_EQ(context_tokens[0], context_tokens[1] + 1);  // the BOS
+}
+
+TEST_F(EvalRunner, IgakuqaPaperGeneratesWithThePapersPromptAndScoresTheExamByItsRule) {
+  const auto model = load(2);
+  const auto tokenizer = Tokenizer::load(*model);
+  EvalOptions o = options({"igakuqa_paper"}, 2, 1);
+  o.max_tokens = 4;
+  o.igakuqa_years = {2018};
+  const fs::path out = test::fresh_temp_dir("igakuqa_paper");
+  o.out_dir = out.string();
+  const EvalResults results = run_eval(*model, *tokenizer, o);
+  const BenchmarkResult& bench = results.benchmarks.at(0);
+  EXPECT_EQ(bench.method, "generate");
+  ASSERT_TRUE(bench.exam.has_value());
+  EXPECT_EQ(bench.exam->years.at(0).total.questions, 2);
+  for (const json& sample : read_samples(out / "samples.jsonl")) {
+    const std::string prompt = sample["prompt"];
+    EXPECT_NE(prompt.find("医師国家試験を解きます。"), std::string::npos);
+    EXPECT_NE(prompt.find("問題: ヒトゲノム・遺伝子解析研究"), std::string::npos);  // the first shot
+    EXPECT_EQ(sample["prediction"], igakuqa_paper::prediction_of(sample["replies"][0]));
+  }
+  o.shots = 3;
+  EXPECT_THROW(run_eval(*model, *tokenizer, o), Error);
 }
 
 }  // namespace
