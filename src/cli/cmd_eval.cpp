@@ -16,6 +16,7 @@
 #include "core/atomic_file.hpp"
 #include "eval/baseline_predictions.hpp"
 #include "eval/benchmarks.hpp"
+#include "eval/igakuqa_loader.hpp"
 #include "eval/results.hpp"
 #include "eval/runner.hpp"
 #include "report/eval_report.hpp"
@@ -79,15 +80,20 @@ void run_eval_command(EvalFlags& flags) {
   if (!flags.score_predictions.empty()) {
     if (!flags.model.path.empty() || !flags.model.checkpoint.empty() || !flags.model.lora.empty())
       throw Error("--score-predictions scores another system's answers: --model, --checkpoint and --lora do not apply");
-    if (options.benchmarks != std::vector<std::string>{"igakuqa"}) {
-      throw Error("--score-predictions scores IgakuQA answers: use it with --bench igakuqa");
+    const bool exam119 = options.benchmarks == std::vector<std::string>{"igakuqa119"};
+    if (options.benchmarks != std::vector<std::string>{"igakuqa"} && !exam119) {
+      throw Error("--score-predictions scores IgakuQA answers: use it with --bench igakuqa or --bench igakuqa119");
     }
     eval::PredictionScoring scoring;
     scoring.rule = eval::parse_rule_name(flags.rule);
     scoring.system = flags.system;
     scoring.compare_with = {"gpt4", "student-majority"};
+    // The paper's baselines cover 2018-2022; exam 119 is scored on its own.
     const eval::ExamSummary summary =
-        eval::score_igakuqa_predictions(flags.score_predictions, options.data_root + "/igakuqa", scoring);
+        exam119 ? eval::score_predictions(eval::load_igakuqa119(options.data_root),
+                                          eval::read_baseline_predictions(flags.score_predictions, flags.system),
+                                          scoring.rule)
+                : eval::score_igakuqa_predictions(flags.score_predictions, options.data_root + "/igakuqa", scoring);
     const std::string markdown = eval::format_exam_summary_markdown(summary);
     std::fwrite(markdown.data(), 1, markdown.size(), stdout);
     if (!options.out_dir.empty()) {

@@ -143,6 +143,18 @@ check "eval shows progress" grep -q "items" "$work/eval.err"
 check "eval --report draws summary.md again from results.json" cmp -s "$work/redrawn/summary.md" "$work/eval/summary.md"
 check "eval --report draws report.html again from results.json" cmp -s "$work/redrawn/report.html" "$work/eval/report.html"
 check "eval --report prints the summary" cmp -s "$work/redrawn.md" "$work/eval.md"
+# Exam 119 scored from a predictions file: the official key itself (119E28: a or c, one letter).
+/usr/bin/python3 -c "
+import csv, json, sys
+rows = list(csv.reader(open(sys.argv[1], encoding='utf-8')))[1:]
+for pid, key in rows:
+    prediction = 'a' if pid == '119E28' else (','.join(key) if key.isalpha() else key)
+    print(json.dumps({'problem_id': pid, 'prediction': prediction}))
+" "$shared/igakuqa119/results/correct_answers.csv" >"$work/key119.jsonl"
+"$medllm" eval --bench igakuqa119 --score-predictions "$work/key119.jsonl" --data "$shared" >"$work/key119.md"
+check "--score-predictions scores exam 119" grep -q "| 2025 (119th) | 400 | 1.000 | 500/500 | 100.0% (200/200) |" \
+  "$work/key119.md"
+
 # lm-eval's flag names, a group, and results.json read with lm-eval's key conventions.
 "$medllm" eval -m "$stories" --tasks multimedqa --num-fewshot 0 --limit 4 --data "$shared" \
   --output-path "$work/lm_eval" >/dev/null 2>&1

@@ -297,5 +297,17 @@ TEST_F(EvalRunner, IgakuqaPaperGeneratesWithThePapersPromptAndScoresTheExamByIts
   EXPECT_THROW(run_eval(*model, *tokenizer, o), Error);
 }
 
+TEST_F(EvalRunner, Igakuqa119IsScoredAsItsExamWithoutThe2018To2022Baselines) {
+  const auto model = load(1);
+  const auto tokenizer = Tokenizer::load(*model);
+  const EvalResults results = run_eval(*model, *tokenizer, options({"igakuqa119"}, 3, 3));
+  const BenchmarkResult& bench = results.benchmarks.at(0);
+  ASSERT_TRUE(bench.exam.has_value());
+  ASSERT_EQ(bench.exam->years.size(), 1u);
+  EXPECT_EQ(bench.exam->years[0].year, "2025");
+  EXPECT_EQ(bench.exam->years[0].total.questions, 3);
+  EXPECT_TRUE(bench.exam->baselines.empty());
+}
+
 }  // namespace
 }  // namespace medllm::eval
