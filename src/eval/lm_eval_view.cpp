@@ -19,6 +19,7 @@ struct Leaf {
   std::vector<std::pair<std::string, Estimate>> metrics;  // Estimate: value and n
   std::optional<int64_t> n, original;
   const BenchmarkResult* bench = nullptr;
+  std::string filter = "none";  // lm-eval's filter name in "<metric>,<filter>"
 };
 
 // lm-eval's mean_stderr of n scores of 0 and 1 with mean p: the sample standard deviation,
@@ -41,6 +42,13 @@ bool splits_into_subjects(const BenchmarkResult& bench) {
 std::vector<Leaf> leaves_of(const BenchmarkResult& bench) {
   if (!splits_into_subjects(bench)) {
     const std::string name = lm_eval_task_name(bench.name);
+    if (bench.name == "mmlu_pro_health" && bench.method == "generate") {
+      // lm-eval's mmlu_pro reports exact_match after its custom-extract filter.
+      std::vector<std::pair<std::string, Estimate>> metrics;
+      for (const auto& [metric, estimate] : bench.metrics)
+        metrics.emplace_back(metric == "acc" ? "exact_match" : metric, estimate);
+      return {{name, name, metrics, bench.n, bench.items_total, &bench, "custom-extract"}};
+    }
     return {{name, name, bench.metrics, bench.n, bench.items_total, &bench}};
   }
   std::vector<Leaf> out;
@@ -53,12 +61,13 @@ std::vector<Leaf> leaves_of(const BenchmarkResult& bench) {
   return out;
 }
 
-Json metric_entry(const std::string& alias, const std::vector<std::pair<std::string, Estimate>>& metrics) {
-  Json entry = {{"alias", alias}};
-  for (const auto& [metric, estimate] : metrics) {
+Json metric_entry(const Leaf& leaf) {
+  Json entry = {{"alias", leaf.alias}};
+  for (const auto& [metric, estimate] : leaf.metrics) {
     if (!estimate.value) continue;
-    entry[metric + ",none"] = *estimate.value;
-    entry[metric + "_stderr,none"] = is_proportion(metric) ? proportion_stderr(estimate) : Json("N/A");
+    const bool proportion = is_proportion(metric) || metric == "exact_match";
+    entry[metric + "," + leaf.filter] = *estimate.value;
+    entry[metric + "_stderr," + leaf.filter] = proportion ? proportion_stderr(estimate) : Json("N/A");
   }
   return entry;
 }
@@ -94,6 +103,7 @@ std::optional<Json> group_entry(const std::string& name, const std::vector<Leaf>
 // lm-eval's task versions (metadata.version of each task's YAML; none for medqa_4options and
 // medmcqa), null for medllm's own tasks.
 Json version_of(const std::string& task) {
+  if (task == "mmlu_pro_health") return 3.1;
   if (task == "pubmedqa" || task.rfind("mmlu_", 0) == 0) return 1.0;
   return nullptr;
 }
@@ -119,7 +129,7 @@ struct View {
   Json higher_is_better = Json::object(), n_samples = Json::object();
 
   void add_leaf(const Leaf& leaf, const EvalResults& run) {
-    results[leaf.name] = metric_entry(leaf.alias, leaf.metrics);
+    results[leaf.name] = metric_entry(leaf);
     configs[leaf.name] = task_config(leaf, run);
     versions[leaf.name] = version_of(leaf.name);
     n_shot[leaf.name] = run.config.shots.value_or(0);

@@ -88,9 +88,14 @@ PromptFormat loglik_format(const std::string& benchmark, const Item& item) {
     case Style::PubMedQA:
       return {"lm-eval pubmedqa", "log-likelihood of ' yes' / ' no' / ' maybe' after 'Answer:'"};
     case Style::Mmlu:
+      if (benchmark.rfind("mmlu_pro", 0) == 0) {
+        return {"lm-eval's mmlu template over MMLU-Pro's options (medllm's own; lm-eval's mmlu_pro generates)",
+                "log-likelihood of ' A' ... after 'Answer:'"};
+      }
       return {"lm-eval mmlu (per-subject description)", "log-likelihood of ' A' ... after 'Answer:'"};
     case Style::OptionText:
-      return {"medllm ja option-text (medllm's own; not JMedBench's harness)", "log-likelihood of ' <option text>' after '答え:'"};
+      return {"medllm ja option-text (medllm's own; not JMedBench's harness)",
+              "log-likelihood of ' <option text>' after '答え:'"};
   }
   return {};
 }

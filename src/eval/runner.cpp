@@ -12,6 +12,7 @@
 #include <medllm/model.hpp>
 #include <medllm/scoring.hpp>
 #include <medllm/tokenizer.hpp>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -26,6 +27,7 @@
 #include "eval/igakuqa_loader.hpp"
 #include "eval/igakuqa_paper.hpp"
 #include "eval/jmed_llm.hpp"
+#include "eval/lm_eval_mmlu_pro.hpp"
 #include "eval/metrics.hpp"
 #include "eval/prompts.hpp"
 #include "eval/results.hpp"
@@ -46,27 +48,35 @@ constexpr int kScoringVersion = 3;
 constexpr int32_t kDefaultMaxTokens = 256;
 
 // The method a benchmark is evaluated with: its protocol's under "auto".
-// The reference whose generation protocol a benchmark follows ("JMED-LLM", "the IgakuQA paper"),
-// or "" for benchmarks scored by medllm's own generation prompt or by log-likelihood.
+// The reference whose generation protocol a benchmark follows ("JMED-LLM", "the IgakuQA paper",
+// "lm-eval mmlu_pro"), or "" for benchmarks scored by medllm's own generation prompt.
 std::string generation_reference(const std::string& benchmark) {
   if (jmed_llm::task_of(benchmark)) return "JMED-LLM";
   if (benchmark == igakuqa_paper::kBenchmark) return "the IgakuQA paper";
+  if (benchmark == lm_eval_mmlu_pro::kBenchmark) return "lm-eval mmlu_pro";
   return "";
 }
 
+// Benchmarks whose reference scores only generated replies (mmlu_pro_health may also be scored by
+// log-likelihood in the MMLU template, medllm's own).
+bool generation_only(const std::string& benchmark) {
+  return jmed_llm::task_of(benchmark) || benchmark == igakuqa_paper::kBenchmark;
+}
+
 std::string method_of(const std::string& benchmark, const EvalOptions& options) {
-  const std::string reference = generation_reference(benchmark);
-  if (options.method == "auto") return reference.empty() ? "loglik" : "generate";
-  if (!reference.empty() && options.method != "generate") {
+  if (options.method == "auto") return generation_reference(benchmark).empty() ? "loglik" : "generate";
+  if (generation_only(benchmark) && options.method != "generate") {
     fail("{}: {}'s protocol scores generated replies and has no log-likelihood form; use --method generate or auto",
-         benchmark, reference);
+         benchmark, generation_reference(benchmark));
   }
   return options.method;
 }
 
 int32_t max_tokens_of(const std::string& benchmark, const EvalOptions& options) {
   if (options.max_tokens > 0) return options.max_tokens;
-  return jmed_llm::task_of(benchmark) ? jmed_llm::kMaxNewTokens : kDefaultMaxTokens;
+  if (jmed_llm::task_of(benchmark)) return jmed_llm::kMaxNewTokens;
+  if (benchmark == lm_eval_mmlu_pro::kBenchmark) return lm_eval_mmlu_pro::kMaxNewTokens;
+  return kDefaultMaxTokens;
 }
 
 std::string utc_now() {
@@ -235,24 +245,44 @@ std::optional<std::string> prompt_too_long(const Model& model, size_t prompt_tok
                      context);
 }
 
-// A reference harness's generation protocol: its chat messages for an item and its scoring of the
-// reply (the fields it adds to the item's sample).
+// A reference harness's generation protocol: the text the model continues for an item, how it is
+// tokenized, where generation stops, and its scoring of the reply (the fields it adds to the
+// item's sample).
 struct GenerationProtocol {
-  std::function<nlohmann::ordered_json(const Item&)> messages;
+  std::function<std::string(const Item&)> prompt;
+  // A chat prompt is tokenized as transformers' apply_chat_template does: the template writes any
+  // BOS itself. A plain prompt gets the --bos rule, as lm-eval's generate_until tokenizes.
+  bool chat = true;
+  std::vector<std::string> stop;
   std::function<json(const Item&, const std::string&)> score;
 };
 
-std::optional<GenerationProtocol> generation_protocol(const Benchmark& bench, const EvalOptions& options) {
+std::optional<GenerationProtocol> generation_protocol(const Model& model, const Benchmark& bench,
+                                                      const EvalOptions& options) {
+  const auto chat = std::make_shared<ChatTemplate>(ChatTemplate::from_path(model.path()));
+  const auto render = [chat](const nlohmann::ordered_json& messages) {
+    ChatTemplateOptions template_options;
+    template_options.add_generation_prompt = true;
+    return chat->render(messages, template_options);
+  };
   if (const auto task = jmed_llm::task_of(bench.name)) {
     const bool system_role = options.system_role;
     return GenerationProtocol{
-        [task, system_role](const Item& item) { return jmed_llm::messages(*task, item, system_role); },
+        [=](const Item& item) { return render(jmed_llm::messages(*task, item, system_role)); },
+        true,
+        {},
         [task](const Item& item, const std::string& reply) { return jmed_llm::score_reply(*task, item, reply); }};
   }
   if (bench.name == igakuqa_paper::kBenchmark) {
     const std::vector<Item> shots = bench.shots;
-    return GenerationProtocol{[shots](const Item& item) { return igakuqa_paper::messages(item, shots); },
+    return GenerationProtocol{[=](const Item& item) { return render(igakuqa_paper::messages(item, shots)); },
+                              true,
+                              {},
                               igakuqa_paper::score_reply};
+  }
+  if (bench.name == lm_eval_mmlu_pro::kBenchmark) {
+    return GenerationProtocol{
+        lm_eval_mmlu_pro::context, false, {lm_eval_mmlu_pro::kStop}, lm_eval_mmlu_pro::score_reply};
   }
   return std::nullopt;
 }
@@ -262,16 +292,14 @@ std::optional<GenerationProtocol> generation_protocol(const Benchmark& bench, co
 void run_protocol(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options, const Benchmark& bench,
                   const GenerationProtocol& protocol, const std::vector<const Item*>& todo, ResultCache& cache,
                   Progress& progress) {
-  const ChatTemplate chat = ChatTemplate::from_path(model.path());
-  ChatTemplateOptions template_options;
-  template_options.add_generation_prompt = true;
   GenerateOptions generate_options;
   generate_options.max_tokens = max_tokens_of(bench.name, options);
   generate_options.sampling = options.sampling;
+  generate_options.stop = protocol.stop;
+  const bool add_special = !protocol.chat && adds_bos(options, model.config().model_type);
   for (const Item* item : todo) {
-    const std::string prompt = chat.render(protocol.messages(*item), template_options);
-    // As transformers' apply_chat_template tokenizes: the template writes any BOS itself.
-    const std::vector<int32_t> tokens = tokenizer.encode(prompt, false);
+    const std::string prompt = protocol.prompt(*item);
+    const std::vector<int32_t> tokens = tokenizer.encode(prompt, add_special);
     const std::optional<std::string> skip = prompt_too_long(model, tokens.size());
     const std::string reply = skip ? "" : generate(model, tokenizer, tokens, generate_options).text;
     json sample = {{"benchmark", bench.name}, {"id", item->id},     {"subject", item->subject},
@@ -285,7 +313,7 @@ void run_protocol(const Model& model, const Tokenizer& tokenizer, const EvalOpti
 
 void run_generate(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options, const Benchmark& bench,
                   const std::vector<const Item*>& todo, ResultCache& cache, Progress& progress) {
-  if (const auto protocol = generation_protocol(bench, options)) {
+  if (const auto protocol = generation_protocol(model, bench, options)) {
     return run_protocol(model, tokenizer, options, bench, *protocol, todo, cache, progress);
   }
   const ChatTemplate chat = ChatTemplate::from_path(model.path());
@@ -363,6 +391,15 @@ void describe_scoring(BenchmarkResult& out, const std::string& benchmark, const 
     out.scoring = fmt::format(
         "the reply folded to half-width and lowercased, split on ',' and sorted, equal to the key (the paper's "
         "evaluate_main.py, with 116A71 and 112B30 as it scores them); at most {} new tokens, temperature {}",
+        max_tokens_of(benchmark, options), options.sampling.temperature);
+  } else if (benchmark == lm_eval_mmlu_pro::kBenchmark && method == "generate") {
+    out.prompt_format =
+        "lm-eval mmlu_pro_health (v3.1, lm_eval/tasks/mmlu_pro): the subject's description, 'Question:\\n…"
+        "\\nOptions:\\nA. …', 'Answer: Let\'s think step by step.', no chat template; 0-shot (lm-eval: 5 from the "
+        "validation split, which the data lacks)";
+    out.scoring = fmt::format(
+        "exact_match (case and punctuation ignored) of the first 'answer is (X)'; generation until 'Question:', at "
+        "most {} new tokens, temperature {}",
         max_tokens_of(benchmark, options), options.sampling.temperature);
   } else if (method == "loglik") {
     const PromptFormat format = loglik_format(benchmark, first_item);
@@ -626,11 +663,14 @@ void check_protocol_options(const EvalOptions& options) {
   for (const std::string& name : options.benchmarks) {
     method_of(name, options);
     const std::string reference = generation_reference(name);
-    if (reference.empty()) continue;
+    if (reference.empty() || method_of(name, options) != "generate") continue;
     any_jmed_llm = any_jmed_llm || jmed_llm::task_of(name).has_value();
     if (options.shots > 0) {
       fail("{}: {}'s protocol {}; --shots does not apply", name, reference,
-           jmed_llm::task_of(name) ? "is zero-shot" : "has its own 3 examples");
+           jmed_llm::task_of(name)             ? "is zero-shot"
+           : name == igakuqa_paper::kBenchmark ? "has its own 3 examples"
+                                               : "draws its 5 examples from MMLU-Pro's validation split, which "
+                                                 "the data lacks (medllm runs it 0-shot)");
     }
     if (options.chain_of_thought) fail("{}: {}'s prompt is fixed; --cot does not apply", name, reference);
     if (options.self_consistency > 1)

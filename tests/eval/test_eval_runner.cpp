@@ -309,5 +309,24 @@ TEST_F(EvalRunner, Igakuqa119IsScoredAsItsExamWithoutThe2018To2022Baselines) {
   EXPECT_TRUE(bench.exam->baselines.empty());
 }
 
+TEST_F(EvalRunner, MmluProHealthGeneratesAsLmEvalRunsIt) {
+  const auto model = load(1);
+  const auto tokenizer = Tokenizer::load(*model);
+  EvalOptions o = options({"mmlu_pro_health"}, 1, 1);
+  o.max_tokens = 4;
+  const fs::path out = test::fresh_temp_dir("mmlu_pro");
+  o.out_dir = out.string();
+  const EvalResults results = run_eval(*model, *tokenizer, o);
+  EXPECT_EQ(results.benchmarks.at(0).method, "generate");
+  const json sample = read_samples(out / "samples.jsonl").at(0);
+  EXPECT_EQ(sample["prompt"].get<std::string>().rfind("The following are multiple choice questions", 0), 0u);
+  // A plain prompt: BOS by the --bos rule, then the context's own tokens.
+  EXPECT_EQ(sample["prompt_tokens"], tokenizer->encode(sample["prompt"].get<std::string>(), true).size());
+  EXPECT_EQ(sample["prediction"], "[invalid]");  // four tokens never reach "the answer is"
+  o.method = "loglik";                           // medllm's own MMLU-template scoring stays available
+  o.out_dir.clear();
+  EXPECT_EQ(run_eval(*model, *tokenizer, o).benchmarks.at(0).method, "loglik");
+}
+
 }  // namespace
 }  // namespace medllm::eval

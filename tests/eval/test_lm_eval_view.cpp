@@ -79,5 +79,17 @@ TEST(LmEvalView, KappaHasNoStderrAndAGroupWithoutItsMembersIsLeftOut) {
   EXPECT_FALSE(view.contains("groups"));
 }
 
+TEST(LmEvalView, MmluProGeneratedIsExactMatchAfterCustomExtract) {
+  EvalResults results;
+  BenchmarkResult pro = bench("mmlu_pro_health", 1, 4);
+  pro.method = "generate";
+  results.benchmarks = {pro};
+  const nlohmann::ordered_json view = lm_eval_view(results);
+  EXPECT_EQ(view["results"]["mmlu_pro_health"]["exact_match,custom-extract"], 0.25);
+  EXPECT_NEAR(view["results"]["mmlu_pro_health"]["exact_match_stderr,custom-extract"].get<double>(),
+              std::sqrt(0.25 * 0.75 / 3), 1e-15);
+  EXPECT_EQ(view["versions"]["mmlu_pro_health"], 3.1);
+}
+
 }  // namespace
 }  // namespace medllm::eval
