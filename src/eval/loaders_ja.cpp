@@ -38,6 +38,22 @@ std::vector<std::string> entity_answers(const std::string& text, const Where& wh
   return answers;
 }
 
+// The fields every JMED-LLM row starts with: its id, its tag (also the subject) and its question.
+Item jmed_llm_row(std::vector<std::string>& fields, const std::vector<std::string>& header, const std::string& task,
+                  int line, const Where& where) {
+  if (fields.size() != header.size()) {
+    fail("{}: expected {} columns ({}), found {}", where.str(), header.size(), fmt::join(header, ","), fields.size());
+  }
+  Item item;
+  item.id = fmt::format("jmed_llm_{}-{}", task, line);
+  item.language = "ja";
+  item.subject = fields[0];
+  if (is_blank(item.subject)) fail_field(where, column_field("tag", 0), "empty");
+  item.meta["tag"] = item.subject;
+  item.question = std::move(fields[1]);
+  return item;
+}
+
 Benchmark load_jmed_llm_entities(const std::string& data_root, const std::string& task) {
   Benchmark benchmark;
   benchmark.source = path_in(data_root, fmt::format("jmed-llm/datasets/{}.csv", task));
@@ -52,16 +68,7 @@ Benchmark load_jmed_llm_entities(const std::string& data_root, const std::string
   for (size_t r = 1; r < records.size(); ++r) {
     auto& record = records[r];
     const Where where{benchmark.source, record.line, {}};
-    if (record.fields.size() != header.size()) {
-      fail("{}: expected 3 columns (tag,question,answer), found {}", where.str(), record.fields.size());
-    }
-    Item item;
-    item.id = fmt::format("jmed_llm_{}-{}", task, record.line);
-    item.language = "ja";
-    item.subject = record.fields[0];
-    if (is_blank(item.subject)) fail_field(where, column_field("tag", 0), "empty");
-    item.meta["tag"] = item.subject;
-    item.question = std::move(record.fields[1]);
+    Item item = jmed_llm_row(record.fields, header, task, record.line, where);
     item.answers = entity_answers(record.fields[2], where, column_field("answer", 2));
     validate_item(item, where);
     ids.add(item.id, where);
@@ -100,7 +107,6 @@ Benchmark load_jmed_llm(const std::string& data_root, const std::string& task) {
     fail("unknown JMED-LLM task \"{}\" (known: {}, {})", task, fmt::join(kJmedLlmChoiceTasks, ", "),
          fmt::join(kJmedLlmEntityTasks, ", "));
   }
-  const std::string bench = "jmed_llm_" + task;
   Benchmark benchmark;
   benchmark.source = path_in(data_root, fmt::format("jmed-llm/datasets/{}.csv", task));
   auto records = read_csv_file(benchmark.source);
@@ -120,17 +126,7 @@ Benchmark load_jmed_llm(const std::string& data_root, const std::string& task) {
   for (size_t r = 1; r < records.size(); ++r) {
     auto& record = records[r];
     const Where where{benchmark.source, record.line, {}};
-    if (record.fields.size() != header.size()) {
-      fail("{}: expected {} columns ({}), found {}", where.str(), header.size(), fmt::join(header, ","),
-           record.fields.size());
-    }
-    Item item;
-    item.id = fmt::format("{}-{}", bench, record.line);
-    item.language = "ja";
-    item.subject = record.fields[0];
-    if (is_blank(item.subject)) fail_field(where, column_field("tag", 0), "empty");
-    item.meta["tag"] = item.subject;
-    item.question = std::move(record.fields[1]);
+    Item item = jmed_llm_row(record.fields, header, task, record.line, where);
     if (is_blank(item.question)) fail_field(where, column_field("question", 1), "empty question");
     size_t present = 0;
     for (size_t i = 0; i < option_count; ++i) {

@@ -366,6 +366,11 @@ void run_generate(const Model& model, const Tokenizer& tokenizer, const EvalOpti
   }
 }
 
+std::string generation_settings(const std::string& benchmark, const EvalOptions& options) {
+  return fmt::format("at most {} new tokens, temperature {}", max_tokens_of(benchmark, options),
+                     options.sampling.temperature);
+}
+
 // The scoring record of a benchmark: which prompt format and how answers are scored.
 void describe_scoring(BenchmarkResult& out, const std::string& benchmark, const Item& first_item,
                       const EvalOptions& options) {
@@ -381,26 +386,24 @@ void describe_scoring(BenchmarkResult& out, const std::string& benchmark, const 
               "set-membership rule), exact_f1"
             : fmt::format("the first of A-F in the reply (else \"None\"); {}kappa (scikit-learn's), acc",
                           task->kappa_weights == KappaWeights::Linear ? "linear-weighted " : "");
-    out.scoring = *out.scoring + fmt::format("; at most {} new tokens, temperature {}",
-                                             max_tokens_of(benchmark, options), options.sampling.temperature);
+    out.scoring = *out.scoring + "; " + generation_settings(benchmark, options);
   } else if (benchmark == igakuqa_paper::kBenchmark) {
     out.prompt_format =
         "the IgakuQA paper (jungokasai/IgakuQA @ 2bc4c3d1, scripts/generation/chatgpt.py): the model's chat template, "
         "system '医師国家試験を解きます。', its 3 examples from the 100th exam, 'a: {choice}' lines, "
         "'必ずa,b,c,d,eの中からちょうど{k}個選んでください。' and '答え:' lines";
-    out.scoring = fmt::format(
+    out.scoring =
         "the reply folded to half-width and lowercased, split on ',' and sorted, equal to the key (the paper's "
-        "evaluate_main.py, with 116A71 and 112B30 as it scores them); at most {} new tokens, temperature {}",
-        max_tokens_of(benchmark, options), options.sampling.temperature);
+        "evaluate_main.py, with 116A71 and 112B30 as it scores them); " +
+        generation_settings(benchmark, options);
   } else if (benchmark == lm_eval_mmlu_pro::kBenchmark && method == "generate") {
     out.prompt_format =
         "lm-eval mmlu_pro_health (v3.1, lm_eval/tasks/mmlu_pro): the subject's description, 'Question:\\n…"
         "\\nOptions:\\nA. …', 'Answer: Let\'s think step by step.', no chat template; 0-shot (lm-eval: 5 from the "
         "validation split, which the data lacks)";
-    out.scoring = fmt::format(
-        "exact_match (case and punctuation ignored) of the first 'answer is (X)'; generation until 'Question:', at "
-        "most {} new tokens, temperature {}",
-        max_tokens_of(benchmark, options), options.sampling.temperature);
+    out.scoring =
+        "exact_match (case and punctuation ignored) of the first 'answer is (X)'; generation until 'Question:'; " +
+        generation_settings(benchmark, options);
   } else if (method == "loglik") {
     const PromptFormat format = loglik_format(benchmark, first_item);
     out.prompt_format = format.name;
