@@ -157,9 +157,9 @@ void add_eval_command(CLI::App& app) {
   CLI::Option* bos =
       command
           ->add_option("--bos", flags->options.bos,
-                       "log-likelihood prompts: on (the tokenizer's special tokens, its BOS where its config adds "
-                       "one), off, or auto: as --lm-eval-version's Hugging Face models do (up to 0.4.9.1 only for "
-                       "Gemma, from 0.4.9.2 always)")
+                       "plain-text prompts (log-likelihood, mmlu_pro_health's generation): on (the tokenizer's "
+                       "special tokens, its BOS where its config adds one), off, or auto: as --lm-eval-version's "
+                       "Hugging Face models do (up to 0.4.9.1 only for Gemma, from 0.4.9.2 always)")
           ->check(CLI::IsMember({"auto", "on", "off"}))
           ->capture_default_str();
   command->add_flag("--no-bos", flags->no_bos, "the same as --bos off")->excludes(bos);
@@ -169,8 +169,8 @@ void add_eval_command(CLI::App& app) {
   command->add_flag("--cot", flags->options.chain_of_thought, "generate: ask for reasoning before the answer");
   command
       ->add_option("-n,--max-tokens", flags->options.max_tokens,
-                   "generate: reply length (default: the protocol's, 512 for JMED-LLM as its config has it, else "
-                   "256)")
+                   "generate: reply length (default: the protocol's: 512 for JMED-LLM, 2048 for mmlu_pro_health, "
+                   "else 256)")
       ->transform(number<int32_t>(1));
   command->add_flag("!--no-system-role", flags->options.system_role,
                     "JMED-LLM: its instruction and the question in one user message (its use_system_role: False, for "

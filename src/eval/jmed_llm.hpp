@@ -60,8 +60,8 @@ double partial_f1(std::span<const PythonValue> gold, std::span<const PythonValue
 // "entities", "gold_entities", "exact_f1", "partial_f1" (entity tasks).
 nlohmann::json score_reply(const Task& task, const Item& item, const std::string& reply);
 
-// The task's metrics over the scored samples, in the leaderboard's order: acc and kappa, or
-// partial_f1 and exact_f1; the first is the primary metric.
+// The task's metrics over the scored samples, the leaderboard's headline first (the primary
+// metric): kappa then acc, or partial_f1 then exact_f1.
 std::vector<std::pair<std::string, Estimate>> metrics(const Task& task, std::span<const nlohmann::json> samples);
 
 }  // namespace medllm::eval::jmed_llm

@@ -1,5 +1,6 @@
 #include "eval/lm_eval_view.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <vector>
@@ -64,9 +65,9 @@ std::vector<Leaf> leaves_of(const BenchmarkResult& bench) {
 Json metric_entry(const Leaf& leaf) {
   Json entry = {{"alias", leaf.alias}};
   for (const auto& [metric, estimate] : leaf.metrics) {
-    if (!estimate.value) continue;
     const bool proportion = is_proportion(metric) || metric == "exact_match";
-    entry[metric + "," + leaf.filter] = *estimate.value;
+    // An undefined value (kappa with one label throughout; lm-eval would write NaN) is null.
+    entry[metric + "," + leaf.filter] = estimate.value ? Json(*estimate.value) : Json(nullptr);
     entry[metric + "_stderr," + leaf.filter] = proportion ? proportion_stderr(estimate) : Json("N/A");
   }
   return entry;
@@ -102,10 +103,18 @@ std::optional<Json> group_entry(const std::string& name, const std::vector<Leaf>
 
 // lm-eval's task versions (metadata.version of each task's YAML; none for medqa_4options and
 // medmcqa), null for medllm's own tasks.
-Json version_of(const std::string& task) {
-  if (task == "mmlu_pro_health") return 3.1;
-  if (task == "pubmedqa" || task.rfind("mmlu_", 0) == 0) return 1.0;
+Json version_of(const Leaf& leaf) {
+  const std::string& source = leaf.bench->name;
+  if (source == "mmlu_pro_health") return leaf.filter == "custom-extract" ? Json(3.1) : Json(nullptr);
+  if (source == "pubmedqa" || source == "mmlu_medical") return 1.0;
   return nullptr;
+}
+
+// The examples before each question: the run's --shots, or the protocol's own (the IgakuQA
+// paper's three).
+int64_t shots_of(const Leaf& leaf, const EvalResults& run) {
+  if (leaf.bench->name == "igakuqa_paper") return 3;
+  return run.config.shots.value_or(0);
 }
 
 Json task_config(const Leaf& leaf, const EvalResults& results) {
@@ -113,12 +122,12 @@ Json task_config(const Leaf& leaf, const EvalResults& results) {
   Json metric_list = Json::array();
   for (const auto& [metric, estimate] : leaf.metrics)
     metric_list.push_back({{"metric", metric}, {"aggregation", "mean"}, {"higher_is_better", true}});
-  Json metadata = {{"version", version_of(leaf.name)}};
+  Json metadata = {{"version", version_of(leaf)}};
   if (leaf.bench->prompt_format) metadata["medllm_prompt_format"] = *leaf.bench->prompt_format;
   if (leaf.bench->scoring) metadata["medllm_scoring"] = *leaf.bench->scoring;
   return {{"task", leaf.name},
           {"output_type", generated ? "generate_until" : "multiple_choice"},
-          {"num_fewshot", results.config.shots.value_or(0)},
+          {"num_fewshot", shots_of(leaf, results)},
           {"metric_list", metric_list},
           {"metadata", metadata}};
 }
@@ -131,8 +140,8 @@ struct View {
   void add_leaf(const Leaf& leaf, const EvalResults& run) {
     results[leaf.name] = metric_entry(leaf);
     configs[leaf.name] = task_config(leaf, run);
-    versions[leaf.name] = version_of(leaf.name);
-    n_shot[leaf.name] = run.config.shots.value_or(0);
+    versions[leaf.name] = version_of(leaf);
+    n_shot[leaf.name] = shots_of(leaf, run);
     Json better = Json::object();
     for (const auto& [metric, estimate] : leaf.metrics) better[metric] = true;
     higher_is_better[leaf.name] = better;
@@ -170,7 +179,10 @@ nlohmann::ordered_json lm_eval_view(const EvalResults& results) {
       view.add_leaf(leaf, results);
       if (!splits_into_subjects(bench)) view.group_subtasks[leaf.name] = Json::array();
     }
-    if (splits_into_subjects(bench)) view.add_group(bench.name, leaves, false);
+    // Under multimedqa lm-eval lists the subjects directly, not in a group of their own.
+    const bool in_multimedqa =
+        std::find(results.groups.begin(), results.groups.end(), "multimedqa") != results.groups.end();
+    if (splits_into_subjects(bench) && !in_multimedqa) view.add_group(bench.name, leaves, false);
   }
   for (const std::string& name : results.groups) {
     const BenchmarkGroup* group = find_group(name);

@@ -10,7 +10,10 @@
 // one mmlu_<subject> per subject, grouped under mmlu_medical), else medllm's. A proportion's
 // stderr is lm-eval's mean_stderr of the 0/1 scores, sqrt(p(1 - p) / (n - 1)); a group's value is
 // the size-weighted mean of its tasks' acc and its stderr lm-eval's pooled_sample_stderr. Metrics
-// lm-eval would bootstrap (kappa) or whose items' spread is not kept (F1 means) get "N/A".
+// lm-eval would bootstrap (kappa) or whose items' spread is not kept (F1 means) get "N/A"; an
+// undefined value (kappa with one label throughout) is null. Versions are lm-eval's for its own
+// tasks (pubmedqa and mmlu_* 1.0, generated mmlu_pro_health 3.1, none for medqa_4options and
+// medmcqa) and null for medllm's.
 
 #include <nlohmann/json.hpp>
 #include <string>

@@ -55,13 +55,20 @@ class Reader {
     }
   }
 
-  // After the expression: blank lines and comments only.
+  // After the expression: blank lines and comments only. Python refuses a backslash continuing the
+  // expression's line into nothing, and a last line of only spaces without its line break
+  // (IndentationError).
   bool only_space_left() {
-    while (!at_end()) {
-      skip_space(false);
-      if (!skip_line_break()) break;
+    bool new_line = false;
+    while (true) {
+      const size_t line = at_;
+      while (peek() == ' ' || peek() == '\t' || peek() == '\f') ++at_;
+      const bool only_spaces = at_ > line && peek() != '#';
+      skip_comment();
+      if (at_end()) return !(new_line && only_spaces);
+      if (!skip_line_break()) return false;
+      new_line = true;
     }
-    return at_end();
   }
 
   bool read_value(PythonValue& out) {
@@ -120,6 +127,12 @@ class Reader {
         return true;
       }
       if (!triple && (c == '\n' || c == '\r')) return false;
+      if (c == '\r') {  // Python reads a source's line breaks as "\n"
+        out += '\n';
+        ++at_;
+        take('\n');
+        continue;
+      }
       if (c == '\\') {
         if (!read_escape(out, raw)) return false;
         continue;

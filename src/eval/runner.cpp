@@ -257,16 +257,25 @@ struct GenerationProtocol {
   std::function<json(const Item&, const std::string&)> score;
 };
 
-std::optional<GenerationProtocol> generation_protocol(const Model& model, const Benchmark& bench,
-                                                      const EvalOptions& options) {
+// Renders chat messages with the model's template (read once, when a protocol first needs it).
+std::function<std::string(const nlohmann::ordered_json&)> chat_renderer(const Model& model) {
   const auto chat = std::make_shared<ChatTemplate>(ChatTemplate::from_path(model.path()));
-  const auto render = [chat](const nlohmann::ordered_json& messages) {
+  return [chat](const nlohmann::ordered_json& messages) {
     ChatTemplateOptions template_options;
     template_options.add_generation_prompt = true;
     return chat->render(messages, template_options);
   };
+}
+
+std::optional<GenerationProtocol> generation_protocol(const Model& model, const Benchmark& bench,
+                                                      const EvalOptions& options) {
+  if (bench.name == lm_eval_mmlu_pro::kBenchmark) {  // a plain prompt: no chat template needed
+    return GenerationProtocol{
+        lm_eval_mmlu_pro::context, false, {lm_eval_mmlu_pro::kStop}, lm_eval_mmlu_pro::score_reply};
+  }
   if (const auto task = jmed_llm::task_of(bench.name)) {
     const bool system_role = options.system_role;
+    const auto render = chat_renderer(model);
     return GenerationProtocol{
         [=](const Item& item) { return render(jmed_llm::messages(*task, item, system_role)); },
         true,
@@ -275,14 +284,11 @@ std::optional<GenerationProtocol> generation_protocol(const Model& model, const 
   }
   if (bench.name == igakuqa_paper::kBenchmark) {
     const std::vector<Item> shots = bench.shots;
+    const auto render = chat_renderer(model);
     return GenerationProtocol{[=](const Item& item) { return render(igakuqa_paper::messages(item, shots)); },
                               true,
                               {},
                               igakuqa_paper::score_reply};
-  }
-  if (bench.name == lm_eval_mmlu_pro::kBenchmark) {
-    return GenerationProtocol{
-        lm_eval_mmlu_pro::context, false, {lm_eval_mmlu_pro::kStop}, lm_eval_mmlu_pro::score_reply};
   }
   return std::nullopt;
 }
@@ -543,9 +549,10 @@ ModelIdentity model_identity(const Model& model, bool hash) {
 namespace {
 
 EvalConfig config_of(const Model& model, const EvalOptions& options) {
-  bool any_generation = false;
+  // Every generation prompt but lm-eval's mmlu_pro (a plain completion) goes through the template.
+  bool any_chat = false;
   for (const std::string& name : options.benchmarks)
-    any_generation = any_generation || method_of(name, options) == "generate";
+    any_chat = any_chat || (method_of(name, options) == "generate" && name != lm_eval_mmlu_pro::kBenchmark);
   return {.method = options.method,
           .shots = options.shots,
           .limit = options.limit > 0 ? Nullable<int64_t>::of(options.limit) : Nullable<int64_t>::none(),
@@ -559,7 +566,7 @@ EvalConfig config_of(const Model& model, const EvalOptions& options) {
           .chain_of_thought = options.chain_of_thought,
           .self_consistency = options.self_consistency,
           .scoring_version = kScoringVersion,
-          .chat_template = any_generation ? Nullable<std::string>::of("the model's") : Nullable<std::string>::none(),
+          .chat_template = any_chat ? Nullable<std::string>::of("the model's") : Nullable<std::string>::none(),
           .system_role = options.system_role,
           .bos = options.bos,
           .lm_eval_version = options.bos == "auto" ? Nullable<std::string>::of(options.lm_eval_version)
@@ -648,10 +655,13 @@ bool adds_bos(const EvalOptions& options, const std::string& model_type) {
   if (options.bos != "auto") fail("--bos '{}': expected auto, on or off", options.bos);
   std::vector<int> version = version_numbers(options.lm_eval_version);
   version.resize(std::max<size_t>(version.size(), 4), 0);
-  // v0.4.9.2 made add_bos_token default to the tokenizer's own setting; before, Hugging Face
-  // models got no special tokens unless the model type named Gemma.
+  // lm-eval's HFLM: v0.4.9.2 made add_bos_token default to the tokenizer's own setting. Before,
+  // models got no special tokens except Gemma: from v0.4.4 any model_type containing "gemma",
+  // in v0.4.2-v0.4.3 model_type "gemma" exactly, before v0.4.2 none.
   if (version >= std::vector<int>{0, 4, 9, 2}) return true;
-  return model_type.find("gemma") != std::string::npos;
+  if (version >= std::vector<int>{0, 4, 4, 0}) return model_type.find("gemma") != std::string::npos;
+  if (version >= std::vector<int>{0, 4, 2, 0}) return model_type == "gemma";
+  return false;
 }
 
 namespace {

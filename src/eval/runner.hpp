@@ -29,7 +29,7 @@ struct EvalOptions {
   int shots = 0;
   int64_t limit = 0;   // items per benchmark; 0: all
   int batch_size = 8;  // items per forward pass (loglik)
-  // Log-likelihood prompts: "on" adds the tokenizer's special tokens (its BOS where its config adds
+  // Plain-text prompts (adds_bos): "on" adds the tokenizer's special tokens (its BOS where its config adds
   // one, as Hugging Face's add_special_tokens=True), "off" none, "auto" what lm-eval_version does
   // (adds_bos).
   std::string bos = "auto";
@@ -52,10 +52,11 @@ struct EvalOptions {
   }
 };
 
-// Whether log-likelihood prompts get the tokenizer's special tokens: bos "on"/"off", or under
-// "auto" as lm-evaluation-harness's Hugging Face models do: up to v0.4.9.1 only for Gemma models
-// (model_type containing "gemma"), from v0.4.9.2 always (the tokenizer's default). An Error for a
-// version that is not dotted numbers or a mode other than auto/on/off.
+// Whether plain-text prompts (log-likelihood tasks, lm-eval's mmlu_pro generation) get the
+// tokenizer's special tokens: bos "on"/"off", or under "auto" as lm-evaluation-harness's Hugging
+// Face models do in that release: from v0.4.9.2 always (the tokenizer's default); before, only
+// Gemma (v0.4.4-v0.4.9.1: model_type containing "gemma"; v0.4.2-v0.4.3: model_type "gemma"; never
+// before v0.4.2). An Error for a version that is not dotted numbers or a mode other than auto/on/off.
 bool adds_bos(const EvalOptions& options, const std::string& model_type);
 
 // Runs everything and returns the results (also written to out_dir as results.json when set).

@@ -16,6 +16,7 @@
 #include "eval/runner.hpp"
 #include "model/export.hpp"
 #include "report/eval_report.hpp"
+#include "report/eval_view.hpp"
 #include "report/pipeline_report.hpp"
 #include "report/training_report.hpp"
 
@@ -48,11 +49,15 @@ void prepare_stage_data(const std::string& model, PrepareOptions options, const 
   write_file_atomically(stamp.string(), wanted.dump(2) + "\n");
 }
 
-// The primary metric of each benchmark, from the run's typed results.
+// The primary metric of each benchmark, from the run's typed results. The report compares
+// proportions (in %, deltas in points): where the primary metric is not one (JMED-LLM's kappa) acc
+// stands in, and a benchmark without acc (JMED-LLM's entity F1) is left out.
 std::vector<report::BenchmarkMeasurement> benchmark_measurements(const eval::EvalResults& results) {
   std::vector<report::BenchmarkMeasurement> out;
   for (const eval::BenchmarkResult& bench : results.benchmarks) {
-    const std::string primary = bench.primary_metric.value_or("acc");
+    std::string primary = bench.primary_metric.value_or("acc");
+    if (!report::is_proportion(primary)) primary = "acc";
+    if (bench.metric(primary) == nullptr) continue;
     const eval::Estimate* value = bench.metric(primary);
     const eval::Estimate* acc_norm = bench.metric("acc_norm");
     if (value == nullptr || !value->value) fail("{}: the results have no value for {}", bench.name, primary);

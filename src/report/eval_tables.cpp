@@ -139,22 +139,33 @@ Table scoring_table(const std::vector<BenchView>& benches) {
 
 std::vector<std::string> method_notes(const eval::EvalResults& results, const std::vector<BenchView>& benches) {
   std::vector<std::string> notes;
-  const std::string method = results.config.method.value_or("");
-  if (method == "loglik") {
+  // The methods the benchmarks were scored with (under "auto" each benchmark's own); results from
+  // before benchmarks recorded theirs fall back on the run's.
+  const std::string run_method = results.config.method.value_or("");
+  const auto used = [&](const char* method) {
+    for (const BenchView& bench : benches) {
+      if (bench.result->method.value_or(run_method) == method) return true;
+    }
+    return false;
+  };
+  if (used("loglik")) {
     notes.push_back(
         "Method loglik: each choice is scored by the log-likelihood of its continuation after the prompt; the "
-        "highest wins (lm-evaluation-harness multiple-choice rules).");
-  } else if (method == "generate") {
-    notes.push_back("Method generate: the model writes an answer, which is extracted and compared with the key.");
-  } else {
-    notes.push_back("Method: " + (method.empty() ? std::string(kNa) : clean_text(method)) + ".");
+        "highest wins (lm-evaluation-harness multiple-choice rules). acc: the choice with the highest summed "
+        "log-likelihood; acc_norm: log-likelihood divided by the continuation's length in characters; acc_bytes: "
+        "divided by its length in UTF-8 bytes.");
   }
+  if (used("generate")) {
+    notes.push_back(
+        "Method generate: the model writes an answer, which is extracted and compared with the key as each "
+        "benchmark's protocol says (see its scoring below); acc: the share answered correctly.");
+  }
+  if (!used("loglik") && !used("generate"))
+    notes.push_back("Method: " + (run_method.empty() ? std::string(kNa) : clean_text(run_method)) + ".");
   if (const auto k = results.config.self_consistency; k && *k > 1) {
     notes.push_back(fmt::format("Self-consistency: the majority answer of {} samples per question.", *k));
   }
-  notes.push_back(
-      "acc: the choice with the highest summed log-likelihood; acc_norm: log-likelihood divided by the "
-      "continuation's length in characters; acc_bytes: divided by its length in UTF-8 bytes. Accuracies are in %.");
+  notes.push_back("Accuracies are in %.");
   notes.push_back(
       "95% confidence intervals: Wilson score interval for a binomial proportion (z = 1.96) over the n scored "
       "items; per-subject whiskers are computed the same way from each subject's n and accuracy.");

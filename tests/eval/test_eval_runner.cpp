@@ -229,11 +229,20 @@ TEST(EvalBos, AutoFollowsEachLmEvalRelease) {
   EvalOptions o;
   EXPECT_EQ(o.bos, "auto");
   EXPECT_TRUE(adds_bos(o, "llama"));  // the default release adds the tokenizer's special tokens
-  for (const char* version : {"0.4.9.1", "0.4.9", "0.4.2", "0.3"}) {
+  for (const char* version : {"0.4.9.1", "0.4.9", "0.4.4"}) {
     o.lm_eval_version = version;
     EXPECT_FALSE(adds_bos(o, "llama")) << version;
     EXPECT_FALSE(adds_bos(o, "qwen2")) << version;
     EXPECT_TRUE(adds_bos(o, "gemma3")) << version;  // lm-eval's exception: "gemma" in model_type
+  }
+  for (const char* version : {"0.4.3", "0.4.2"}) {  // model_type == "gemma" exactly
+    o.lm_eval_version = version;
+    EXPECT_TRUE(adds_bos(o, "gemma")) << version;
+    EXPECT_FALSE(adds_bos(o, "gemma2")) << version;
+  }
+  for (const char* version : {"0.4.1", "0.4.0", "0.3"}) {  // no exception yet
+    o.lm_eval_version = version;
+    EXPECT_FALSE(adds_bos(o, "gemma")) << version;
   }
   for (const char* version : {"0.4.9.2", "0.4.10", "0.4.12", "0.5", "1.0"}) {
     o.lm_eval_version = version;
@@ -254,24 +263,30 @@ TEST(EvalBos, AutoFollowsEachLmEvalRelease) {
   EXPECT_THROW(adds_bos(o, "llama"), Error);
 }
 
-TEST_F(EvalRunner, BosOffLeavesTheTokenizersBosOut) {
+TEST_F(EvalRunner, BosAutoFollowsTheReleaseAndOffLeavesItOut) {
   const auto model = load(1);
   const auto tokenizer = Tokenizer::load(*model);
   std::vector<size_t> context_tokens;
-  for (const char* version : {"0.4.12", "0.4.9.1"}) {
+  for (const char* version : {"0.4.12", "0.4.9.1", "off"}) {
     const fs::path out = test::fresh_temp_dir("bos");
     EvalOptions o = options({"medqa"}, 1, 1);
-    o.lm_eval_version = version;
+    if (std::string(version) == "off") {
+      o.bos = "off";
+    } else {
+      o.lm_eval_version = version;
+    }
     o.out_dir = out.string();
     const EvalResults results = run_eval(*model, *tokenizer, o);
     EXPECT_EQ(results.config.add_bos, std::string(version) == "0.4.12");
-    EXPECT_EQ(results.config.lm_eval_version, Nullable<std::string>::of(version));
+    EXPECT_EQ(results.config.lm_eval_version,
+              std::string(version) == "off" ? Nullable<std::string>::none() : Nullable<std::string>::of(version));
     const json sample = read_samples(out / "samples.jsonl").at(0);
     context_tokens.push_back(sample["context_tokens"].get<size_t>());
     const auto ids = sample["continuation_token_ids"][0].get<std::vector<int32_t>>();
     EXPECT_FALSE(ids.empty());
   }
   EXPECT_EQ(context_tokens[0], context_tokens[1] + 1);  // the BOS
+  EXPECT_EQ(context_tokens[2], context_tokens[1]);
 }
 
 TEST_F(EvalRunner, IgakuqaPaperGeneratesWithThePapersPromptAndScoresTheExamByItsRule) {
@@ -322,8 +337,9 @@ TEST_F(EvalRunner, MmluProHealthGeneratesAsLmEvalRunsIt) {
   EXPECT_EQ(sample["prompt"].get<std::string>().rfind("The following are multiple choice questions", 0), 0u);
   // A plain prompt: BOS by the --bos rule, then the context's own tokens.
   EXPECT_EQ(sample["prompt_tokens"], tokenizer->encode(sample["prompt"].get<std::string>(), true).size());
-  EXPECT_EQ(sample["prediction"], "[invalid]");  // four tokens never reach "the answer is"
-  o.method = "loglik";                           // medllm's own MMLU-template scoring stays available
+  EXPECT_EQ(sample["prediction"], "[invalid]");                            // four tokens never reach "the answer is"
+  EXPECT_EQ(results.config.chat_template, Nullable<std::string>::none());  // a plain prompt
+  o.method = "loglik";  // medllm's own MMLU-template scoring stays available
   o.out_dir.clear();
   EXPECT_EQ(run_eval(*model, *tokenizer, o).benchmarks.at(0).method, "loglik");
 }

@@ -126,9 +126,12 @@ TEST(JmedLlm, EntitiesAreTheReplyReadAsAPythonList) {
   EXPECT_EQ(jmed_llm::entity_list(R"(['\u3042\x41\101\n', r'\d', u'\'', '''x'y'''])"),
             strings({"あAA\n", "\\d", "'", "x'y"}));
   EXPECT_EQ(jmed_llm::entity_list("[]"), strings({}));
+  EXPECT_EQ(jmed_llm::entity_list("['a']\n  \n# done\n  # really"), strings({"a"}));
+  EXPECT_EQ(jmed_llm::entity_list("[\"\"\"a\r\nb\"\"\"]"), strings({"a\nb"}));
   // eval() fails on these or returns something other than a list; the reference takes an empty list.
-  for (const char* reply : {"答え: ['肺炎']", "```python\n['肺炎']\n```", "\n  ['a']", "[肺炎]", "['a'] ['b']",
-                            "['a',,]", "[,]", "['a' 1]", "('a', 'b')", "['a", "['a\nb']", "[01]", "[Nonesuch]"}) {
+  for (const char* reply :
+       {"答え: ['肺炎']", "```python\n['肺炎']\n```", "\n  ['a']", "[肺炎]", "['a'] ['b']", "['a',,]", "[,]", "['a' 1]",
+        "('a', 'b')", "['a", "['a\nb']", "[01]", "[Nonesuch]", "['a']\n  ", "['a'] \\\n"}) {
     EXPECT_TRUE(jmed_llm::entity_list(reply).empty()) << reply;
   }
   EXPECT_TRUE(jmed_llm::entity_list(std::string("['a']\0", 6)).empty());

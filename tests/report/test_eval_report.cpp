@@ -324,14 +324,17 @@ TEST(ReportMarkdown, KeepsTheRunOrderOfAnOrderedDocument) {
 
 TEST(ReportMarkdown, KappaAndF1AreShownAsTheyAreNotInPercent) {
   nlohmann::ordered_json results = nlohmann::ordered_json::parse(R"({"benchmarks": {
-      "jmed_llm_crade": {"n": 100, "primary_metric": "kappa",
+      "jmed_llm_crade": {"n": 100, "primary_metric": "kappa", "method": "generate",
                          "metrics": {"kappa": {"value": 0.4123, "n": 100}, "acc": 0.53}},
-      "jmed_llm_mrner_disease": {"n": 100, "primary_metric": "partial_f1",
+      "jmed_llm_mrner_disease": {"n": 100, "primary_metric": "partial_f1", "method": "generate",
                                  "metrics": {"partial_f1": {"value": 1.05, "n": 100}, "exact_f1": 0.31}}}})");
   const std::string markdown = render_markdown(results);
   EXPECT_TRUE(contains(markdown, "| jmed_llm_crade | 100 | kappa 0.412 | 53.0 | n/a | n/a |")) << markdown;
   EXPECT_TRUE(contains(markdown, "| jmed_llm_mrner_disease | 100 | partial_f1 1.050 | n/a | n/a | n/a |")) << markdown;
   EXPECT_TRUE(contains(markdown, "not in %")) << markdown;
+  // Under --method auto the notes follow each benchmark's own method.
+  EXPECT_TRUE(contains(markdown, "Method generate:")) << markdown;
+  EXPECT_FALSE(contains(markdown, "Method loglik:")) << markdown;
   // The accuracy chart draws acc for the kappa task (53 %), nothing for the F1 task.
   const std::string html = render_html(results);
   EXPECT_TRUE(contains(html, "jmed_llm_crade: acc 53.0%")) << html;
