@@ -136,7 +136,8 @@ void add_eval_command(CLI::App& app) {
   command->add_option("--data", flags->options.data_root, "benchmark data root (default: $MEDLLM_DATA)");
   command
       ->add_option("--method", flags->options.method,
-                   "auto (each benchmark's protocol: generation for JMED-LLM's tasks, else log-likelihood), loglik "
+                   "auto (each benchmark's protocol: generation for JMED-LLM's tasks, igakuqa_paper and "
+                   "mmlu_pro_health, else log-likelihood), loglik "
                    "(lm-eval scoring) or generate")
       ->check(CLI::IsMember({"auto", "loglik", "generate"}))
       ->capture_default_str();

@@ -47,7 +47,6 @@ constexpr int kScoringVersion = 3;
 
 constexpr int32_t kDefaultMaxTokens = 256;
 
-// The method a benchmark is evaluated with: its protocol's under "auto".
 // The reference whose generation protocol a benchmark follows ("JMED-LLM", "the IgakuQA paper",
 // "lm-eval mmlu_pro"), or "" for benchmarks scored by medllm's own generation prompt.
 std::string generation_reference(const std::string& benchmark) {
@@ -63,6 +62,7 @@ bool generation_only(const std::string& benchmark) {
   return jmed_llm::task_of(benchmark) || benchmark == igakuqa_paper::kBenchmark;
 }
 
+// The method a benchmark is evaluated with: its protocol's under "auto".
 std::string method_of(const std::string& benchmark, const EvalOptions& options) {
   if (options.method == "auto") return generation_reference(benchmark).empty() ? "loglik" : "generate";
   if (generation_only(benchmark) && options.method != "generate") {

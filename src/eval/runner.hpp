@@ -24,7 +24,7 @@ struct EvalOptions {
   std::vector<std::string> benchmarks;
   std::string data_root;
   // "loglik", "generate", or "auto": each benchmark's own protocol (generation for JMED-LLM's tasks,
-  // log-likelihood for the others).
+  // igakuqa_paper and mmlu_pro_health, log-likelihood for the others).
   std::string method = "auto";
   int shots = 0;
   int64_t limit = 0;   // items per benchmark; 0: all
